@@ -1,0 +1,85 @@
+"""Email: every message the dossier queues goes out here, exactly once per event key.
+
+The workflow retries this activity until the SMTP server takes the message, so mail waits out an
+outage. Before sending, the key is looked up in `sent_mails`; after the server accepted it, the
+key is recorded. A worker that dies between those two steps could send once more on retry; the
+Message-ID, derived from the key, lets mail systems drop that copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from email.message import EmailMessage
+from email.utils import formatdate
+from pathlib import Path
+
+import aiosmtplib
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from temporalio import activity
+
+from domain.dossier import Mail
+from infra.database import Database, SentMail
+from infra.settings import Settings
+from workflows import names
+
+TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+)
+
+
+def render(mail: Mail, public_url: str) -> tuple[str, str]:
+    """(subject, body): a template's first line is the subject, the rest the body."""
+    text = TEMPLATES.get_template(f"{mail.template.value}.txt").render(**mail.context, space_url=public_url)
+    subject, _, body = text.partition("\n")
+    return subject.strip(), body.lstrip("\n")
+
+
+def message_id(key: str, sender: str) -> str:
+    domain = sender.rsplit("@", 1)[-1].strip(">") or "inscriptions.local"
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
+
+
+class Mailer:
+    def __init__(self, settings: Settings, database: Database) -> None:
+        self.settings = settings
+        self.database = database
+
+    @activity.defn(name=names.SEND_MAIL)
+    async def send_mail(self, mail: Mail) -> None:
+        async with self.database.sessions() as session:
+            if await session.get(SentMail, mail.key) is not None:
+                activity.logger.info("Mail %s to %s was already sent; not sending again", mail.key, mail.to)
+                return
+        subject, body = render(mail, self.settings.public_url)
+        msg = EmailMessage()
+        msg["From"] = self.settings.mail_from
+        msg["To"] = mail.to
+        msg["Subject"] = subject
+        msg["Date"] = formatdate(localtime=False)
+        msg["Message-ID"] = message_id(mail.key, self.settings.mail_from)
+        msg["X-Dossier"] = mail.context.get("dossier_number", "")
+        msg.set_content(body)
+        s = self.settings
+        try:
+            await aiosmtplib.send(
+                msg,
+                hostname=s.smtp_host,
+                port=s.smtp_port,
+                username=s.smtp_username or None,
+                password=s.smtp_password or None,
+                start_tls=s.smtp_starttls,
+                timeout=30,
+            )
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            # Retried by the workflow's policy; say plainly what an operator should look at.
+            activity.logger.warning(
+                "SMTP server %s:%s did not take mail %s (%s); it will be retried",
+                s.smtp_host, s.smtp_port, mail.key, exc,
+            )
+            raise
+        async with self.database.sessions() as session:
+            session.add(SentMail(key=mail.key, recipient=mail.to, subject=subject, message_id=msg["Message-ID"]))
+            await session.commit()
+        activity.logger.info("Mail %s (%s) sent to %s", mail.key, mail.template.value, mail.to)

@@ -1,0 +1,126 @@
+"""A development SMTP server that keeps every message, and a page to read them.
+
+Runs in dev (`python -m devtools.mail_sink`: SMTP on 1025, mailbox page on 8025) and in-process
+in the tests, which read what the product really sent over SMTP.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import email
+import email.policy
+import html
+import mailbox
+import threading
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope, Session, SMTP
+
+
+@dataclass
+class ReceivedMail:
+    to: list[str]
+    subject: str
+    body: str
+    message_id: str
+    dossier: str
+
+
+class MailSink:
+    """Collects messages in memory (and in a Maildir when given one)."""
+
+    def __init__(self, maildir: Path | None = None) -> None:
+        self.messages: list[ReceivedMail] = []
+        self._maildir = mailbox.Maildir(maildir, create=True) if maildir else None
+        self._lock = threading.Lock()
+        self.refusing = False  # tests simulate an outage with this
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.refusing:
+            return "451 4.3.0 Mail server temporarily unavailable"
+        raw = envelope.original_content or envelope.content
+        msg: EmailMessage = email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[arg-type]
+        body_part = msg.get_body(preferencelist=("plain",))
+        received = ReceivedMail(
+            to=list(envelope.rcpt_tos),
+            subject=str(msg["Subject"]),
+            body=body_part.get_content() if body_part else "",
+            message_id=str(msg["Message-ID"]),
+            dossier=str(msg.get("X-Dossier", "")),
+        )
+        with self._lock:
+            self.messages.append(received)
+            if self._maildir is not None:
+                self._maildir.add(raw)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[ReceivedMail]:
+        with self._lock:
+            return [m for m in self.messages if address in m.to]
+
+    def for_dossier(self, number: str) -> list[ReceivedMail]:
+        with self._lock:
+            return [m for m in self.messages if m.dossier == number]
+
+
+def start(sink: MailSink, host: str = "127.0.0.1", port: int = 1025) -> Controller:
+    controller = Controller(sink, hostname=host, port=port)
+    controller.start()
+    return controller
+
+
+def mailbox_page(maildir: Path) -> str:
+    box = mailbox.Maildir(maildir, create=True)
+    items = []
+    for key, raw in sorted(box.items(), key=lambda kv: kv[1].get_date() if hasattr(kv[1], "get_date") else 0, reverse=True):
+        msg = email.message_from_bytes(raw.as_bytes(), policy=email.policy.default)
+        part = msg.get_body(preferencelist=("plain",))
+        body = part.get_content() if part else ""
+        items.append(
+            f"<article><h2>{html.escape(str(msg['Subject']))}</h2>"
+            f"<p><b>À :</b> {html.escape(str(msg['To']))} — <b>Date :</b> {html.escape(str(msg['Date']))}</p>"
+            f"<pre>{html.escape(body)}</pre></article>"
+        )
+    return (
+        "<!doctype html><html lang='fr'><head><meta charset='utf-8'><title>Boîte de test</title>"
+        "<meta http-equiv='refresh' content='10'>"
+        "<style>body{font-family:sans-serif;max-width:60rem;margin:auto;padding:1rem}"
+        "article{border-bottom:1px solid #ccc;padding:.5rem 0}pre{white-space:pre-wrap}</style></head>"
+        f"<body><h1>Boîte de réception de développement ({len(items)} messages)</h1>{''.join(items)}</body></html>"
+    )
+
+
+async def serve(maildir: Path, smtp_port: int, http_port: int) -> None:
+    import uvicorn
+    from fastapi import FastAPI
+    from fastapi.responses import HTMLResponse
+
+    controller = start(MailSink(maildir), port=smtp_port)
+    app = FastAPI()
+
+    @app.get("/", response_class=HTMLResponse)
+    async def index() -> str:
+        return mailbox_page(maildir)
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=http_port, log_level="warning"))
+    try:
+        await server.serve()
+    finally:
+        controller.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--maildir", type=Path, default=Path("data/mail"))
+    parser.add_argument("--smtp-port", type=int, default=1025)
+    parser.add_argument("--http-port", type=int, default=8025)
+    args = parser.parse_args()
+    asyncio.run(serve(args.maildir, args.smtp_port, args.http_port))
+
+
+if __name__ == "__main__":
+    main()

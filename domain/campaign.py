@@ -1,0 +1,121 @@
+"""A campaign ("session de concours"): what the arrêté d'ouverture fixes before it opens.
+
+The dossier workflow receives a snapshot of its campaign at start; a later order that extends
+the validation deadline reaches each open dossier as a message.
+"""
+
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from domain.calendar import HOLIDAY_ZONES, check_time_zone, public_holidays
+
+
+class CampaignError(ValueError):
+    """A campaign definition that cannot be run as given (the message says why, in French)."""
+
+
+class ExamKind(StrEnum):
+    WRITTEN = "admissibilite"  # written tests: admissible / non admissible
+    ORAL = "admission"  # oral tests, for admissible candidates: admis / non admis
+
+
+@dataclass
+class DocumentCategory:
+    code: str
+    label: str  # e.g. "Diplôme(s) requis"
+    max_files: int
+
+
+@dataclass
+class Route:
+    code: str  # externe, interne, troisieme, examen_pro
+    label: str  # "Concours externe"
+    documents: list[DocumentCategory]
+    specialities: list[str] = field(default_factory=list)
+
+    def category(self, code: str) -> DocumentCategory | None:
+        return next((c for c in self.documents if c.code == code), None)
+
+
+@dataclass
+class ExamDate:
+    code: str
+    label: str  # "Épreuve écrite d'admissibilité"
+    kind: ExamKind
+    starts_at: datetime
+    venue: str
+
+
+@dataclass
+class Campaign:
+    id: str
+    grade: str  # "Rédacteur territorial"
+    organiser: str  # "CDG 56"
+    time_zone: str
+    holiday_zone: str
+    registration_opens_at: datetime
+    registration_closes_at: datetime
+    validation_deadline: datetime
+    upload_grace: timedelta  # uploads stay open this long after the validation deadline
+    routes: list[Route]
+    exams: list[ExamDate] = field(default_factory=list)
+    convocation_lead: timedelta = timedelta(days=15)
+    validation_reminders: list[timedelta] = field(
+        default_factory=lambda: [timedelta(days=7), timedelta(days=1)]
+    )
+    regularisation_reminder: timedelta = timedelta(days=2)
+    # The holiday zone's public holidays over the campaign's years (see `with_public_holidays`).
+    public_holidays: list[date] = field(default_factory=list)
+
+    def years(self) -> range:
+        """From the opening year to the year after the last exam or deadline."""
+        last = max([self.validation_deadline, *(e.starts_at for e in self.exams)])
+        return range(self.registration_opens_at.year, last.year + 2)
+
+    def with_public_holidays(self) -> "Campaign":
+        """Look the zone's holidays up once, so the dossiers never call the holiday library."""
+        self.public_holidays = public_holidays(self.holiday_zone, self.years())
+        return self
+
+    def route(self, code: str) -> "Route | None":
+        return next((r for r in self.routes if r.code == code), None)
+
+    def exam(self, code: str) -> ExamDate | None:
+        return next((e for e in self.exams if e.code == code), None)
+
+    def is_open_for_registration(self, now: datetime) -> bool:
+        return self.registration_opens_at <= now <= self.registration_closes_at
+
+    def check(self) -> None:
+        """Refuse a campaign whose dates or lists cannot work."""
+        if self.holiday_zone not in HOLIDAY_ZONES:
+            raise CampaignError(f"Zone de jours fériés inconnue : {self.holiday_zone}")
+        check_time_zone(self.time_zone)
+        instants = [
+            self.registration_opens_at,
+            self.registration_closes_at,
+            self.validation_deadline,
+            *(e.starts_at for e in self.exams),
+        ]
+        if any(i.tzinfo is None for i in instants):
+            raise CampaignError("Toutes les dates doivent être des instants avec fuseau horaire.")
+        if self.registration_closes_at <= self.registration_opens_at:
+            raise CampaignError("La clôture des préinscriptions doit suivre leur ouverture.")
+        if self.validation_deadline < self.registration_closes_at:
+            raise CampaignError(
+                "La date limite de validation ne peut précéder la clôture des préinscriptions."
+            )
+        if self.upload_grace < timedelta(0):
+            raise CampaignError("La période de dépôt après la date limite ne peut être négative.")
+        if not self.routes:
+            raise CampaignError("Une session doit proposer au moins une voie d'accès.")
+        for route in self.routes:
+            if any(c.max_files < 1 for c in route.documents):
+                raise CampaignError(f"Voie {route.label} : chaque pièce admet au moins un fichier.")
+        covered = {d.year for d in self.public_holidays}
+        if not set(self.years()) <= covered:
+            raise CampaignError("Les jours fériés de la session ne sont pas renseignés pour toutes ses années.")
+        if len({e.code for e in self.exams}) != len(self.exams):
+            raise CampaignError("Deux épreuves portent le même code.")

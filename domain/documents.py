@@ -1,0 +1,73 @@
+"""Documents: what a candidate may upload, and what the centre deposits in the space."""
+
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+# "Format(s) autorisé(s) : PDF ou GIF ou JPEG ou PNG (10 Mo maximum par document)"
+ALLOWED_MIME_TYPES = {
+    "application/pdf": "PDF",
+    "image/gif": "GIF",
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+}
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+
+
+@dataclass
+class UploadedDocument:
+    """A candidate's file as the dossier knows it: a reference, never the bytes."""
+
+    ref: str
+    category: str
+    filename: str
+    size: int
+    sha256: str
+    content_type: str
+    uploaded_at: datetime
+
+
+class CentreDocumentKind(StrEnum):
+    CONVOCATION = "convocation"
+    ACCESS_MAP = "plan_acces"
+    ATTENDANCE = "attestation_presence"
+    TRANSCRIPT = "releve_notes"
+    RESULT_LETTER = "courrier_resultat"
+    REJECTION_LETTER = "courrier_non_admission"
+    REGULARISATION = "demande_regularisation"
+    LETTER = "courrier"
+
+    @property
+    def label(self) -> str:
+        return _KIND_LABELS[self]
+
+    @property
+    def is_for_an_exam(self) -> bool:
+        """Released about 15 days before its exam rather than at once."""
+        return self in (CentreDocumentKind.CONVOCATION, CentreDocumentKind.ACCESS_MAP)
+
+
+_KIND_LABELS = {
+    CentreDocumentKind.CONVOCATION: "Convocation",
+    CentreDocumentKind.ACCESS_MAP: "Plan d'accès",
+    CentreDocumentKind.ATTENDANCE: "Attestation de présence",
+    CentreDocumentKind.TRANSCRIPT: "Relevé de notes",
+    CentreDocumentKind.RESULT_LETTER: "Courrier de résultat",
+    CentreDocumentKind.REJECTION_LETTER: "Courrier de non admission à concourir",
+    CentreDocumentKind.REGULARISATION: "Demande de régularisation",
+    CentreDocumentKind.LETTER: "Courrier",
+}
+
+
+@dataclass
+class CentreDocument:
+    """A document the centre deposited; the candidate sees it from `release_at` on."""
+
+    ref: str
+    kind: CentreDocumentKind
+    title: str
+    exam_code: str | None
+    deposited_at: datetime
+    release_at: datetime
+    released_at: datetime | None = None

@@ -1,0 +1,640 @@
+"""One dossier's rules: what each status allows, what each message does, what falls due when.
+
+The workflow holds one `Dossier` and calls these methods from its message handlers and timers.
+Every method takes `now` rather than reading a clock, so the same rules run in the workflow
+(with `workflow.now()`), in the unit tests (with fixed instants) and in replay. A refused action
+raises `Refusal`, whose French message is shown to the user as is. Emails are queued in
+`outbox` with a key unique to the event; the workflow sends them through an activity.
+"""
+
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from domain.calendar import uploads_reopen_at
+from domain.campaign import Campaign, ExamKind, Route
+from domain.documents import CentreDocument, CentreDocumentKind, UploadedDocument
+from domain.fr import datetime_fr
+from domain.status import Status
+
+# The deadline itself still counts: a validation at the deadline's last instant is accepted,
+# and the cancellation falls just after it.
+AFTER_DEADLINE = timedelta(milliseconds=1)
+
+
+class Refusal(Exception):
+    """An action that does not apply to this dossier now; the message is for the user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class MailTemplate(StrEnum):
+    PREREGISTERED = "preinscription"
+    VALIDATION_REMINDER = "rappel_validation"
+    DEADLINE_EXTENDED = "prolongation"
+    CANCELLED = "annulation"
+    VALIDATED = "validation"
+    ACKNOWLEDGEMENT = "accuse_reception"
+    REGULARISATION = "demande_regularisation"
+    REGULARISATION_REMINDER = "rappel_regularisation"
+    REJECTED = "rejet"
+    ADMITTED = "admission"
+    DOCUMENT = "document_depose"
+    RESULT = "resultat"
+    WITHDRAWN = "desistement"
+    REPLACED = "remplacement"
+    ADDRESS_CHANGED = "changement_adresse"
+
+
+@dataclass
+class Mail:
+    key: str  # unique per event: the activity sends each key at most once
+    template: MailTemplate
+    to: str
+    context: dict[str, str]
+
+
+@dataclass
+class Address:
+    line1: str
+    postal_code: str
+    city: str
+    line2: str = ""
+    country: str = "France"
+
+
+@dataclass
+class Candidate:
+    civility: str  # "Madame" / "Monsieur"
+    last_name: str
+    first_name: str
+    birth_date: date
+    email: str
+    address: Address
+    phone: str = ""
+    # Confidentiality option of the form: may the name appear on published result lists.
+    publish_name: bool = True
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name.upper()}"
+
+
+@dataclass
+class Registration:
+    """What the candidate entered at pre-registration; read-only afterwards."""
+
+    dossier_number: str
+    campaign: Campaign
+    route: str
+    speciality: str | None
+    candidate: Candidate
+    registered_at: datetime
+    replaces: str | None = None  # the earlier dossier for the same grade, if any
+
+
+class DecisionKind(StrEnum):
+    COMPLETE = "complet"
+    INCOMPLETE = "incomplet"
+    REJECT = "rejete"
+    NON_CONFORMING = "non_conforme"
+    ADMIT = "admis"
+    ADMIT_UNDER_RESERVE = "admis_sous_reserve"
+
+
+@dataclass
+class Decision:
+    kind: DecisionKind
+    by: str  # the staff member, for the record
+    reasons: str = ""  # rejection reasons, or a note for the regularisation request
+    missing: list[str] = field(default_factory=list)  # categories, for INCOMPLETE
+    deadline: datetime | None = None  # the regularisation's deadline, for INCOMPLETE
+
+
+class ExamResult(StrEnum):
+    ADMISSIBLE = "admissible"
+    NOT_ADMISSIBLE = "non_admissible"
+    PASSED = "admis"
+    FAILED = "non_admis"
+
+
+@dataclass
+class Regularisation:
+    """The single request for missing documents that staff may send during instruction."""
+
+    requested_at: datetime
+    missing: list[str]
+    deadline: datetime
+    note: str = ""
+    reminded: bool = False
+    expired: bool = False
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    code: str
+    text: str
+
+
+@dataclass
+class UploadWindow:
+    open: bool
+    until: datetime | None = None  # when it closes, if open
+    opens_at: datetime | None = None  # when it opens next, if known
+    reason: str = ""  # why it is closed, in French
+
+
+class Action(StrEnum):
+    """What the candidate may do now; pages show only these."""
+
+    VALIDATE = "valider"
+    UPLOAD = "deposer"
+    WITHDRAW = "se_desister"
+    CHANGE_ADDRESS = "changer_adresse"
+
+
+@dataclass
+class Dossier:
+    registration: Registration
+    status: Status
+    validation_deadline: datetime
+    timeline: list[TimelineEntry] = field(default_factory=list)
+    outbox: list[Mail] = field(default_factory=list)
+    mails_queued: int = 0
+    validated_at: datetime | None = None
+    uploads_reopen_at: datetime | None = None
+    instruction_started_at: datetime | None = None
+    uploads: list[UploadedDocument] = field(default_factory=list)
+    regularisation: Regularisation | None = None
+    decision_reasons: str = ""
+    documents: list[CentreDocument] = field(default_factory=list)
+    reminders_done: list[timedelta] = field(default_factory=list)
+    grace_end_noted: bool = False
+    replaced_by: str | None = None
+    archived: bool = False
+
+    # ----------------------------------------------------------------- pre-registration
+    @classmethod
+    def open(cls, registration: Registration, now: datetime) -> "Dossier":
+        campaign = registration.campaign
+        dossier = cls(
+            registration=registration,
+            status=Status.AWAITING_DOSSIER,
+            validation_deadline=campaign.validation_deadline,
+        )
+        # Reminders whose time had passed at registration would only repeat the first email.
+        dossier.reminders_done = [
+            r for r in campaign.validation_reminders if dossier.validation_deadline - r <= now
+        ]
+        dossier._note(now, "preinscription", "Préinscription enregistrée.")
+        dossier._mail(
+            MailTemplate.PREREGISTERED,
+            deadline=dossier._when(dossier.validation_deadline),
+            replaces=registration.replaces or "",
+        )
+        return dossier
+
+    # ----------------------------------------------------------------- candidate actions
+    def check_validate(self, sworn_statement: bool, now: datetime) -> None:
+        if self.status is not Status.AWAITING_DOSSIER:
+            if self.validated_at is not None:
+                raise Refusal("Votre demande d'inscription est déjà validée.")
+            raise Refusal(f"Ce dossier ne peut plus être validé ({self.status.label}).")
+        if now > self.validation_deadline:
+            raise Refusal(
+                "La date limite de validation ("
+                f"{self._when(self.validation_deadline)}) est dépassée : "
+                "votre demande d'inscription ne peut plus être validée."
+            )
+        if not sworn_statement:
+            raise Refusal(
+                "Vous devez cocher la case « J'ai lu, j'approuve et je signe l'attestation sur "
+                "l'honneur présente dans mon dossier d'inscription »."
+            )
+
+    def validate(self, sworn_statement: bool, now: datetime) -> None:
+        self.check_validate(sworn_statement, now)
+        self.validated_at = now
+        self.status = Status.TRANSFERRING
+        campaign = self.campaign
+        self.uploads_reopen_at = uploads_reopen_at(now, campaign.time_zone, campaign.public_holidays)
+        self._note(now, "validation", "Demande d'inscription validée.")
+        self._mail(MailTemplate.VALIDATED, uploads_reopen=self._when(self.uploads_reopen_at))
+
+    def uploads_window(self, now: datetime) -> UploadWindow:
+        """Whether the space takes uploads now, until when, or from when."""
+        if self.status.is_closed:
+            return UploadWindow(False, reason="Ce dossier ne reçoit plus de pièces.")
+        grace_end = self.validation_deadline + self.campaign.upload_grace
+        if self.status is Status.AWAITING_DOSSIER:
+            return UploadWindow(True, until=self.validation_deadline)
+        reg = self.regularisation
+        if reg is not None and self.status is Status.INCOMPLETE and now <= reg.deadline:
+            return UploadWindow(True, until=reg.deadline)
+        assert self.uploads_reopen_at is not None
+        if now < self.uploads_reopen_at:
+            return UploadWindow(
+                False,
+                opens_at=self.uploads_reopen_at,
+                reason="Les pièces pourront être déposées à partir du "
+                f"{self._when(self.uploads_reopen_at)}.",
+            )
+        if now <= grace_end:
+            return UploadWindow(True, until=grace_end)
+        return UploadWindow(
+            False,
+            reason="La période de dépôt des pièces est close depuis le "
+            f"{self._when(grace_end)}.",
+        )
+
+    def category_counts(self) -> dict[str, int]:
+        counts = {c.code: 0 for c in self.route.documents}
+        for upload in self.uploads:
+            counts[upload.category] = counts.get(upload.category, 0) + 1
+        return counts
+
+    def check_upload(self, category: str, now: datetime) -> None:
+        window = self.uploads_window(now)
+        if not window.open:
+            raise Refusal(window.reason)
+        cat = self.route.category(category)
+        if cat is None:
+            raise Refusal(f"Cette catégorie de pièce n'est pas demandée pour ce dossier : {category}.")
+        if self.category_counts()[category] >= cat.max_files:
+            raise Refusal(
+                f"« {cat.label} » : le nombre maximal de fichiers ({cat.max_files}) est atteint."
+            )
+
+    def record_upload(self, upload: UploadedDocument, now: datetime) -> None:
+        self.check_upload(upload.category, now)
+        if any(u.ref == upload.ref for u in self.uploads):
+            raise Refusal("Ce fichier est déjà enregistré dans votre dossier.")
+        self.uploads.append(upload)
+        label = self.route.category(upload.category).label  # type: ignore[union-attr]
+        self._note(now, "piece_deposee", f"Pièce déposée : {upload.filename} ({label}).")
+
+    def check_withdraw(self, now: datetime) -> None:
+        if self.status.is_closed:
+            raise Refusal(f"Ce dossier est clos ({self.status.label}).")
+
+    def withdraw(self, now: datetime) -> None:
+        self.check_withdraw(now)
+        self.status = Status.WITHDRAWN
+        self._note(now, "desistement", "Désistement enregistré à votre demande.")
+        self._mail(MailTemplate.WITHDRAWN)
+
+    def check_change_address(self, address: Address, now: datetime) -> None:
+        if self.status in (Status.CANCELLED, Status.WITHDRAWN, Status.REPLACED):
+            raise Refusal(f"Ce dossier est clos ({self.status.label}).")
+        if not (address.line1.strip() and address.postal_code.strip() and address.city.strip()):
+            raise Refusal("L'adresse, le code postal et la ville sont obligatoires.")
+
+    def change_address(self, address: Address, now: datetime) -> None:
+        self.check_change_address(address, now)
+        self.registration.candidate.address = address
+        self._note(now, "changement_adresse", "Changement d'adresse enregistré.")
+        self._mail(MailTemplate.ADDRESS_CHANGED)
+
+    def replace_by(self, new_dossier_number: str, now: datetime) -> None:
+        """A new pre-registration for the same grade by the same person replaces this one."""
+        if self.status.is_closed:
+            return  # nothing left to replace; the new dossier stands on its own
+        self.status = Status.REPLACED
+        self.replaced_by = new_dossier_number
+        self._note(
+            now,
+            "remplacement",
+            f"Préinscription remplacée par le dossier n° {new_dossier_number}.",
+        )
+        self._mail(MailTemplate.REPLACED, new_dossier=new_dossier_number)
+
+    # ----------------------------------------------------------------- staff actions
+    def check_decide(self, decision: Decision, now: datetime) -> None:
+        kind = decision.kind
+        allowed = _DECISIONS_FROM[kind]
+        if self.status not in allowed:
+            raise Refusal(
+                f"Décision « {_DECISION_LABELS[kind]} » impossible : le dossier est au statut "
+                f"« {self.status.label} »."
+            )
+        if kind in (DecisionKind.REJECT, DecisionKind.NON_CONFORMING) and not decision.reasons.strip():
+            raise Refusal("Un rejet doit indiquer ses motifs.")
+        if kind is DecisionKind.INCOMPLETE:
+            if self.regularisation is not None:
+                raise Refusal("Une seule demande de pièces est possible par dossier ; elle a déjà été faite.")
+            if not decision.missing:
+                raise Refusal("Indiquez les pièces manquantes.")
+            unknown = [m for m in decision.missing if self.route.category(m) is None]
+            if unknown:
+                raise Refusal(f"Pièces inconnues pour cette voie : {', '.join(unknown)}.")
+            if decision.deadline is None or decision.deadline <= now:
+                raise Refusal("La date limite de la demande de pièces doit être dans le futur.")
+
+    def decide(self, decision: Decision, now: datetime) -> None:
+        self.check_decide(decision, now)
+        kind = decision.kind
+        by = f" ({decision.by})" if decision.by else ""
+        if kind is DecisionKind.COMPLETE:
+            self.status = Status.COMPLETE
+            self._note(now, "complet", f"Dossier complet{by}.")
+        elif kind is DecisionKind.INCOMPLETE:
+            assert decision.deadline is not None
+            self.status = Status.INCOMPLETE
+            self.regularisation = Regularisation(
+                requested_at=now,
+                missing=list(decision.missing),
+                deadline=decision.deadline,
+                note=decision.reasons,
+            )
+            self._note(
+                now,
+                "incomplet",
+                f"Demande de pièces{by} : {self._labels(decision.missing)}, "
+                f"à transmettre avant le {self._when(decision.deadline)}.",
+            )
+            self._mail(
+                MailTemplate.REGULARISATION,
+                missing=self._labels(decision.missing),
+                deadline=self._when(decision.deadline),
+                note=decision.reasons,
+            )
+        elif kind in (DecisionKind.REJECT, DecisionKind.NON_CONFORMING):
+            self.status = Status.REJECTED if kind is DecisionKind.REJECT else Status.NON_CONFORMING
+            self.decision_reasons = decision.reasons
+            self._note(now, str(self.status), f"{self.status.label}{by} : {decision.reasons}")
+            self._mail(MailTemplate.REJECTED, status=self.status.label, reasons=decision.reasons)
+        else:
+            self.status = (
+                Status.ADMITTED if kind is DecisionKind.ADMIT else Status.ADMITTED_UNDER_RESERVE
+            )
+            self.decision_reasons = decision.reasons
+            self._note(now, str(self.status), f"{self.status.label}{by}.")
+            self._mail(MailTemplate.ADMITTED, status=self.status.label, reasons=decision.reasons)
+
+    def check_deposit(self, kind: CentreDocumentKind, exam_code: str | None, now: datetime) -> None:
+        if self.status in (Status.AWAITING_DOSSIER, Status.CANCELLED, Status.REPLACED, Status.WITHDRAWN):
+            raise Refusal(f"Aucun document ne peut être déposé : {self.status.label}.")
+        if kind.is_for_an_exam:
+            exam = self.campaign.exam(exam_code or "")
+            if exam is None:
+                raise Refusal(f"{kind.label} : indiquez une épreuve de la session.")
+            if exam.kind is ExamKind.WRITTEN and not self.status.is_admitted:
+                raise Refusal(f"{kind.label} : le candidat n'est pas admis à concourir.")
+            if exam.kind is ExamKind.ORAL and self.status is not Status.ADMISSIBLE:
+                raise Refusal(f"{kind.label} : le candidat n'est pas admissible.")
+
+    def deposit(self, document: CentreDocument, now: datetime) -> None:
+        """Keep a centre document; convocations wait for their release instant."""
+        self.check_deposit(document.kind, document.exam_code, now)
+        if any(d.ref == document.ref for d in self.documents):
+            raise Refusal("Ce document est déjà déposé dans le dossier.")
+        document.deposited_at = now
+        document.release_at = now
+        if document.kind.is_for_an_exam:
+            exam = self.campaign.exam(document.exam_code or "")
+            assert exam is not None
+            document.release_at = max(now, exam.starts_at - self.campaign.convocation_lead)
+        self.documents.append(document)
+        self._release_due(now)
+
+    def check_result(self, result: ExamResult, now: datetime) -> None:
+        allowed = _RESULTS_FROM[result]
+        if self.status not in allowed:
+            raise Refusal(
+                f"Résultat « {result.value} » impossible : le dossier est au statut "
+                f"« {self.status.label} »."
+            )
+
+    def record_result(self, result: ExamResult, now: datetime) -> None:
+        self.check_result(result, now)
+        self.status = Status(result.value)
+        self._note(now, "resultat", f"Résultat : {self.status.label}.")
+        self._mail(MailTemplate.RESULT, status=self.status.label)
+
+    def extend_deadline(self, new_deadline: datetime, now: datetime) -> None:
+        """A later order moved the campaign's validation deadline; this dossier follows."""
+        if new_deadline <= self.validation_deadline:
+            return  # already following it (the campaign-wide message may arrive twice)
+        self.validation_deadline = new_deadline
+        self.campaign.validation_deadline = new_deadline
+        self._note(
+            now,
+            "prolongation",
+            f"Date limite de validation prolongée au {self._when(new_deadline)}.",
+        )
+        if self.status is Status.AWAITING_DOSSIER:
+            self.reminders_done = [
+                r for r in self.campaign.validation_reminders if new_deadline - r <= now
+            ]
+            self._mail(MailTemplate.DEADLINE_EXTENDED, deadline=self._when(new_deadline))
+
+    def archive(self, now: datetime) -> None:
+        self.archived = True
+        self._note(now, "archive", "Dossier archivé.")
+
+    # ----------------------------------------------------------------- what falls due
+    def run_due(self, now: datetime) -> None:
+        """Apply whatever time has brought: reminders, cancellation, instruction, releases."""
+        if self.status is Status.AWAITING_DOSSIER:
+            due = [
+                r
+                for r in self.campaign.validation_reminders
+                if r not in self.reminders_done and now >= self.validation_deadline - r
+            ]
+            if due and now <= self.validation_deadline:
+                self._mail(
+                    MailTemplate.VALIDATION_REMINDER,
+                    deadline=self._when(self.validation_deadline),
+                )
+                self._note(now, "rappel_validation", "Rappel : demande d'inscription à valider.")
+            self.reminders_done.extend(due)
+            if now > self.validation_deadline:
+                self.status = Status.CANCELLED
+                self._note(
+                    now,
+                    "annulation",
+                    "Préinscription annulée : la demande d'inscription n'a pas été validée "
+                    "avant la date limite.",
+                )
+                self._mail(MailTemplate.CANCELLED, deadline=self._when(self.validation_deadline))
+        if self.status is Status.TRANSFERRING and self.uploads_reopen_at and now >= self.uploads_reopen_at:
+            self.status = Status.IN_INSTRUCTION
+            self.instruction_started_at = now
+            self._note(now, "instruction", "Dossier en cours d'instruction : accusé de réception envoyé.")
+            self._mail(MailTemplate.ACKNOWLEDGEMENT)
+        if (
+            not self.grace_end_noted
+            and self.validated_at is not None
+            and now > self.validation_deadline + self.campaign.upload_grace
+        ):
+            self.grace_end_noted = True
+            self._note(now, "fin_depot", "Période de dépôt des pièces close.")
+        reg = self.regularisation
+        if reg is not None and self.status is Status.INCOMPLETE:
+            if not reg.reminded and now >= reg.deadline - self.campaign.regularisation_reminder:
+                reg.reminded = True
+                still_missing = self._still_missing(reg)
+                if still_missing and now <= reg.deadline:
+                    self._mail(
+                        MailTemplate.REGULARISATION_REMINDER,
+                        missing=self._labels(still_missing),
+                        deadline=self._when(reg.deadline),
+                    )
+                    self._note(now, "rappel_pieces", "Rappel : pièces demandées à transmettre.")
+            if not reg.expired and now > reg.deadline:
+                reg.expired = True
+                self._note(now, "fin_regularisation", "Délai de transmission des pièces demandées expiré.")
+        self._release_due(now)
+
+    def next_due(self) -> datetime | None:
+        """The next instant at which `run_due` has something to do."""
+        instants: list[datetime] = []
+        if self.status is Status.AWAITING_DOSSIER:
+            instants += [
+                self.validation_deadline - r
+                for r in self.campaign.validation_reminders
+                if r not in self.reminders_done
+            ]
+            instants.append(self.validation_deadline + AFTER_DEADLINE)
+        if self.status is Status.TRANSFERRING and self.uploads_reopen_at:
+            instants.append(self.uploads_reopen_at)
+        if not self.grace_end_noted and self.validated_at is not None:
+            instants.append(self.validation_deadline + self.campaign.upload_grace + AFTER_DEADLINE)
+        reg = self.regularisation
+        if reg is not None and self.status is Status.INCOMPLETE:
+            if not reg.reminded:
+                instants.append(reg.deadline - self.campaign.regularisation_reminder)
+            if not reg.expired:
+                instants.append(reg.deadline + AFTER_DEADLINE)
+        instants += [d.release_at for d in self.documents if d.released_at is None]
+        return min(instants) if instants else None
+
+    # ----------------------------------------------------------------- views
+    def allowed_actions(self, now: datetime) -> list[Action]:
+        actions = []
+        if self.status is Status.AWAITING_DOSSIER and now <= self.validation_deadline:
+            actions.append(Action.VALIDATE)
+        if self.uploads_window(now).open:
+            actions.append(Action.UPLOAD)
+        if not self.status.is_closed:
+            actions.append(Action.WITHDRAW)
+        if self.status not in (Status.CANCELLED, Status.WITHDRAWN, Status.REPLACED):
+            actions.append(Action.CHANGE_ADDRESS)
+        return actions
+
+    def next_deadlines(self, now: datetime) -> list[tuple[str, datetime]]:
+        """What comes next and by when, as the dashboard shows it."""
+        items: list[tuple[str, datetime]] = []
+        if self.status is Status.AWAITING_DOSSIER:
+            items.append(("Date limite de validation de votre demande d'inscription", self.validation_deadline))
+        window = self.uploads_window(now)
+        if window.open and window.until:
+            items.append(("Fin du dépôt des pièces justificatives", window.until))
+        elif window.opens_at:
+            items.append(("Ouverture du dépôt des pièces justificatives", window.opens_at))
+        for doc in self.documents:
+            if doc.released_at is None:
+                items.append((f"Mise à disposition : {doc.title}", doc.release_at))
+        if self.status.is_admitted or self.status is Status.ADMISSIBLE:
+            wanted = ExamKind.WRITTEN if self.status.is_admitted else ExamKind.ORAL
+            for exam in self.campaign.exams:
+                if exam.kind is wanted and exam.starts_at > now:
+                    items.append((f"{exam.label} — {exam.venue}", exam.starts_at))
+        return sorted(items, key=lambda item: item[1])
+
+    def released_documents(self) -> list[CentreDocument]:
+        """Newest first, as the space lists them."""
+        released = [d for d in self.documents if d.released_at is not None]
+        return sorted(released, key=lambda d: d.released_at or d.deposited_at, reverse=True)
+
+    # ----------------------------------------------------------------- helpers
+    @property
+    def campaign(self) -> Campaign:
+        return self.registration.campaign
+
+    @property
+    def route(self) -> Route:
+        route = self.campaign.route(self.registration.route)
+        assert route is not None, "the web checks the route at pre-registration"
+        return route
+
+    @property
+    def dossier_number(self) -> str:
+        return self.registration.dossier_number
+
+    def _release_due(self, now: datetime) -> None:
+        for doc in self.documents:
+            if doc.released_at is None and now >= doc.release_at:
+                doc.released_at = now
+                self._note(now, "document", f"Document mis à disposition : {doc.title}.")
+                self._mail(MailTemplate.DOCUMENT, title=doc.title, kind=doc.kind.label)
+
+    def _still_missing(self, reg: Regularisation) -> list[str]:
+        sent = {u.category for u in self.uploads if u.uploaded_at >= reg.requested_at}
+        return [m for m in reg.missing if m not in sent]
+
+    def _labels(self, categories: list[str]) -> str:
+        return ", ".join(
+            (self.route.category(c).label if self.route.category(c) else c)  # type: ignore[union-attr]
+            for c in categories
+        )
+
+    def _when(self, instant: datetime) -> str:
+        return datetime_fr(instant, self.campaign.time_zone)
+
+    def _note(self, now: datetime, code: str, text: str) -> None:
+        self.timeline.append(TimelineEntry(at=now, code=code, text=text))
+
+    def _mail(self, template: MailTemplate, **context: str) -> None:
+        self.mails_queued += 1
+        candidate = self.registration.candidate
+        base = {
+            "dossier_number": self.dossier_number,
+            "civility": candidate.civility,
+            "full_name": candidate.full_name,
+            "grade": self.campaign.grade,
+            "organiser": self.campaign.organiser,
+            "route": self.route.label,
+            "status": self.status.label,
+        }
+        self.outbox.append(
+            Mail(
+                key=f"{self.dossier_number}/{self.mails_queued}",
+                template=template,
+                to=candidate.email,
+                context={**base, **context},
+            )
+        )
+
+
+_DECISION_LABELS = {
+    DecisionKind.COMPLETE: "Dossier complet",
+    DecisionKind.INCOMPLETE: "Dossier incomplet",
+    DecisionKind.REJECT: "Dossier rejeté",
+    DecisionKind.NON_CONFORMING: "Dossier non conforme",
+    DecisionKind.ADMIT: "Admis(e) à concourir",
+    DecisionKind.ADMIT_UNDER_RESERVE: "Admis(e) à concourir sous réserve",
+}
+
+_INSTRUCTED = {Status.IN_INSTRUCTION, Status.INCOMPLETE, Status.COMPLETE}
+_DECISIONS_FROM: dict[DecisionKind, set[Status]] = {
+    DecisionKind.COMPLETE: {Status.IN_INSTRUCTION, Status.INCOMPLETE},
+    DecisionKind.INCOMPLETE: {Status.IN_INSTRUCTION},
+    # Conditions may still be checked up to appointment: a reserve can end in a rejection.
+    DecisionKind.REJECT: _INSTRUCTED | {Status.ADMITTED_UNDER_RESERVE},
+    DecisionKind.NON_CONFORMING: _INSTRUCTED | {Status.ADMITTED_UNDER_RESERVE},
+    DecisionKind.ADMIT: {Status.COMPLETE, Status.ADMITTED_UNDER_RESERVE},
+    DecisionKind.ADMIT_UNDER_RESERVE: _INSTRUCTED,
+}
+
+_RESULTS_FROM: dict[ExamResult, set[Status]] = {
+    ExamResult.ADMISSIBLE: {Status.ADMITTED, Status.ADMITTED_UNDER_RESERVE},
+    ExamResult.NOT_ADMISSIBLE: {Status.ADMITTED, Status.ADMITTED_UNDER_RESERVE},
+    ExamResult.PASSED: {Status.ADMISSIBLE},
+    ExamResult.FAILED: {Status.ADMISSIBLE},
+}
+

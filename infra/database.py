@@ -1,0 +1,152 @@
+"""SQL storage for what is not a dossier's state: accounts, campaigns, files, sent mail.
+
+A dossier's state lives in its workflow only. These tables hold what the web layer and the
+activities need around it: who may log in to which dossier, the campaigns staff define, where an
+uploaded file's bytes are, and which emails already went out (so a retry never sends twice).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+from pydantic import TypeAdapter
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from domain.campaign import Campaign
+
+CAMPAIGN_JSON = TypeAdapter(Campaign)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: DateTime(timezone=True)}
+
+
+class CampaignRow(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    grade: Mapped[str] = mapped_column(String(200), index=True)
+    definition: Mapped[str] = mapped_column(Text)  # the Campaign dataclass as JSON
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def campaign(self) -> Campaign:
+        return CAMPAIGN_JSON.validate_json(self.definition)
+
+    @staticmethod
+    def from_campaign(campaign: Campaign) -> CampaignRow:
+        return CampaignRow(
+            id=campaign.id,
+            grade=campaign.grade,
+            definition=CAMPAIGN_JSON.dump_json(campaign).decode(),
+        )
+
+
+class Account(Base):
+    """A candidate's login to one dossier: the dossier number and a password hash."""
+
+    __tablename__ = "accounts"
+
+    dossier_number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    grade: Mapped[str] = mapped_column(String(200))
+    # Normalised name and birth date: one registration per grade and person.
+    person_key: Mapped[str] = mapped_column(String(300), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    replaced_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Counter(Base):
+    """Sequences for dossier numbers, one per campaign."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StoredFile(Base):
+    """Where an uploaded or generated file's bytes are; the workflow keeps only `ref`."""
+
+    __tablename__ = "files"
+
+    ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dossier_number: Mapped[str] = mapped_column(String(32), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SentMail(Base):
+    """One row per email that left: the activity checks it before sending."""
+
+    __tablename__ = "sent_mails"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    message_id: Mapped[str] = mapped_column(String(300))
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.engine: AsyncEngine = create_async_engine(url)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    async def create_all(self) -> None:
+        async with self.engine.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessions() as session:
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+async def next_number(session: AsyncSession, name: str) -> int:
+    """Atomically take the next value of a counter (row lock on PostgreSQL, file lock on SQLite)."""
+    result = await session.execute(
+        update(Counter).where(Counter.name == name).values(value=Counter.value + 1).returning(Counter.value)
+    )
+    value = result.scalar_one_or_none()
+    if value is None:
+        session.add(Counter(name=name, value=1))
+        await session.flush()
+        return 1
+    return value
+
+
+async def get_campaign(session: AsyncSession, campaign_id: str) -> Campaign | None:
+    row = await session.get(CampaignRow, campaign_id)
+    return row.campaign if row else None
+
+
+async def list_campaigns(session: AsyncSession) -> list[Campaign]:
+    rows = (await session.scalars(select(CampaignRow).order_by(CampaignRow.created_at))).all()
+    return [r.campaign for r in rows]
+
+
+async def save_campaign(session: AsyncSession, campaign: Campaign) -> None:
+    campaign.with_public_holidays().check()
+    row = await session.get(CampaignRow, campaign.id)
+    if row is None:
+        session.add(CampaignRow.from_campaign(campaign))
+    else:
+        row.grade = campaign.grade
+        row.definition = CAMPAIGN_JSON.dump_json(campaign).decode()
+    await session.commit()

@@ -1,0 +1,62 @@
+"""All configuration, from environment variables (prefix INSCRIPTIONS_) with local defaults."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET = "dev-only-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="INSCRIPTIONS_", extra="ignore")
+
+    environment: Literal["dev", "test", "production"] = "dev"
+    data_dir: Path = PROJECT_ROOT / "data"
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "inscriptions"
+    temporal_ui_url: str = "http://127.0.0.1:8233"
+
+    # SQLite by default (a file under data_dir); PostgreSQL in production:
+    # postgresql+asyncpg://user:password@host/db
+    database_url: str = ""
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "Service concours <concours@cdg.example.fr>"
+
+    public_url: str = "http://127.0.0.1:8000"
+    secret_key: str = DEV_SECRET
+    session_hours: int = 8
+
+    @model_validator(mode="after")
+    def _defaults_and_safety(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'inscriptions.db'}"
+        if self.environment == "production" and self.secret_key == DEV_SECRET:
+            raise ValueError("INSCRIPTIONS_SECRET_KEY must be set to a long random value in production")
+        return self
+
+    @property
+    def files_dir(self) -> Path:
+        """Uploaded and generated files, outside the web root, under generated names."""
+        return self.data_dir / "files"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.environment == "production"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

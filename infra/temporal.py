@@ -1,0 +1,20 @@
+"""The one place that connects to Temporal, with the converter every side must share."""
+
+from __future__ import annotations
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from infra.settings import Settings
+
+# Dataclasses with datetime/timedelta fields need the pydantic converter; client, worker and
+# replayer must all use this same one.
+DATA_CONVERTER = pydantic_data_converter
+
+
+async def connect(settings: Settings) -> Client:
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=DATA_CONVERTER,
+    )

@@ -1,0 +1,187 @@
+"""The thin slice over HTTP, on the real stack: pre-register, log in, validate, read the status."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy import select
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+
+from devtools.mail_sink import MailSink
+from infra.database import Account, Database, save_campaign
+from tests.conftest import eventually, mail_with_subject
+from tests.factories import campaign, form
+from workflows import names
+
+
+async def open_campaign(database: Database, **kwargs):
+    c = campaign(**kwargs)
+    async with database.sessions() as session:
+        await save_campaign(session, c)
+    return c
+
+
+async def register_and_login(http: httpx.AsyncClient, campaign_id: str, **overrides) -> tuple[str, dict]:
+    data = form(campaign_id, **overrides)
+    created = await http.post("/api/preinscriptions", json=data)
+    assert created.status_code == 201, created.text
+    number = created.json()["dossier_number"]
+    login = await http.post("/api/session", json={"dossier_number": number, "password": data["password"]})
+    assert login.status_code == 200, login.text
+    return number, data
+
+
+async def settled_history_length(handle: WorkflowHandle) -> int:
+    """The history's length once no activity or workflow task is pending."""
+
+    async def settled() -> int | None:
+        raw = (await handle.describe()).raw_description
+        if raw.pending_activities or raw.HasField("pending_workflow_task"):
+            return None
+        return len([e async for e in handle.fetch_history_events()])
+
+    return await eventually(settled)
+
+
+async def test_preregistration_creates_account_workflow_and_emails_the_number(
+    http: httpx.AsyncClient, database: Database, client: Client, mail_sink: MailSink
+) -> None:
+    c = await open_campaign(database)
+    data = form(c.id)
+    response = await http.post("/api/preinscriptions", json=data)
+
+    assert response.status_code == 201, response.text
+    body = response.json()
+    number = body["dossier_number"]
+    assert body["status_label"] == "En attente de votre dossier"
+
+    async with database.sessions() as session:
+        account = await session.get(Account, number)
+    assert account is not None
+    assert account.password_hash.startswith("$argon2id$")
+    assert data["password"] not in account.password_hash
+
+    description = await client.get_workflow_handle(names.dossier_workflow_id(number)).describe()
+    assert description.id == number
+    assert description.status == WorkflowExecutionStatus.RUNNING
+
+    mail = await mail_with_subject(mail_sink, number, "Votre préinscription")
+    assert mail.to == [data["email"]]
+    assert f"Votre identifiant (n° de dossier) : {number}" in mail.body
+
+
+async def test_status_reads_the_workflow_and_shows_the_seed_label(
+    http: httpx.AsyncClient, database: Database
+) -> None:
+    c = await open_campaign(database)
+    number, _ = await register_and_login(http, c.id)
+
+    dossier = (await http.get("/api/dossier")).json()
+
+    assert dossier["dossier_number"] == number
+    assert dossier["status_label"] == "En attente de votre dossier"
+    assert "valider" in dossier["allowed_actions"]
+    assert [cat["label"] for cat in dossier["categories"]][0] == "Diplôme(s) requis"
+
+
+async def test_validation_with_the_sworn_statement_moves_to_transfer(
+    http: httpx.AsyncClient, database: Database
+) -> None:
+    c = await open_campaign(database)
+    await register_and_login(http, c.id)
+
+    response = await http.post("/api/dossier/validation", json={"sworn_statement": True})
+
+    assert response.status_code == 200, response.text
+    assert response.json()["status_label"] == "En cours de transfert"
+    assert (await http.get("/api/dossier")).json()["status_label"] == "En cours de transfert"
+
+
+async def test_validation_without_the_sworn_statement_is_refused_and_changes_nothing(
+    http: httpx.AsyncClient, database: Database, client: Client, mail_sink: MailSink
+) -> None:
+    c = await open_campaign(database)
+    number, _ = await register_and_login(http, c.id)
+    await mail_with_subject(mail_sink, number, "Votre préinscription")  # its activity is done
+    handle = client.get_workflow_handle(number)
+    events_before = await settled_history_length(handle)
+
+    response = await http.post("/api/dossier/validation", json={"sworn_statement": False})
+
+    assert response.status_code == 409
+    assert "J'ai lu, j'approuve et je signe" in response.json()["detail"]
+    assert (await http.get("/api/dossier")).json()["status_label"] == "En attente de votre dossier"
+    # A refusal by the validator writes nothing to the dossier's history.
+    assert len([e async for e in handle.fetch_history_events()]) == events_before
+
+
+async def test_deadline_timer_cancels_an_unvalidated_dossier_and_refuses_late_validation(
+    http: httpx.AsyncClient, database: Database, client: Client, mail_sink: MailSink
+) -> None:
+    c = await open_campaign(database, deadline_in=timedelta(seconds=4), reminders=[])
+    number, _ = await register_and_login(http, c.id)
+
+    async def cancelled() -> bool:
+        return (await http.get("/api/dossier")).json()["status"] == "annule"
+
+    await eventually(cancelled, timeout=20)
+    response = await http.post("/api/dossier/validation", json={"sworn_statement": True})
+
+    assert response.status_code == 409
+    assert "ne peut plus être validé" in response.json()["detail"]
+    mail = await mail_with_subject(mail_sink, number, "Préinscription annulée")
+    assert "n'a pas été validée avant la date limite" in mail.body
+
+
+async def test_validation_after_the_deadline_is_refused_even_before_the_timer_fires(
+    http: httpx.AsyncClient, database: Database
+) -> None:
+    # Deadline inside the registration window but already past: the validator's own clock check.
+    c = await open_campaign(database, deadline_in=timedelta(seconds=2), reminders=[])
+    await register_and_login(http, c.id)
+    await asyncio.sleep(2.1)
+
+    response = await http.post("/api/dossier/validation", json={"sworn_statement": True})
+
+    assert response.status_code == 409
+    detail = response.json()["detail"]
+    assert "est dépassée" in detail or "ne peut plus être validé" in detail
+
+
+async def test_preregistration_refusals_are_french_and_create_nothing(
+    http: httpx.AsyncClient, database: Database
+) -> None:
+    c = await open_campaign(database)
+    closed = await open_campaign(
+        database, registration_closes_at=datetime.now(UTC) - timedelta(days=1),
+        registration_opens_at=datetime.now(UTC) - timedelta(days=20),
+    )
+    cases = [
+        (form(c.id, password="court"), 422, "au moins 10 caractères"),
+        (form(c.id, route="inconnue"), 422, "Voie d'accès inconnue"),
+        (form(c.id, email="pas-une-adresse"), 422, "Adresse e-mail invalide"),
+        (form("nulle-part"), 404, "Session de concours introuvable"),
+        (form(closed.id), 409, "sont closes"),
+    ]
+    for data, code, message in cases:
+        response = await http.post("/api/preinscriptions", json=data)
+        assert response.status_code == code, (data, response.text)
+        assert message in response.json()["detail"]
+    async with database.sessions() as session:
+        accounts = (await session.scalars(select(Account).where(Account.campaign_id.in_([c.id, closed.id])))).all()
+    assert accounts == []
+
+
+async def test_wrong_password_and_anonymous_access_are_refused(
+    http: httpx.AsyncClient, database: Database
+) -> None:
+    c = await open_campaign(database)
+    created = await http.post("/api/preinscriptions", json=form(c.id))
+    number = created.json()["dossier_number"]
+
+    assert (await http.get("/api/dossier")).status_code == 401
+    wrong = await http.post("/api/session", json={"dossier_number": number, "password": "Mauvais-mot-2"})
+    assert wrong.status_code == 401
+    assert wrong.json()["detail"] == "Identifiant ou mot de passe incorrect."

@@ -1,0 +1,67 @@
+"""The web application: candidate space (pages and JSON API).
+
+It holds a Temporal client, a database and a file store; no dossier state.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from infra.database import Database
+from infra.files import FileStore
+from infra.settings import Settings, get_settings
+from infra.temporal import connect
+from web import api
+from web.dossiers import DossierGateway
+from web.security import SessionTokens
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = Database(settings.database_url)
+        await database.create_all()
+        client = await connect(settings)
+        app.state.settings = settings
+        app.state.database = database
+        app.state.gateway = DossierGateway(client, settings.task_queue)
+        app.state.tokens = SessionTokens(settings.secret_key, settings.session_hours * 3600)
+        app.state.files = FileStore(settings.files_dir)
+        log.info("Web app ready: Temporal %s, task queue %s", settings.temporal_address, settings.task_queue)
+        yield
+        await database.dispose()
+
+    app = FastAPI(
+        title="Inscriptions — espace sécurisé candidat",
+        description="Préinscription, dépôt des pièces, validation et suivi des dossiers de concours.",
+        lifespan=lifespan,
+    )
+
+    @app.exception_handler(RequestValidationError)
+    async def french_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = sorted({".".join(str(p) for p in e["loc"][1:]) or "requête" for e in exc.errors()})
+        return JSONResponse(
+            status_code=422,
+            content={"detail": f"Champ(s) manquant(s) ou invalide(s) : {', '.join(fields)}."},
+        )
+
+    app.include_router(api.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict:
+        return {"ok": True}
+
+    return app
+
+
+app = create_app()

@@ -1,0 +1,52 @@
+"""The worker: runs the dossier workflows and their activities (email)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.mail import Mailer
+from infra.database import Database
+from infra.settings import Settings, get_settings
+from infra.temporal import connect
+from workflows.dossier import DossierWorkflow
+
+WORKFLOWS = [DossierWorkflow]
+
+log = logging.getLogger("worker")
+
+
+def build_worker(client: Client, settings: Settings, database: Database) -> Worker:
+    mailer = Mailer(settings, database)
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=WORKFLOWS,
+        activities=[mailer.send_mail],
+    )
+
+
+async def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    database = Database(settings.database_url)
+    await database.create_all()
+    client = await connect(settings)
+    worker = build_worker(client, settings, database)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("Worker polling task queue %r on %s", settings.task_queue, settings.temporal_address)
+    async with worker:
+        await stop.wait()
+        log.info("Worker stopping: finishing tasks in flight")
+    await database.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

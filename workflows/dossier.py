@@ -1,0 +1,217 @@
+"""DossierWorkflow: one durable workflow carries one dossier from pre-registration to archive.
+
+The lifecycle (DOMAIN.md):
+1. pre-registration opens the dossier and emails its number;
+2. the candidate validates before the deadline, or the dossier is cancelled when it passes
+   (with reminders 7 and 1 days before);
+3. from 8:30 on the next working day the dossier is under instruction and acknowledged;
+4. staff decide: complete, incomplete (one regularisation request), rejected, admitted;
+5. convocations deposited by staff are released about 15 days before their exam;
+6. results and letters follow; the dossier stays readable until staff archive it.
+
+The rules live in `domain.dossier.Dossier`; this class only turns messages and timers into calls
+on it. Handlers are synchronous, so they never interleave: emails are queued by the rules and sent
+by one loop (`_send_mails`), which keeps them in order and lets them wait out an SMTP outage
+without holding up the candidate's request.
+"""
+
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.dossier import Address, Decision, Dossier, ExamResult, Refusal, Registration
+    from domain.documents import CentreDocument, UploadedDocument
+    from domain.status import Status
+    from workflows import names
+
+REFUSAL = "Refusal"  # ApplicationError type of every refused message
+
+# Mail waits out an SMTP outage: retried forever, backing off to one try every 10 minutes.
+MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=10))
+
+
+@dataclass
+class Validate:
+    sworn_statement: bool
+
+
+@dataclass
+class ResultEntry:
+    result: ExamResult
+    by: str
+
+
+@dataclass
+class Ack:
+    """What an accepted message leaves: the dossier's status afterwards."""
+
+    status: Status
+    label: str
+
+
+@dataclass
+class Outcome:
+    dossier_number: str
+    status: Status
+
+
+def _refuse(check: Callable[[], None]) -> None:
+    """Run a domain check; a Refusal becomes an ApplicationError the caller can show as is."""
+    try:
+        check()
+    except Refusal as refusal:
+        raise ApplicationError(refusal.message, type=REFUSAL, non_retryable=True) from None
+
+
+@workflow.defn(name=names.DOSSIER_WORKFLOW)
+class DossierWorkflow:
+    @workflow.init
+    def __init__(self, registration: Registration) -> None:
+        # Handlers may run before `run` (an update delivered with the first task), so the
+        # dossier exists from here.
+        self.dossier = Dossier.open(registration, workflow.now())
+        self._changed = False
+        self._published_status: Status | None = None
+
+    @workflow.run
+    async def run(self, registration: Registration) -> Outcome:
+        mails = asyncio.ensure_future(self._send_mails())
+        while not self.dossier.archived:
+            self.dossier.run_due(workflow.now())
+            self._publish_status()
+            await self._sleep_until_due_or_message(self.dossier.next_due())
+        # Leave nothing half done: every accepted message handled, every queued email sent.
+        await workflow.wait_condition(
+            lambda: workflow.all_handlers_finished() and not self.dossier.outbox
+        )
+        mails.cancel()
+        return Outcome(self.dossier.dossier_number, self.dossier.status)
+
+    async def _sleep_until_due_or_message(self, due: datetime | None) -> None:
+        """A timer to the next due instant, cut short by any message (it may move deadlines)."""
+        self._changed = False
+        if due is None:
+            await workflow.wait_condition(lambda: self._changed)
+            return
+        remaining = due - workflow.now()
+        if remaining <= timedelta(0):
+            return
+        try:
+            await workflow.wait_condition(lambda: self._changed, timeout=remaining)
+        except asyncio.TimeoutError:
+            pass
+
+    async def _send_mails(self) -> None:
+        while True:
+            await workflow.wait_condition(lambda: bool(self.dossier.outbox))
+            await workflow.execute_activity(
+                names.SEND_MAIL,
+                self.dossier.outbox[0],
+                start_to_close_timeout=timedelta(seconds=60),
+                retry_policy=MAIL_RETRY,
+            )
+            self.dossier.outbox.pop(0)
+
+    def _publish_status(self) -> None:
+        if self.dossier.status != self._published_status:
+            self._published_status = self.dossier.status
+            workflow.upsert_search_attributes([names.STATUS.value_set(str(self.dossier.status))])
+
+    def _accepted(self) -> Ack:
+        self._changed = True
+        self._publish_status()
+        return Ack(self.dossier.status, self.dossier.status.label)
+
+    # ------------------------------------------------------------ candidate messages
+    @workflow.update(name=names.VALIDATE)
+    def validate(self, command: Validate) -> Ack:
+        _refuse(lambda: self.dossier.validate(command.sworn_statement, workflow.now()))
+        return self._accepted()
+
+    @validate.validator
+    def _validate_allowed(self, command: Validate) -> None:
+        _refuse(lambda: self.dossier.check_validate(command.sworn_statement, workflow.now()))
+
+    @workflow.update(name=names.RECORD_UPLOAD)
+    def record_upload(self, upload: UploadedDocument) -> Ack:
+        _refuse(lambda: self.dossier.record_upload(upload, workflow.now()))
+        return self._accepted()
+
+    @record_upload.validator
+    def _upload_allowed(self, upload: UploadedDocument) -> None:
+        _refuse(lambda: self.dossier.check_upload(upload.category, workflow.now()))
+
+    @workflow.update(name=names.WITHDRAW)
+    def withdraw(self) -> Ack:
+        _refuse(lambda: self.dossier.withdraw(workflow.now()))
+        return self._accepted()
+
+    @withdraw.validator
+    def _withdraw_allowed(self) -> None:
+        _refuse(lambda: self.dossier.check_withdraw(workflow.now()))
+
+    @workflow.update(name=names.CHANGE_ADDRESS)
+    def change_address(self, address: Address) -> Ack:
+        _refuse(lambda: self.dossier.change_address(address, workflow.now()))
+        return self._accepted()
+
+    @change_address.validator
+    def _address_allowed(self, address: Address) -> None:
+        _refuse(lambda: self.dossier.check_change_address(address, workflow.now()))
+
+    # ------------------------------------------------------------ staff messages
+    @workflow.update(name=names.DECIDE)
+    def decide(self, decision: Decision) -> Ack:
+        _refuse(lambda: self.dossier.decide(decision, workflow.now()))
+        return self._accepted()
+
+    @decide.validator
+    def _decision_allowed(self, decision: Decision) -> None:
+        _refuse(lambda: self.dossier.check_decide(decision, workflow.now()))
+
+    @workflow.update(name=names.DEPOSIT_DOCUMENT)
+    def deposit_document(self, document: CentreDocument) -> Ack:
+        _refuse(lambda: self.dossier.deposit(document, workflow.now()))
+        return self._accepted()
+
+    @deposit_document.validator
+    def _deposit_allowed(self, document: CentreDocument) -> None:
+        _refuse(lambda: self.dossier.check_deposit(document.kind, document.exam_code, workflow.now()))
+
+    @workflow.update(name=names.RECORD_RESULT)
+    def record_result(self, entry: ResultEntry) -> Ack:
+        _refuse(lambda: self.dossier.record_result(entry.result, workflow.now()))
+        return self._accepted()
+
+    @record_result.validator
+    def _result_allowed(self, entry: ResultEntry) -> None:
+        _refuse(lambda: self.dossier.check_result(entry.result, workflow.now()))
+
+    # ------------------------------------------------------------ system messages
+    @workflow.signal(name=names.REPLACED_BY)
+    def replaced_by(self, new_dossier_number: str) -> None:
+        self.dossier.replace_by(new_dossier_number, workflow.now())
+        self._accepted()
+
+    @workflow.signal(name=names.EXTEND_DEADLINE)
+    def extend_deadline(self, new_deadline: datetime) -> None:
+        self.dossier.extend_deadline(new_deadline, workflow.now())
+        self._accepted()
+
+    @workflow.signal(name=names.ARCHIVE)
+    def archive(self) -> None:
+        self.dossier.archive(workflow.now())
+        self._accepted()
+
+    # ------------------------------------------------------------ queries
+    @workflow.query(name=names.VIEW)
+    def view(self) -> Dossier:
+        """The whole dossier; callers apply the pure view rules with their own clock."""
+        return self.dossier

@@ -1,0 +1,83 @@
+"""Names shared by the workflows, the worker, the web layer and the tests.
+
+Workflow IDs, task queue, message names and search attribute keys live here only, so the web
+and the workflow cannot drift apart. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+
+from domain.status import Status
+
+if TYPE_CHECKING:
+    from domain.dossier import Registration
+
+TASK_QUEUE = "inscriptions"
+
+DOSSIER_WORKFLOW = "DossierWorkflow"
+CAMPAIGN_DEADLINE_WORKFLOW = "CampaignDeadlineWorkflow"
+
+# Candidate updates (the caller needs an accept/refuse answer).
+VALIDATE = "validate"
+RECORD_UPLOAD = "record_upload"
+WITHDRAW = "withdraw"
+CHANGE_ADDRESS = "change_address"
+# Staff updates.
+DECIDE = "decide"
+DEPOSIT_DOCUMENT = "deposit_document"
+RECORD_RESULT = "record_result"
+# Signals (no answer needed: the sender cannot do anything with a refusal).
+REPLACED_BY = "replaced_by"
+EXTEND_DEADLINE = "extend_deadline"
+ARCHIVE = "archive"
+# Queries.
+VIEW = "view"
+# Activities, called by name so workflow modules never import their I/O libraries.
+SEND_MAIL = "send_mail"
+
+# Search attributes: staff lists are visibility queries over these.
+STATUS = SearchAttributeKey.for_keyword("DossierStatus")
+CAMPAIGN = SearchAttributeKey.for_keyword("CampaignId")
+ROUTE = SearchAttributeKey.for_keyword("Route")
+CANDIDATE_NAME = SearchAttributeKey.for_text("CandidateName")
+CANDIDATE_EMAIL = SearchAttributeKey.for_keyword("CandidateEmail")
+DOSSIER_NUMBER = SearchAttributeKey.for_keyword("DossierNumber")
+
+SEARCH_ATTRIBUTES = (STATUS, CAMPAIGN, ROUTE, CANDIDATE_NAME, CANDIDATE_EMAIL, DOSSIER_NUMBER)
+
+_DEV_SERVER_TYPES = {"KEYWORD": "Keyword", "TEXT": "Text"}
+
+
+def dev_server_search_attribute_flags() -> list[str]:
+    """`--search-attribute NAME=TYPE` flags registering our keys when the dev server starts."""
+    flags: list[str] = []
+    for key in SEARCH_ATTRIBUTES:
+        flags += ["--search-attribute", f"{key.name}={_DEV_SERVER_TYPES[key.indexed_value_type.name]}"]
+    return flags
+
+
+def dossier_search_attributes(registration: Registration) -> TypedSearchAttributes:
+    """Set when the dossier's workflow starts; the workflow keeps DossierStatus current."""
+    candidate = registration.candidate
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(STATUS, str(Status.AWAITING_DOSSIER)),
+            SearchAttributePair(CAMPAIGN, registration.campaign.id),
+            SearchAttributePair(ROUTE, registration.route),
+            SearchAttributePair(CANDIDATE_NAME, f"{candidate.last_name} {candidate.first_name}"),
+            SearchAttributePair(CANDIDATE_EMAIL, candidate.email.lower()),
+            SearchAttributePair(DOSSIER_NUMBER, registration.dossier_number),
+        ]
+    )
+
+
+def dossier_workflow_id(dossier_number: str) -> str:
+    """The dossier number is the workflow ID: operators find a dossier by what candidates quote."""
+    return dossier_number
+
+
+def campaign_deadline_workflow_id(campaign_id: str, new_deadline_iso: str) -> str:
+    return f"campaign-{campaign_id}-deadline-{new_deadline_iso}"
