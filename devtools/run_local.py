@@ -1,0 +1,160 @@
+"""Run the whole product on this machine: Temporal dev server, mail sink, worker, web.
+
+`python -m devtools.run_local` (through `scripts/dev.sh`). Everything listens on 127.0.0.1; the
+Temporal server keeps its SQLite file and the app its database, files and mail under `data/`,
+so stopping (Ctrl-C) and starting again keeps every dossier and its timers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from devtools import temporal_binary
+from devtools.demo import ensure_demo_campaign
+from infra.database import Database
+from infra.settings import PROJECT_ROOT, get_settings
+from workflows import names
+
+
+@dataclass
+class Ports:
+    temporal: int = int(os.environ.get("TEMPORAL_PORT", 7233))
+    temporal_ui: int = int(os.environ.get("TEMPORAL_UI_PORT", 8233))
+    web: int = int(os.environ.get("WEB_PORT", 8000))
+    smtp: int = int(os.environ.get("SMTP_PORT", 1025))
+    mailbox: int = int(os.environ.get("MAILBOX_PORT", 8025))
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_for_port(port: int, what: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not port_open(port):
+        if process.poll() is not None:
+            raise SystemExit(f"{what} exited (code {process.returncode}) before listening on port {port}")
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{what} did not listen on port {port} within {timeout:.0f} s")
+        time.sleep(0.2)
+
+
+def main() -> int:
+    ports = Ports()
+    settings = get_settings()
+    data = settings.data_dir
+    data.mkdir(parents=True, exist_ok=True)
+    busy = [p for p in (ports.temporal, ports.temporal_ui, ports.web, ports.smtp, ports.mailbox) if port_open(p)]
+    if busy:
+        print(f"Ports already in use: {busy}. Is another instance running? Set TEMPORAL_PORT, "
+              "TEMPORAL_UI_PORT, WEB_PORT, SMTP_PORT or MAILBOX_PORT to use others.", file=sys.stderr)
+        return 1
+
+    binary = temporal_binary.ensure()
+    env = {
+        **os.environ,
+        "INSCRIPTIONS_DATA_DIR": str(data),
+        "INSCRIPTIONS_TEMPORAL_ADDRESS": f"127.0.0.1:{ports.temporal}",
+        "INSCRIPTIONS_TEMPORAL_UI_URL": f"http://127.0.0.1:{ports.temporal_ui}",
+        "INSCRIPTIONS_SMTP_HOST": "127.0.0.1",
+        "INSCRIPTIONS_SMTP_PORT": str(ports.smtp),
+        "INSCRIPTIONS_PUBLIC_URL": f"http://127.0.0.1:{ports.web}",
+        "PYTHONUNBUFFERED": "1",
+    }
+    python = sys.executable
+    children: list[tuple[str, subprocess.Popen]] = []
+
+    def spawn(name: str, args: list[str]) -> subprocess.Popen:
+        # Own process group, so Ctrl-C in the terminal reaches only this supervisor, which then
+        # stops the children in order.
+        proc = subprocess.Popen(args, cwd=PROJECT_ROOT, env=env, start_new_session=True)
+        children.append((name, proc))
+        return proc
+
+    def stop_all() -> None:
+        for name, proc in reversed(children):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT if name != "Temporal" else signal.SIGTERM)
+        for name, proc in reversed(children):
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                print(f"{name} did not stop in 15 s; killing it", file=sys.stderr)
+                proc.kill()
+
+    stopping = False
+
+    def on_signal(signum, frame) -> None:  # noqa: ARG001
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        print("Starting the Temporal dev server...", flush=True)
+        temporal = spawn("Temporal", [
+            str(binary), "server", "start-dev",
+            "--ip", "127.0.0.1",
+            "--port", str(ports.temporal),
+            "--ui-port", str(ports.temporal_ui),
+            "--db-filename", str(data / "temporal.db"),
+            "--log-level", "warn",
+            *names.dev_server_search_attribute_flags(),
+            "--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true",
+        ])
+        wait_for_port(ports.temporal, "The Temporal dev server", temporal)
+
+        database = Database(settings.database_url)
+
+        async def prepare() -> bool:
+            await database.create_all()
+            created = await ensure_demo_campaign(database)
+            await database.dispose()
+            return created
+
+        if asyncio.run(prepare()):
+            print("Created the demonstration campaign « Rédacteur territorial ».", flush=True)
+
+        mail = spawn("Mail sink", [python, "-m", "devtools.mail_sink", "--maildir", str(data / "mail"),
+                                   "--smtp-port", str(ports.smtp), "--http-port", str(ports.mailbox)])
+        wait_for_port(ports.smtp, "The mail sink", mail)
+        spawn("Worker", [python, "worker.py"])
+        web = spawn("Web", [python, "-m", "uvicorn", "web.app:app", "--host", "127.0.0.1",
+                            "--port", str(ports.web), "--log-level", "info"])
+        wait_for_port(ports.web, "The web app", web)
+        print(
+            "\n"
+            "inscriptions is running:\n"
+            f"  Candidate space       http://127.0.0.1:{ports.web}/\n"
+            f"  API documentation     http://127.0.0.1:{ports.web}/docs\n"
+            f"  Temporal Web UI       http://127.0.0.1:{ports.temporal_ui}/namespaces/default/workflows\n"
+            f"  Dev mailbox           http://127.0.0.1:{ports.mailbox}/\n"
+            f"  Data (kept across runs) {data}\n"
+            "Press Ctrl-C to stop.\n",
+            flush=True,
+        )
+        while not stopping:
+            for name, proc in children:
+                if proc.poll() is not None:
+                    print(f"{name} stopped unexpectedly (exit {proc.returncode}); stopping everything.",
+                          file=sys.stderr)
+                    return 1
+            time.sleep(0.5)
+        print("\nStopping...", flush=True)
+        return 0
+    finally:
+        stop_all()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
