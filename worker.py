@@ -9,24 +9,27 @@ import signal
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.campaigns import CampaignActivities
 from activities.mail import Mailer
 from infra.database import Database
 from infra.settings import Settings, get_settings
 from infra.temporal import connect
+from workflows.campaign import CampaignDeadlineWorkflow
 from workflows.dossier import DossierWorkflow
 
-WORKFLOWS = [DossierWorkflow]
+WORKFLOWS = [DossierWorkflow, CampaignDeadlineWorkflow]
 
 log = logging.getLogger("worker")
 
 
 def build_worker(client: Client, settings: Settings, database: Database) -> Worker:
     mailer = Mailer(settings, database)
+    campaigns = CampaignActivities(client)
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
-        activities=[mailer.send_mail],
+        activities=[mailer.send_mail, campaigns.signal_deadline_extension],
     )
 
 

@@ -37,6 +37,7 @@ ARCHIVE = "archive"
 VIEW = "view"
 # Activities, called by name so workflow modules never import their I/O libraries.
 SEND_MAIL = "send_mail"
+SIGNAL_DEADLINE_EXTENSION = "signal_deadline_extension"
 
 # Search attributes: staff lists are visibility queries over these.
 STATUS = SearchAttributeKey.for_keyword("DossierStatus")

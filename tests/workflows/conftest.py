@@ -1,0 +1,83 @@
+"""Workflow tests: the real dev server for real-time behaviour, and the Java time-skipping
+server for timelines of days and months (next working day, 15-day convocation lead)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+
+import pytest
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from devtools import test_server
+from domain.campaign import Campaign
+from domain.dossier import Address, Candidate, Registration
+from infra.database import Database
+from infra.settings import Settings
+from infra.temporal import DATA_CONVERTER
+from worker import build_worker
+from workflows import names
+from workflows.dossier import DossierWorkflow
+
+
+@pytest.fixture(scope="session")
+async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(test_server.ensure()), data_converter=DATA_CONVERTER
+    )
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=env.client.namespace,
+            search_attributes={k.name: k.indexed_value_type for k in names.SEARCH_ATTRIBUTES},
+        )
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def time_settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"task_queue": f"ts-{uuid.uuid4().hex[:8]}"})
+
+
+@pytest.fixture(scope="session")
+async def time_worker(time_env: WorkflowEnvironment, time_settings: Settings, database: Database) -> AsyncIterator[Worker]:
+    """The production worker (real mail activity, real SMTP sink) on the time-skipping server."""
+    w = build_worker(time_env.client, time_settings, database)
+    async with w:
+        yield w
+
+
+def registration(campaign: Campaign, now: datetime | None = None, route: str = "externe", **candidate) -> Registration:
+    number = f"T-{uuid.uuid4().hex[:10].upper()}"
+    fields = {
+        "civility": "Madame",
+        "last_name": "Le Goff",
+        "first_name": "Maëlle",
+        "birth_date": date(1994, 5, 17),
+        "email": f"{number.lower()}@example.fr",
+        "address": Address("12 rue du Port", "56000", "Vannes"),
+    }
+    fields.update(candidate)
+    return Registration(
+        dossier_number=number,
+        campaign=campaign,
+        route=route,
+        speciality=None,
+        candidate=Candidate(**fields),
+        registered_at=now or datetime.now(UTC),
+    )
+
+
+async def start_dossier(client: Client, task_queue: str, reg: Registration) -> WorkflowHandle:
+    return await client.start_workflow(
+        DossierWorkflow.run,
+        reg,
+        id=names.dossier_workflow_id(reg.dossier_number),
+        task_queue=task_queue,
+        search_attributes=names.dossier_search_attributes(reg),
+    )

@@ -1,0 +1,272 @@
+"""A dossier's whole life with realistic dates, on the time-skipping server.
+
+Each test moves the server's clock to the instants that matter (a Tuesday 16:30 validation, the
+next working day at 8:30, 15 days before an exam) and checks what the candidate would see:
+status, allowed uploads, released documents, and the emails in the real SMTP sink.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from datetime import datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
+
+from devtools.mail_sink import MailSink
+from domain.calendar import local_instant, to_local, uploads_reopen_at
+from domain.campaign import Campaign, ExamDate, ExamKind
+from domain.documents import CentreDocument, CentreDocumentKind, UploadedDocument
+from domain.dossier import Decision, DecisionKind, Dossier, ExamResult
+from domain.status import Status
+from infra.settings import Settings
+from infra.temporal import DATA_CONVERTER
+from tests.conftest import eventually
+from tests.factories import campaign as make_campaign
+from tests.workflows.conftest import registration
+from web.dossiers import DossierGateway
+from worker import WORKFLOWS
+from workflows.dossier import REFUSAL, DossierWorkflow, ResultEntry, Validate
+
+PARIS = "Europe/Paris"
+HISTORIES = Path(__file__).parent.parent / "replay" / "histories"
+
+
+async def skip_to(env: WorkflowEnvironment, instant: datetime) -> None:
+    now = await env.get_current_time()
+    if instant > now:
+        await env.sleep(instant - now)
+
+
+def next_weekday_at(after: datetime, weekday: int, at: time) -> datetime:
+    """The first `weekday` (0 = Monday) strictly after `after`'s day, at `at` Paris time."""
+    day = to_local(after, PARIS).date() + timedelta(days=1)
+    while day.weekday() != weekday:
+        day += timedelta(days=1)
+    return local_instant(day, at, PARIS)
+
+
+async def view(handle: WorkflowHandle) -> Dossier:
+    return await handle.query(DossierWorkflow.view)
+
+
+async def status_becomes(handle: WorkflowHandle, status: Status) -> Dossier:
+    async def reached() -> Dossier | None:
+        dossier = await view(handle)
+        return dossier if dossier.status is status else None
+
+    return await eventually(reached)
+
+
+def upload(ref: str, category: str, at: datetime) -> UploadedDocument:
+    return UploadedDocument(
+        ref=ref, category=category, filename=f"{category}.pdf", size=1234, sha256="0" * 64,
+        content_type="application/pdf", uploaded_at=at,
+    )
+
+
+def deposit(ref: str, kind: CentreDocumentKind, title: str, exam: str | None = None) -> CentreDocument:
+    placeholder = datetime.fromtimestamp(0).astimezone()
+    return CentreDocument(ref=ref, kind=kind, title=title, exam_code=exam,
+                          deposited_at=placeholder, release_at=placeholder)
+
+
+async def refused(coro) -> str:
+    with pytest.raises(WorkflowUpdateFailedError) as info:
+        await coro
+    assert info.value.cause.type == REFUSAL  # type: ignore[union-attr]
+    return info.value.cause.message  # type: ignore[union-attr]
+
+
+def mail_counts(sink: MailSink, number: str) -> Counter[str]:
+    return Counter(m.subject.split(" —")[0].split(" :")[0] for m in sink.for_dossier(number))
+
+
+async def record_history(handle: WorkflowHandle, name: str) -> None:
+    """Replay the history now against the current code; keep it when RECORD_HISTORIES=1."""
+    history = await handle.fetch_history()
+    await Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER).replay_workflow(history)
+    if os.environ.get("RECORD_HISTORIES"):
+        HISTORIES.mkdir(parents=True, exist_ok=True)
+        (HISTORIES / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
+
+
+def realistic_campaign(t0: datetime, validation_day: datetime) -> Campaign:
+    written = local_instant(to_local(validation_day, PARIS).date() + timedelta(days=60), time(9), PARIS)
+    oral = local_instant(to_local(validation_day, PARIS).date() + timedelta(days=95), time(9), PARIS)
+    return make_campaign(
+        now=t0,
+        deadline_in=(validation_day + timedelta(days=7)) - t0,
+        grace=timedelta(days=5),
+        exams=[
+            ExamDate("ecrit", "Épreuve écrite d'admissibilité", ExamKind.WRITTEN, written, "Parc des expositions, Vannes"),
+            ExamDate("oral", "Épreuve orale d'admission", ExamKind.ORAL, oral, "CDG 56, Vannes"),
+        ],
+    )
+
+
+async def test_a_dossier_lives_from_preregistration_to_its_results(
+    time_env: WorkflowEnvironment, time_worker, time_settings: Settings, mail_sink: MailSink
+) -> None:
+    client = time_env.client
+    t0 = await time_env.get_current_time()
+    tuesday = next_weekday_at(t0, 1, time(16, 30))
+    c = realistic_campaign(t0, tuesday)
+    reg = registration(c, t0)
+    gateway = DossierGateway(client, time_settings.task_queue)
+    await gateway.start(reg)
+    handle = gateway.handle(reg.dossier_number)
+    number = reg.dossier_number
+
+    # Validation on a Tuesday at 16:30: uploads close until Wednesday 8:30 (the seed's example).
+    await skip_to(time_env, tuesday)
+    ack = await handle.execute_update(DossierWorkflow.validate, Validate(True))
+    assert ack.label == "En cours de transfert"
+    reopen = uploads_reopen_at(tuesday, PARIS, c.public_holidays)
+    assert to_local(reopen, PARIS).time() == time(8, 30)
+    message = await refused(handle.execute_update(DossierWorkflow.record_upload, upload("a" * 32, "diplome", tuesday)))
+    assert "Les pièces pourront être déposées à partir du" in message
+
+    # Next working day at 8:30: under instruction, acknowledged, uploads open again.
+    await skip_to(time_env, reopen + timedelta(minutes=1))
+    dossier = await status_becomes(handle, Status.IN_INSTRUCTION)
+    assert dossier.instruction_started_at is not None and dossier.instruction_started_at >= reopen
+    await handle.execute_update(DossierWorkflow.record_upload, upload("b" * 32, "formulaire", reopen))
+
+    # One regularisation request, with a reminder two days before its deadline.
+    reg_deadline = reopen + timedelta(days=10)
+    await handle.execute_update(
+        DossierWorkflow.decide,
+        Decision(DecisionKind.INCOMPLETE, by="instructeur", missing=["diplome"], deadline=reg_deadline),
+    )
+    second = await refused(handle.execute_update(
+        DossierWorkflow.decide,
+        Decision(DecisionKind.INCOMPLETE, by="instructeur", missing=["autre"], deadline=reg_deadline),
+    ))
+    assert "Décision « Dossier incomplet » impossible" in second or "Une seule demande" in second
+    await skip_to(time_env, reg_deadline - timedelta(days=2) + timedelta(minutes=1))
+    await eventually(lambda: mail_counts(mail_sink, number)["Rappel"] == 1)
+    now = await time_env.get_current_time()
+    await handle.execute_update(DossierWorkflow.record_upload, upload("c" * 32, "diplome", now))
+
+    # Complete, then admitted: convocation email promised, convocation held until 15 days before.
+    await handle.execute_update(DossierWorkflow.decide, Decision(DecisionKind.COMPLETE, by="instructeur"))
+    await handle.execute_update(DossierWorkflow.decide, Decision(DecisionKind.ADMIT, by="instructeur"))
+    await handle.execute_update(
+        DossierWorkflow.deposit_document,
+        deposit("d" * 32, CentreDocumentKind.CONVOCATION, "Convocation à l'épreuve écrite", "ecrit"),
+    )
+    written = c.exam("ecrit")
+    assert written is not None
+    dossier = await view(handle)
+    assert dossier.released_documents() == []
+    assert dossier.documents[0].release_at == written.starts_at - timedelta(days=15)
+
+    await skip_to(time_env, written.starts_at - timedelta(days=15) + timedelta(minutes=1))
+    dossier = await eventually(lambda: _released(handle, 1))
+    assert dossier.released_documents()[0].title == "Convocation à l'épreuve écrite"
+
+    # Written results, the oral's convocation, the final result and its letter.
+    await handle.execute_update(DossierWorkflow.record_result, ResultEntry(ExamResult.ADMISSIBLE, by="jury"))
+    await handle.execute_update(
+        DossierWorkflow.deposit_document,
+        deposit("e" * 32, CentreDocumentKind.CONVOCATION, "Convocation à l'épreuve orale", "oral"),
+    )
+    oral = c.exam("oral")
+    assert oral is not None
+    await skip_to(time_env, oral.starts_at - timedelta(days=15) + timedelta(minutes=1))
+    await eventually(lambda: _released(handle, 2))
+    await handle.execute_update(DossierWorkflow.record_result, ResultEntry(ExamResult.PASSED, by="jury"))
+    await handle.execute_update(
+        DossierWorkflow.deposit_document,
+        deposit("f" * 32, CentreDocumentKind.RESULT_LETTER, "Courrier de résultat : admis(e)"),
+    )
+    await handle.signal(DossierWorkflow.archive)
+    outcome = await handle.result()
+    assert outcome.status is Status.PASSED
+
+    counts = mail_counts(mail_sink, number)
+    assert counts == Counter({
+        "Votre préinscription": 1,
+        "Demande d'inscription validée": 1,
+        "Accusé de réception": 1,
+        "Dossier incomplet": 1,
+        "Rappel": 1,
+        "Vous êtes admis(e) à concourir": 1,
+        "Nouveau document dans votre espace": 3,
+        "Votre résultat": 2,
+    }), counts
+    await record_history(handle, "full_lifecycle")
+
+
+async def _released(handle: WorkflowHandle, count: int) -> Dossier | None:
+    dossier = await view(handle)
+    return dossier if len(dossier.released_documents()) >= count else None
+
+
+async def test_uploads_close_at_the_end_of_the_grace_period(
+    time_env: WorkflowEnvironment, time_worker, time_settings: Settings, mail_sink: MailSink
+) -> None:
+    client = time_env.client
+    t0 = await time_env.get_current_time()
+    friday = next_weekday_at(t0, 4, time(9, 0))
+    c = realistic_campaign(t0, friday)
+    reg = registration(c, t0)
+    gateway = DossierGateway(client, time_settings.task_queue)
+    await gateway.start(reg)
+    handle = gateway.handle(reg.dossier_number)
+
+    # Friday 9:00 → Monday 8:30 (the seed's second example), unless Monday is a holiday.
+    await skip_to(time_env, friday)
+    await handle.execute_update(DossierWorkflow.validate, Validate(True))
+    reopen = uploads_reopen_at(friday, PARIS, c.public_holidays)
+    assert to_local(reopen, PARIS).weekday() == 0 or to_local(reopen, PARIS).date() in {
+        d + timedelta(days=1) for d in c.public_holidays
+    }
+    grace_end = c.validation_deadline + c.upload_grace
+    await skip_to(time_env, grace_end - timedelta(minutes=5))
+    await handle.execute_update(DossierWorkflow.record_upload, upload("1" * 32, "diplome", grace_end))
+
+    await skip_to(time_env, grace_end + timedelta(minutes=5))
+    message = await refused(handle.execute_update(DossierWorkflow.record_upload, upload("2" * 32, "diplome", grace_end)))
+    assert "La période de dépôt des pièces est close" in message
+    dossier = await view(handle)
+    assert [e.code for e in dossier.timeline if e.code == "fin_depot"] == ["fin_depot"]
+    await handle.signal(DossierWorkflow.archive)
+    await handle.result()
+    await record_history(handle, "grace_period")
+
+
+async def test_reminders_7_and_1_days_before_the_deadline_then_cancellation(
+    time_env: WorkflowEnvironment, time_worker, time_settings: Settings, mail_sink: MailSink
+) -> None:
+    client = time_env.client
+    t0 = await time_env.get_current_time()
+    c = make_campaign(now=t0, deadline_in=timedelta(days=20))
+    reg = registration(c, t0)
+    gateway = DossierGateway(client, time_settings.task_queue)
+    await gateway.start(reg)
+    handle = gateway.handle(reg.dossier_number)
+    number = reg.dossier_number
+
+    await skip_to(time_env, c.validation_deadline - timedelta(days=7) + timedelta(minutes=1))
+    await eventually(lambda: mail_counts(mail_sink, number)["Rappel"] == 1)
+    await skip_to(time_env, c.validation_deadline - timedelta(days=1) + timedelta(minutes=1))
+    await eventually(lambda: mail_counts(mail_sink, number)["Rappel"] == 2)
+    assert (await view(handle)).status is Status.AWAITING_DOSSIER
+
+    await skip_to(time_env, c.validation_deadline + timedelta(seconds=1))
+    dossier = await status_becomes(handle, Status.CANCELLED)
+    assert dossier.status.label.startswith("Préinscription annulée")
+    await eventually(lambda: mail_counts(mail_sink, number)["Préinscription annulée"] == 1)
+    message = await refused(handle.execute_update(DossierWorkflow.validate, Validate(True)))
+    assert "ne peut plus être validé" in message
+    assert mail_counts(mail_sink, number)["Rappel"] == 2
+    await handle.signal(DossierWorkflow.archive)
+    await handle.result()
+    await record_history(handle, "reminders_and_cancellation")
