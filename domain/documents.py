@@ -71,3 +71,5 @@ class CentreDocument:
     deposited_at: datetime
     release_at: datetime
     released_at: datetime | None = None
+    # Set when the candidate can no longer sit the exam before the release instant came.
+    withheld: bool = False

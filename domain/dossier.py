@@ -229,13 +229,25 @@ class Dossier:
         """Whether the space takes uploads now, until when, or from when."""
         if self.status.is_closed:
             return UploadWindow(False, reason="Ce dossier ne reçoit plus de pièces.")
-        grace_end = self.validation_deadline + self.campaign.upload_grace
         if self.status is Status.AWAITING_DOSSIER:
-            return UploadWindow(True, until=self.validation_deadline)
-        reg = self.regularisation
-        if reg is not None and self.status is Status.INCOMPLETE and now <= reg.deadline:
-            return UploadWindow(True, until=reg.deadline)
+            if now <= self.validation_deadline:
+                return UploadWindow(True, until=self.validation_deadline)
+            return UploadWindow(
+                False,
+                reason="La date limite de validation "
+                f"({self._when(self.validation_deadline)}) est dépassée.",
+            )
         assert self.uploads_reopen_at is not None
+        grace_end = self.validation_deadline + self.campaign.upload_grace
+        # Two windows may overlap: the grace period and the single regularisation request.
+        closes: list[datetime] = []
+        if self.uploads_reopen_at <= now <= grace_end:
+            closes.append(grace_end)
+        if self._regularisation_open(now):
+            assert self.regularisation is not None
+            closes.append(self.regularisation.deadline)
+        if closes:
+            return UploadWindow(True, until=max(closes))
         if now < self.uploads_reopen_at:
             return UploadWindow(
                 False,
@@ -243,12 +255,10 @@ class Dossier:
                 reason="Les pièces pourront être déposées à partir du "
                 f"{self._when(self.uploads_reopen_at)}.",
             )
-        if now <= grace_end:
-            return UploadWindow(True, until=grace_end)
         return UploadWindow(
             False,
             reason="La période de dépôt des pièces est close depuis le "
-            f"{self._when(grace_end)}.",
+            f"{self._when(max(grace_end, self.regularisation.deadline) if self.regularisation else grace_end)}.",
         )
 
     def category_counts(self) -> dict[str, int]:
@@ -264,7 +274,7 @@ class Dossier:
         cat = self.route.category(category)
         if cat is None:
             raise Refusal(f"Cette catégorie de pièce n'est pas demandée pour ce dossier : {category}.")
-        if self.category_counts()[category] >= cat.max_files:
+        if self._files_counted_against_maximum(category, now) >= cat.max_files:
             raise Refusal(
                 f"« {cat.label} » : le nombre maximal de fichiers ({cat.max_files}) est atteint."
             )
@@ -475,6 +485,8 @@ class Dossier:
             self._note(now, "fin_depot", "Période de dépôt des pièces close.")
         reg = self.regularisation
         if reg is not None and self.status is Status.INCOMPLETE:
+            if not reg.reminded and reg.deadline - self.campaign.regularisation_reminder <= reg.requested_at:
+                reg.reminded = True  # the request itself is recent enough: no second mail
             if not reg.reminded and now >= reg.deadline - self.campaign.regularisation_reminder:
                 reg.reminded = True
                 still_missing = self._still_missing(reg)
@@ -510,7 +522,9 @@ class Dossier:
                 instants.append(reg.deadline - self.campaign.regularisation_reminder)
             if not reg.expired:
                 instants.append(reg.deadline + AFTER_DEADLINE)
-        instants += [d.release_at for d in self.documents if d.released_at is None]
+        instants += [
+            d.release_at for d in self.documents if d.released_at is None and not d.withheld
+        ]
         return min(instants) if instants else None
 
     # ----------------------------------------------------------------- views
@@ -537,7 +551,7 @@ class Dossier:
         elif window.opens_at:
             items.append(("Ouverture du dépôt des pièces justificatives", window.opens_at))
         for doc in self.documents:
-            if doc.released_at is None:
+            if doc.released_at is None and not doc.withheld:
                 items.append((f"Mise à disposition : {doc.title}", doc.release_at))
         if self.status.is_admitted or self.status is Status.ADMISSIBLE:
             wanted = ExamKind.WRITTEN if self.status.is_admitted else ExamKind.ORAL
@@ -566,9 +580,44 @@ class Dossier:
     def dossier_number(self) -> str:
         return self.registration.dossier_number
 
-    def _release_due(self, now: datetime) -> None:
+    def _regularisation_open(self, now: datetime) -> bool:
+        reg = self.regularisation
+        return reg is not None and self.status is Status.INCOMPLETE and now <= reg.deadline
+
+    def _files_counted_against_maximum(self, category: str, now: datetime) -> int:
+        """Files in a category; a regularisation asking for it again starts a fresh count,
+        so a full category (say, an unsigned form) can still be answered."""
+        reg = self.regularisation
+        if self._regularisation_open(now) and reg is not None and category in reg.missing:
+            return sum(
+                1 for u in self.uploads if u.category == category and u.uploaded_at >= reg.requested_at
+            )
+        return self.category_counts().get(category, 0)
+
+    def _may_sit(self, exam_code: str | None) -> bool:
+        """Whether the candidate can still sit this exam, so its convocation still makes sense."""
+        if self.status in _CANNOT_SIT:
+            return False
+        exam = self.campaign.exam(exam_code or "")
+        if exam is not None and exam.kind is ExamKind.ORAL:
+            return self.status in (Status.ADMISSIBLE, Status.PASSED, Status.FAILED)
+        return True
+
+    def _withhold_moot_documents(self, now: datetime) -> None:
         for doc in self.documents:
-            if doc.released_at is None and now >= doc.release_at:
+            if (
+                doc.released_at is None
+                and not doc.withheld
+                and doc.kind.is_for_an_exam
+                and not self._may_sit(doc.exam_code)
+            ):
+                doc.withheld = True
+                self._note(now, "document_retire", f"Document retiré avant sa mise à disposition : {doc.title}.")
+
+    def _release_due(self, now: datetime) -> None:
+        self._withhold_moot_documents(now)
+        for doc in self.documents:
+            if doc.released_at is None and not doc.withheld and now >= doc.release_at:
                 doc.released_at = now
                 self._note(now, "document", f"Document mis à disposition : {doc.title}.")
                 self._mail(MailTemplate.DOCUMENT, title=doc.title, kind=doc.kind.label)
@@ -618,6 +667,14 @@ _DECISION_LABELS = {
     DecisionKind.NON_CONFORMING: "Dossier non conforme",
     DecisionKind.ADMIT: "Admis(e) à concourir",
     DecisionKind.ADMIT_UNDER_RESERVE: "Admis(e) à concourir sous réserve",
+}
+
+_CANNOT_SIT = {
+    Status.CANCELLED,
+    Status.WITHDRAWN,
+    Status.REPLACED,
+    Status.REJECTED,
+    Status.NON_CONFORMING,
 }
 
 _INSTRUCTED = {Status.IN_INSTRUCTION, Status.INCOMPLETE, Status.COMPLETE}

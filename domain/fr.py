@@ -19,7 +19,8 @@ _MONTHS = (
 
 def date_fr(instant: datetime, time_zone: str) -> str:
     local = to_local(instant, time_zone)
-    return f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local.year}"
+    day = "1er" if local.day == 1 else str(local.day)
+    return f"{_DAYS[local.weekday()]} {day} {_MONTHS[local.month - 1]} {local.year}"
 
 
 def datetime_fr(instant: datetime, time_zone: str) -> str:

@@ -327,11 +327,6 @@ def test_uploads_are_open_before_validation_until_the_deadline():
     assert dossier.category_counts()["diplome"] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Dossier.uploads_window returns open (until the deadline) for any instant while "
-    "the status is AWAITING_DOSSIER, without comparing `now` with the deadline",
-)
 def test_before_validation_uploads_close_at_the_deadline_even_before_the_cancellation_runs():
     dossier = preregistered()
     late = DEADLINE + SECOND
@@ -1054,11 +1049,6 @@ def test_files_sent_before_the_request_do_not_answer_it():
     assert dossier.outbox[-1].template is MailTemplate.REGULARISATION_REMINDER
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Dossier.run_due sends the regularisation reminder immediately when the request's "
-    "deadline is less than `regularisation_reminder` (2 days) away, duplicating the request mail",
-)
 def test_a_regularisation_due_within_two_days_sends_no_reminder_with_the_request():
     dossier = in_instruction()
     decided(DecisionKind.INCOMPLETE, dossier, missing=["diplome"], deadline=DECIDED + timedelta(days=1))
@@ -1295,12 +1285,6 @@ def test_a_closed_dossier_shows_no_deadline():
 
 
 # ----------------------------------------------------------------- known defects
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Dossier.check_upload counts every file ever sent in the category, so a "
-    "regularisation asking again for a category already at its maximum (e.g. the signed "
-    "registration form, max 1) cannot be answered: the upload is refused",
-)
 def test_a_regularisation_can_be_answered_in_a_category_that_was_already_full():
     dossier = preregistered()
     dossier.record_upload(upload("formulaire", at=REGISTERED), REGISTERED)  # unsigned, say
@@ -1313,12 +1297,6 @@ def test_a_regularisation_can_be_answered_in_a_category_that_was_already_full():
     assert len(dossier.uploads) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Dossier._release_due (called by run_due) releases and mails a convocation "
-    "deposited while the candidate was admitted, even after the candidate was rejected or "
-    "withdrew in the meantime",
-)
 @pytest.mark.parametrize("closing", ["rejection", "withdrawal"])
 def test_a_pending_convocation_is_not_released_once_the_candidate_may_no_longer_sit_the_exam(closing):
     dossier = admitted(DecisionKind.ADMIT_UNDER_RESERVE)
@@ -1331,3 +1309,24 @@ def test_a_pending_convocation_is_not_released_once_the_candidate_may_no_longer_
     dossier.run_due(WRITTEN_AT - timedelta(days=15))
     assert dossier.released_documents() == []
     assert MailTemplate.DOCUMENT not in templates(dossier)
+
+
+def test_a_regularisation_during_the_grace_period_keeps_uploads_open_until_the_later_end():
+    dossier = in_instruction()
+    early = paris(2026, 11, 2, 10, 0)  # before the grace period ends (3 November 17:00)
+    decided(DecisionKind.INCOMPLETE, dossier, at=early, missing=["diplome"], deadline=REG_DEADLINE)
+    assert dossier.uploads_window(early).until == REG_DEADLINE
+    short = in_instruction()
+    decided(DecisionKind.INCOMPLETE, short, at=early, missing=["diplome"], deadline=paris(2026, 11, 3, 9, 0))
+    assert short.uploads_window(early).until == GRACE_END
+
+
+def test_a_withheld_convocation_is_noted_once_and_leaves_no_timer_behind():
+    dossier = admitted()
+    dossier.deposit(centre_document(CentreDocumentKind.CONVOCATION, "ecrit"), paris(2026, 11, 10, 11, 0))
+    assert dossier.next_due() == WRITTEN_AT - timedelta(days=15)
+    dossier.withdraw(paris(2026, 11, 12, 10, 0))
+    dossier.run_due(paris(2026, 11, 12, 10, 0))
+    dossier.run_due(paris(2026, 11, 12, 11, 0))
+    assert [e.code for e in dossier.timeline].count("document_retire") == 1
+    assert dossier.next_due() is None

@@ -50,10 +50,6 @@ def test_date_fr_names_days_and_months_with_their_accents(day: datetime, text: s
     assert date_fr(day, "Europe/Paris") == text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: domain/fr.py date_fr writes the first of the month as '1', French writes '1er'",
-)
 def test_the_first_of_the_month_is_written_1er():
     assert date_fr(datetime(2026, 11, 1, 12, tzinfo=PARIS), "Europe/Paris") == (
         "dimanche 1er novembre 2026"
