@@ -66,6 +66,21 @@ class Account(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class PasswordReset(Base):
+    """One emailed password-reset link: single use, expiring.
+
+    Only the SHA-256 of the link's token is stored, so a leaked table cannot reset anything.
+    """
+
+    __tablename__ = "password_resets"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dossier_number: Mapped[str] = mapped_column(ForeignKey("accounts.dossier_number"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
 class Counter(Base):
     """Sequences for dossier numbers, one per campaign."""
 

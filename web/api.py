@@ -5,16 +5,11 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-import filetype
-from fastapi import APIRouter, File, Form, HTTPException, Response, UploadFile, status
-from sqlalchemy import select
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile, status
 
-from domain.documents import ALLOWED_MIME_TYPES, MAX_UPLOAD_BYTES, UploadedDocument
-from domain.dossier import Address, Refusal
-from infra.database import Account, StoredFile, list_campaigns
+from domain.dossier import Address
+from web.csrf import protection_of, require_csrf_unless_json
 from web.deps import (
-    CANDIDATE,
-    SESSION_COOKIE,
     CurrentCandidate,
     FilesDep,
     GatewayDep,
@@ -22,7 +17,8 @@ from web.deps import (
     SettingsDep,
     TokensDep,
 )
-from web.registration import preregister
+from web.login import authenticate, close_session, open_candidate_session
+from web.registration import open_campaigns, preregister
 from web.schemas import (
     AckOut,
     AddressIn,
@@ -32,13 +28,11 @@ from web.schemas import (
     PreRegistrationOut,
     ValidationIn,
 )
-from web.security import verify_password
+from web.uploads import store_upload
 from workflows.dossier import DossierWorkflow, Validate
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/api", tags=["candidat"])
-
-WRONG_LOGIN = "Identifiant ou mot de passe incorrect."
+router = APIRouter(prefix="/api", tags=["candidat"], dependencies=[Depends(require_csrf_unless_json)])
 
 
 def now() -> datetime:
@@ -46,9 +40,8 @@ def now() -> datetime:
 
 
 @router.get("/campagnes")
-async def open_campaigns(db: SessionDep) -> list[dict]:
+async def campaigns_open_now(db: SessionDep) -> list[dict]:
     """Sessions open for pre-registration now, with their routes."""
-    t = now()
     return [
         {
             "id": c.id,
@@ -58,8 +51,7 @@ async def open_campaigns(db: SessionDep) -> list[dict]:
             "validation_deadline": c.validation_deadline,
             "routes": [{"code": r.code, "label": r.label, "specialities": r.specialities} for r in c.routes],
         }
-        for c in await list_campaigns(db)
-        if c.is_open_for_registration(t)
+        for c in await open_campaigns(db, now())
     ]
 
 
@@ -79,26 +71,18 @@ async def create_preregistration(
 
 @router.post("/session")
 async def login(
-    body: LoginIn, response: Response, db: SessionDep, tokens: TokensDep, settings: SettingsDep
+    body: LoginIn, request: Request, response: Response, db: SessionDep, tokens: TokensDep, settings: SettingsDep
 ) -> dict:
-    """Log in with the dossier number and password; sets the session cookie."""
-    account = await db.scalar(select(Account).where(Account.dossier_number == body.dossier_number.strip().upper()))
-    if account is None or not verify_password(account.password_hash, body.password):
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, WRONG_LOGIN)
-    response.set_cookie(
-        SESSION_COOKIE,
-        tokens.issue(CANDIDATE + account.dossier_number),
-        max_age=tokens.max_age,
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-    )
-    return {"dossier_number": account.dossier_number}
+    """Log in with the dossier number and password; sets the session cookie. `csrf_token` goes in
+    the `X-CSRF-Token` header of later non-JSON POSTs (uploads, withdrawal without a body)."""
+    number = await authenticate(request, db, body.dossier_number, body.password)
+    open_candidate_session(request, response, tokens, settings, number)
+    return {"dossier_number": number, "csrf_token": protection_of(request).token(request)}
 
 
 @router.delete("/session", status_code=status.HTTP_204_NO_CONTENT)
-async def logout(response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE)
+async def logout(request: Request, response: Response, settings: SettingsDep) -> None:
+    close_session(request, response, settings)
 
 
 @router.get("/dossier")
@@ -116,7 +100,7 @@ async def validate(body: ValidationIn, number: CurrentCandidate, gateway: Gatewa
 
 @router.post("/dossier/desistement")
 async def withdraw(number: CurrentCandidate, gateway: GatewayDep) -> AckOut:
-    """Cancel the registration (désistement)."""
+    """Cancel the registration (désistement); send `{}` as JSON or the `X-CSRF-Token` header."""
     ack = await gateway.update(number, DossierWorkflow.withdraw)
     return AckOut(status=ack.status, status_label=ack.label)
 
@@ -125,53 +109,6 @@ async def withdraw(number: CurrentCandidate, gateway: GatewayDep) -> AckOut:
 async def change_address(body: AddressIn, number: CurrentCandidate, gateway: GatewayDep) -> AckOut:
     """Report a change of address."""
     ack = await gateway.update(number, DossierWorkflow.change_address, Address(**body.model_dump()))
-    return AckOut(status=ack.status, status_label=ack.label)
-
-
-async def read_upload(upload: UploadFile) -> tuple[bytes, str]:
-    """The file's bytes and sniffed MIME type, or a French 4xx; nothing is kept on refusal."""
-    data = await upload.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise HTTPException(
-            status.HTTP_413_CONTENT_TOO_LARGE, "Le fichier dépasse la taille maximale de 10 Mo."
-        )
-    if not data:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "Le fichier est vide.")
-    kind = filetype.guess(data)
-    if kind is None or kind.mime not in ALLOWED_MIME_TYPES:
-        raise HTTPException(
-            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-            "Format non autorisé : seuls les fichiers PDF, GIF, JPEG ou PNG sont acceptés.",
-        )
-    return data, kind.mime
-
-
-async def store_upload(
-    number: str, category: str, upload: UploadFile, db: SessionDep, gateway: GatewayDep, files: FilesDep
-) -> AckOut:
-    """Check, store, then record in the dossier; a refused upload leaves no file behind."""
-    data, mime = await read_upload(upload)
-    dossier = await gateway.view(number)
-    try:  # fail fast before writing anything; the workflow checks again authoritatively
-        dossier.check_upload(category, now())
-    except Refusal as refusal:
-        raise HTTPException(status.HTTP_409_CONFLICT, refusal.message) from None
-    filename = (upload.filename or "document").replace("/", "_").replace("\\", "_")[-200:]
-    ref, sha256 = files.save(data)
-    db.add(StoredFile(ref=ref, dossier_number=number, filename=filename, content_type=mime, size=len(data), sha256=sha256))
-    await db.commit()
-    document = UploadedDocument(
-        ref=ref, category=category, filename=filename, size=len(data), sha256=sha256,
-        content_type=mime, uploaded_at=now(),
-    )
-    try:
-        ack = await gateway.update(number, DossierWorkflow.record_upload, document)
-    except HTTPException:
-        files.delete(ref)
-        await db.delete(await db.get(StoredFile, ref))
-        await db.commit()
-        raise
-    log.info("Dossier %s: %s stored as %s (%d bytes)", number, category, ref, len(data))
     return AckOut(status=ack.status, status_label=ack.label)
 
 
@@ -184,5 +121,6 @@ async def upload_document(
     category: str = Form(),
     file: UploadFile = File(),
 ) -> AckOut:
-    """Upload a supporting document (PDF, GIF, JPEG or PNG, 10 MB at most)."""
-    return await store_upload(number, category, file, db, gateway, files)
+    """Upload a supporting document (PDF, GIF, JPEG or PNG, 10 MB at most); needs `X-CSRF-Token`."""
+    ack = await store_upload(number, category, file, db, gateway, files, now())
+    return AckOut(status=ack.status, status_label=ack.label)

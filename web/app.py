@@ -12,14 +12,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from infra.database import Database
 from infra.files import FileStore
 from infra.settings import Settings, get_settings
 from infra.temporal import connect
-from web import api
+from web import api, candidate, csrf, errors
 from web.dossiers import DossierGateway
+from web.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from web.security import SessionTokens
+from web.templating import STATIC_DIR
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +58,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             content={"detail": f"Champ(s) manquant(s) ou invalide(s) : {', '.join(fields)}."},
         )
 
+    # Added innermost first: the body limit runs before anything reads a body.
+    csrf.install(app, settings.secret_key, settings.secure_cookies)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware)
+    errors.install(app)  # HTML error pages outside /api
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api.router)
+    app.include_router(candidate.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict:

@@ -7,6 +7,7 @@ registration for a grade the same person already registered for replaces the ear
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import unicodedata
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.campaign import Campaign
 from domain.dossier import Address, Candidate, Registration
-from infra.database import Account, get_campaign, next_number
+from infra.database import Account, get_campaign, list_campaigns, next_number
 from web.dossiers import UNAVAILABLE, DossierGateway
 from web.schemas import PreRegistrationIn
 from web.security import hash_password, password_problem
@@ -42,6 +43,11 @@ def person_key(last_name: str, first_name: str, birth_date: date) -> str:
 def dossier_number(campaign: Campaign, sequence: int) -> str:
     prefix = re.sub(r"[^A-Z0-9]", "", campaign.id.upper())[:10]
     return f"{prefix}-{sequence:05d}"
+
+
+async def open_campaigns(session: AsyncSession, now: datetime) -> list[Campaign]:
+    """Sessions taking pre-registrations now."""
+    return [c for c in await list_campaigns(session) if c.is_open_for_registration(now)]
 
 
 def _refuse(code: int, message: str) -> HTTPException:
@@ -85,6 +91,9 @@ async def preregister(
     if campaign is None:
         raise _refuse(status.HTTP_404_NOT_FOUND, "Session de concours introuvable.")
     check_form(form, campaign, now)
+    # argon2id takes about half a second: hash in a thread, not on the event loop, and before
+    # the dossier number is taken, so the counter's write lock is not held meanwhile.
+    password_hash = await asyncio.to_thread(hash_password, form.password)
 
     key = person_key(form.last_name, form.first_name, form.birth_date)
     previous = await session.scalar(
@@ -125,7 +134,7 @@ async def preregister(
             grade=campaign.grade,
             person_key=key,
             email=form.email.strip().lower(),
-            password_hash=hash_password(form.password),
+            password_hash=password_hash,
         )
     )
     if previous is not None:

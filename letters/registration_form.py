@@ -1,0 +1,187 @@
+"""The registration form ("formulaire d'inscription") generated at the end of pre-registration.
+
+The candidate saves it, reads it, prints it, completes and signs it, then uploads it with the
+supporting documents (CDG 56 guide). It is rendered from the dossier's own view whenever asked
+for, so it always shows what the dossier holds and needs no stored copy.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fpdf import FPDF
+
+from domain.dossier import Dossier
+from domain.fr import date_fr, datetime_fr
+from letters.layout import latin1
+
+TITLE = "Formulaire d'inscription"
+
+SWORN_STATEMENT = (
+    "Je soussigné(e) {name} certifie sur l'honneur l'exactitude des renseignements portés dans "
+    "le présent formulaire, et remplir les conditions générales d'accès à la fonction publique "
+    "ainsi que les conditions particulières requises pour me présenter à ce concours ou examen "
+    "professionnel. Je reconnais avoir été informé(e) que toute fausse déclaration entraîne "
+    "l'annulation de mon inscription et, le cas échéant, de mon éventuelle admission."
+)
+
+
+class RegistrationForm(FPDF):
+    def __init__(self, dossier: Dossier, now: datetime) -> None:
+        super().__init__(format="A4")
+        self.dossier = dossier
+        self.now = now
+        self.time_zone = dossier.campaign.time_zone
+        self.set_margins(18, 16, 18)
+        self.set_auto_page_break(True, margin=20)
+        self.set_lang("fr")
+        self.set_title(latin1(f"{TITLE} — dossier n° {dossier.dossier_number}"))
+        self.set_author(latin1(dossier.campaign.organiser))
+        self.set_creator("inscriptions")
+
+    # ------------------------------------------------------------------ page furniture
+    def header(self) -> None:
+        self.set_font("Helvetica", "B", 12)
+        self.cell(0, 6, latin1(self.dossier.campaign.organiser), new_x="LMARGIN", new_y="NEXT")
+        self.set_font("Helvetica", size=9)
+        self.cell(0, 5, latin1("Service concours et examens professionnels"), new_x="LMARGIN", new_y="NEXT")
+        self.ln(3)
+
+    def footer(self) -> None:
+        self.set_y(-13)
+        self.set_font("Helvetica", size=8)
+        self.set_text_color(70)
+        self.cell(
+            0, 5,
+            latin1(f"{TITLE} — dossier n° {self.dossier.dossier_number} — page {self.page_no()}/{{nb}}"),
+            align="C",
+        )
+        self.set_text_color(0)
+
+    # ------------------------------------------------------------------ building blocks
+    def section(self, title: str) -> None:
+        self.ln(2)
+        self.set_font("Helvetica", "B", 11)
+        self.set_fill_color(225, 230, 245)
+        self.cell(0, 7, latin1(title.upper()), fill=True, new_x="LMARGIN", new_y="NEXT")
+        self.ln(1)
+
+    def rows(self, rows: list[tuple[str, str]]) -> None:
+        for label, value in rows:
+            self.set_font("Helvetica", "B", 10)
+            self.cell(55, 6, latin1(label))
+            self.set_font("Helvetica", size=10)
+            self.multi_cell(0, 6, latin1(value or "—"), new_x="LMARGIN", new_y="NEXT")
+
+    def text(self, text: str, *, bold: bool = False, size: int = 10) -> None:
+        self.set_font("Helvetica", "B" if bold else "", size)
+        self.multi_cell(0, 5.5, latin1(text), new_x="LMARGIN", new_y="NEXT")
+        self.ln(1)
+
+    def when(self, instant: datetime) -> str:
+        return datetime_fr(instant, self.time_zone)
+
+    # ------------------------------------------------------------------ the form
+    def build(self) -> bytes:
+        d = self.dossier
+        reg = d.registration
+        person = reg.candidate
+        address = person.address
+        self.add_page()
+        self.set_font("Helvetica", "B", 16)
+        self.cell(0, 9, latin1(TITLE.upper()), align="C", new_x="LMARGIN", new_y="NEXT")
+        self.set_font("Helvetica", size=11)
+        self.multi_cell(0, 6, latin1(d.campaign.grade), align="C", new_x="LMARGIN", new_y="NEXT")
+        self.set_font("Helvetica", "B", 11)
+        self.cell(0, 7, latin1(f"Dossier n° {d.dossier_number}"), align="C", new_x="LMARGIN", new_y="NEXT")
+
+        self.section("Concours ou examen")
+        self.rows([
+            ("Grade", d.campaign.grade),
+            ("Voie d'accès", d.route.label),
+            ("Spécialité / option", reg.speciality or "Sans objet"),
+            ("Préinscription du", self.when(reg.registered_at)),
+        ])
+
+        self.section("Identité")
+        self.rows([
+            ("Civilité", person.civility),
+            ("Nom", person.last_name.upper()),
+            ("Prénom", person.first_name),
+            ("Date de naissance", f"{person.birth_date.day:02d}/{person.birth_date.month:02d}/{person.birth_date.year}"),
+        ])
+
+        self.section("Coordonnées")
+        lines = [address.line1, address.line2, f"{address.postal_code} {address.city}", address.country]
+        self.rows([
+            ("Adresse", "\n".join(line for line in lines if line and line.strip())),
+            ("Adresse e-mail", person.email),
+            ("Téléphone", person.phone),
+        ])
+
+        self.section("Options de confidentialité")
+        self.rows([
+            (
+                "Publication du nom",
+                "J'accepte que mes nom et prénom figurent sur les listes de résultats publiées."
+                if person.publish_name
+                else "Je refuse que mes nom et prénom figurent sur les listes de résultats publiées.",
+            )
+        ])
+
+        self.section("Pièces justificatives à joindre")
+        self.text(
+            "À déposer sur votre espace sécurisé. Format(s) autorisé(s) : PDF ou GIF ou JPEG ou PNG "
+            "(10 Mo maximum par document). Joignez ce formulaire daté et signé."
+        )
+        for category in d.route.documents:
+            self.set_x(self.l_margin + 4)
+            plural = "s" if category.max_files > 1 else ""
+            self.text(f"- {category.label} ({category.max_files} fichier{plural} au plus)")
+
+        self.section("Dates à retenir")
+        self.text(
+            "Validez votre demande d'inscription sur votre espace sécurisé avant le "
+            f"{self.when(d.validation_deadline)}.",
+            bold=True,
+        )
+        self.text(
+            "LA PRÉINSCRIPTION SUR INTERNET NE CONSTITUE PAS UNE INSCRIPTION DÉFINITIVE. EN L'ABSENCE "
+            "DE VALIDATION DE L'INSCRIPTION DANS LES DÉLAIS IMPARTIS, LA PRÉINSCRIPTION SERA ANNULÉE.",
+            bold=True,
+            size=9,
+        )
+        self.text(
+            "Après la validation, les pièces pourront être déposées sur votre espace sécurisé dès le "
+            "matin du jour ouvré suivant (à partir de 8h30). La période de dépôt se poursuit quelques "
+            "jours après la date limite de validation de l'inscription."
+        )
+        for exam in d.campaign.exams:
+            self.text(f"- {exam.label} : {date_fr(exam.starts_at, self.time_zone)} — {exam.venue}")
+
+        self.section("Attestation sur l'honneur")
+        self.text(SWORN_STATEMENT.format(name=f"{person.civility} {person.full_name}"))
+        self.ln(4)
+        self.set_font("Helvetica", size=10)
+        self.cell(90, 7, latin1("Fait à : ...................................."))
+        self.cell(0, 7, latin1("le : ....... / ....... / ..........."), new_x="LMARGIN", new_y="NEXT")
+        self.ln(2)
+        self.cell(0, 6, latin1("Signature :"), new_x="LMARGIN", new_y="NEXT")
+        self.rect(self.l_margin, self.get_y(), 80, 25)
+        self.ln(28)
+        self.set_font("Helvetica", size=8)
+        self.multi_cell(
+            0, 4,
+            latin1(
+                f"Document généré le {self.when(self.now)} depuis l'espace sécurisé candidat. "
+                "Aucun courrier ne sera envoyé par voie postale : tous les documents afférents au "
+                "concours ou à l'examen seront déposés dans votre espace."
+            ),
+            new_x="LMARGIN", new_y="NEXT",
+        )
+        return bytes(self.output())
+
+
+def registration_form_pdf(dossier: Dossier, now: datetime) -> bytes:
+    """The registration form of `dossier`, as PDF bytes."""
+    return RegistrationForm(dossier, now).build()

@@ -1,0 +1,88 @@
+"""Helpers for the page tests: forms with their CSRF token, candidates ready to browse, PDFs."""
+
+from __future__ import annotations
+
+import html
+import re
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from domain.campaign import Campaign
+from infra.database import Database, save_campaign
+from tests.factories import campaign, form
+from web.deps import CANDIDATE, SESSION_COOKIE
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+# Smallest valid files of each kind, as `filetype` recognises them by their first bytes.
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000") + b"\x00" * 64
+EXE = b"MZ\x90\x00" + b"\x00" * 200  # a Windows executable renamed .pdf
+
+
+async def open_campaign(database: Database, **kwargs: Any) -> Campaign:
+    c = campaign(**kwargs)
+    async with database.sessions() as session:
+        await save_campaign(session, c)
+    return c
+
+
+def token_in(page: httpx.Response) -> str:
+    match = CSRF.search(page.text)
+    assert match, f"no CSRF token on {page.request.url}: {page.status_code}"
+    return html.unescape(match.group(1))
+
+
+async def submit(
+    http: httpx.AsyncClient, action: str, data: dict | None = None, *, page: str | None = None,
+    files: dict | None = None,
+) -> httpx.Response:
+    """GET the page holding the form (the action itself by default), then POST it with its token."""
+    shown = await http.get(page or action)
+    return await http.post(action, data={**(data or {}), "csrf_token": token_in(shown)}, files=files)
+
+
+def text_of(response: httpx.Response) -> str:
+    """The page's text with tags dropped and entities decoded, for wording checks."""
+    body = re.sub(r"<[^>]+>", " ", response.text)
+    return re.sub(r"\s+", " ", html.unescape(body))
+
+
+@dataclass
+class Candidate:
+    number: str
+    password: str
+    email: str
+    http: httpx.AsyncClient
+
+
+async def preregister(http: httpx.AsyncClient, campaign_id: str, **overrides: Any) -> tuple[str, dict]:
+    data = form(campaign_id, **overrides)
+    created = await http.post("/api/preinscriptions", json=data)
+    assert created.status_code == 201, created.text
+    return created.json()["dossier_number"], data
+
+
+def log_in_as(app: FastAPI, http: httpx.AsyncClient, number: str) -> None:
+    """A session as the login page would open it (the login itself is tested on its own;
+    skipping its half-second argon2 check keeps the suite fast)."""
+    http.cookies.set(SESSION_COOKIE, app.state.tokens.issue(CANDIDATE + number))
+
+
+def client(app: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+
+def pdf_text(data: bytes) -> str:
+    """Text drawn in a PDF made by fpdf2 (its page streams are zlib-compressed)."""
+    chunks = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
+        try:
+            chunks.append(zlib.decompress(stream).decode("latin-1"))
+        except zlib.error:
+            continue
+    return "\n".join(chunks)

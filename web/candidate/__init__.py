@@ -1,0 +1,13 @@
+"""The candidate space's pages (server-rendered, French, usable without JavaScript).
+
+`router` gathers them; every form on it is CSRF-checked (`web.csrf.require_csrf`).
+"""
+
+from fastapi import APIRouter, Depends
+
+from web.candidate import auth, documents, public, space
+from web.csrf import require_csrf
+
+router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False)
+for module in (public, auth, space, documents):
+    router.include_router(module.router)

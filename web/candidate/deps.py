@@ -1,0 +1,61 @@
+"""What candidate pages depend on: the logged-in candidate, their own dossier, the clock.
+
+The dossier number comes only from the signed session cookie: no page takes it from the URL or
+a form, so a candidate can reach no dossier but their own.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from domain.dossier import Dossier
+from web.deps import CANDIDATE, SESSION_COOKIE, GatewayDep, TokensDep
+from web.errors import LoginRequired
+
+LOGIN_URL = "/connexion"
+
+# Messages shown after a redirect (`?ok=<code>`); the code never echoes user input.
+FLASH = {
+    "validee": "Votre demande d'inscription est validée. Elle est « En cours de transfert ».",
+    "piece": "Le fichier a bien été ajouté à votre dossier.",
+    "adresse": "Votre changement d'adresse est enregistré.",
+    "desistement": "Votre désistement est enregistré : votre inscription est annulée.",
+    "mot-de-passe": "Votre mot de passe est modifié. Connectez-vous avec votre nouveau mot de passe.",
+    "deconnexion": "Vous êtes déconnecté(e) de votre espace sécurisé.",
+}
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def flash(request: Request) -> str | None:
+    return FLASH.get(request.query_params.get("ok", ""))
+
+
+def session_candidate(request: Request, tokens: TokensDep) -> str | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    subject = tokens.read(token) if token else None
+    if subject and subject.startswith(CANDIDATE):
+        return subject.removeprefix(CANDIDATE)
+    return None
+
+
+def candidate_page(number: Annotated[str | None, Depends(session_candidate)]) -> str:
+    """The logged-in candidate's dossier number, or a redirect to the login page."""
+    if number is None:
+        raise LoginRequired(LOGIN_URL)
+    return number
+
+
+CandidatePage = Annotated[str, Depends(candidate_page)]
+
+
+async def my_dossier(number: CandidatePage, gateway: GatewayDep) -> Dossier:
+    return await gateway.view(number)
+
+
+MyDossier = Annotated[Dossier, Depends(my_dossier)]

@@ -1,0 +1,118 @@
+"""Documents of the space: the candidate's supporting documents (« Pièce(s) déposée(s) ou
+restant à déposer ») and the documents the centre deposited (convocations, letters...).
+
+A file is served only when its reference is in the candidate's own dossier view: uploads from the
+dossier's `uploads`, centre documents from `released_documents()` (a convocation deposited early
+stays invisible until its release). The reference is also checked by `FileStore.path`, so no
+request can name a path.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile, status
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+
+from domain.documents import ALLOWED_MIME_TYPES
+from domain.dossier import Dossier
+from domain.status import Status
+from infra.database import StoredFile
+from web.candidate.deps import CandidatePage, MyDossier, now
+from web.candidate.space import space_page
+from web.deps import FilesDep, GatewayDep, SessionDep
+from web.uploads import store_upload
+
+router = APIRouter(prefix="/espace")
+
+NOT_FOUND = "Document introuvable dans votre dossier."
+
+
+def _categories(dossier: Dossier) -> list[dict]:
+    """Each category with its counter, its files and whether a file can be added now."""
+    instant = now()
+    window = dossier.uploads_window(instant)
+    counts = dossier.category_counts()
+    reg = dossier.regularisation
+    asked = set(reg.missing) if reg and dossier.status is Status.INCOMPLETE and instant <= reg.deadline else set()
+    return [
+        {
+            "code": c.code,
+            "label": c.label,
+            "count": counts.get(c.code, 0),
+            "max": c.max_files,
+            "asked": c.code in asked,
+            "files": [u for u in dossier.uploads if u.category == c.code],
+            # The workflow has the last word; this only hides forms that could not succeed.
+            "can_add": window.open and (counts.get(c.code, 0) < c.max_files or c.code in asked),
+        }
+        for c in dossier.route.documents
+    ]
+
+
+def _uploads_page(request: Request, dossier: Dossier, status_code: int = 200, **context) -> Response:
+    return space_page(
+        request,
+        "candidate/uploads.html",
+        dossier,
+        "pieces",
+        status_code,
+        window=dossier.uploads_window(now()),
+        categories=_categories(dossier),
+        formats=" ou ".join(ALLOWED_MIME_TYPES.values()),
+        accept=",".join([".pdf", ".gif", ".jpg", ".jpeg", ".png", *ALLOWED_MIME_TYPES]),
+        **context,
+    )
+
+
+@router.get("/pieces", response_class=HTMLResponse)
+async def uploads(request: Request, dossier: MyDossier) -> Response:
+    return _uploads_page(request, dossier)
+
+
+@router.post("/pieces", response_class=HTMLResponse)
+async def upload(
+    request: Request,
+    number: CandidatePage,
+    db: SessionDep,
+    gateway: GatewayDep,
+    files: FilesDep,
+    category: Annotated[str, Form()] = "",
+    fichier: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    try:
+        await store_upload(number, category, fichier, db, gateway, files, now())
+    except HTTPException as exc:
+        dossier = await gateway.view(number)
+        return _uploads_page(request, dossier, exc.status_code, error=exc.detail, failed_category=category)
+    return RedirectResponse("/espace/pieces?ok=piece", status_code=status.HTTP_303_SEE_OTHER)
+
+
+async def _serve(db: SessionDep, files: FilesDep, ref: str) -> Response:
+    row = await db.get(StoredFile, ref)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    path = files.path(ref)
+    if not path.is_file():
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    # Always an attachment: a candidate's file is never rendered inside our origin.
+    return FileResponse(path, media_type=row.content_type, filename=row.filename)
+
+
+@router.get("/pieces/{ref}")
+async def download_upload(ref: str, dossier: MyDossier, db: SessionDep, files: FilesDep) -> Response:
+    if not any(u.ref == ref for u in dossier.uploads):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    return await _serve(db, files, ref)
+
+
+@router.get("/documents", response_class=HTMLResponse)
+async def centre_documents(request: Request, dossier: MyDossier) -> Response:
+    return space_page(request, "candidate/documents.html", dossier, "documents", documents=dossier.released_documents())
+
+
+@router.get("/documents/{ref}")
+async def download_document(ref: str, dossier: MyDossier, db: SessionDep, files: FilesDep) -> Response:
+    if not any(d.ref == ref for d in dossier.released_documents()):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    return await _serve(db, files, ref)

@@ -1,0 +1,167 @@
+"""The secure space: dashboard, calendar, registration form, validation, my data, address,
+withdrawal. Every read is the dossier's `view` query, every change an Update to its workflow; a
+refusal is the workflow's own French message, shown as is."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from domain.dossier import Action, Address, Dossier
+from letters.registration_form import registration_form_pdf
+from web.candidate.deps import CandidatePage, MyDossier, flash, now
+from web.candidate.status_text import EXPLANATIONS, tone
+from web.deps import GatewayDep
+from web.ics import dossier_calendar
+from web.schemas import AddressIn
+from web.templating import render
+from workflows.dossier import DossierWorkflow, Validate
+
+router = APIRouter(prefix="/espace")
+
+SWORN_STATEMENT = (
+    "J'ai lu, j'approuve et je signe l'attestation sur l'honneur présente dans mon dossier d'inscription"
+)
+
+
+def space_page(request: Request, template: str, dossier: Dossier, active: str, status_code: int = 200, **context) -> Response:
+    """Render a space page with what every one of them shows."""
+    instant = now()
+    return render(
+        request,
+        template,
+        status_code=status_code,
+        active=active,
+        dossier=dossier,
+        tz=dossier.campaign.time_zone,
+        now=instant,
+        actions=dossier.allowed_actions(instant),
+        Action=Action,
+        flash=context.pop("flash", None) or flash(request),
+        **context,
+    )
+
+
+def _download(data: bytes, media_type: str, filename: str) -> Response:
+    return Response(
+        data, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
+@router.get("", response_class=HTMLResponse)
+async def dashboard(request: Request, dossier: MyDossier) -> Response:
+    instant = now()
+    return space_page(
+        request,
+        "candidate/dashboard.html",
+        dossier,
+        "tableau",
+        explanation=EXPLANATIONS.get(dossier.status, ""),
+        tone=tone(dossier.status),
+        window=dossier.uploads_window(instant),
+        deadlines=dossier.next_deadlines(instant),
+        timeline=list(reversed(dossier.timeline)),
+        counts=dossier.category_counts(),
+    )
+
+
+@router.get("/calendrier.ics")
+async def calendar(dossier: MyDossier) -> Response:
+    return _download(dossier_calendar(dossier, now()), "text/calendar; charset=utf-8",
+                     f"concours-{dossier.dossier_number}.ics")
+
+
+@router.get("/formulaire-inscription.pdf")
+async def registration_form(dossier: MyDossier) -> Response:
+    return _download(registration_form_pdf(dossier, now()), "application/pdf",
+                     f"formulaire-inscription-{dossier.dossier_number}.pdf")
+
+
+# ------------------------------------------------------------------------------ validation
+@router.get("/validation", response_class=HTMLResponse)
+async def validation_page(request: Request, dossier: MyDossier) -> Response:
+    return space_page(request, "candidate/validation.html", dossier, "validation", sworn_statement=SWORN_STATEMENT)
+
+
+@router.post("/validation", response_class=HTMLResponse)
+async def validate(
+    request: Request,
+    number: CandidatePage,
+    gateway: GatewayDep,
+    sworn_statement: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        await gateway.update(number, DossierWorkflow.validate, Validate(sworn_statement == "oui"))
+    except HTTPException as exc:
+        dossier = await gateway.view(number)
+        return space_page(request, "candidate/validation.html", dossier, "validation", exc.status_code,
+                      error=exc.detail, sworn_statement=SWORN_STATEMENT)
+    return RedirectResponse("/espace?ok=validee", status_code=status.HTTP_303_SEE_OTHER)
+
+
+# ------------------------------------------------------------------------------ my data, address
+@router.get("/mes-donnees", response_class=HTMLResponse)
+async def my_data(request: Request, dossier: MyDossier) -> Response:
+    return space_page(request, "candidate/my_data.html", dossier, "donnees")
+
+
+@router.get("/adresse", response_class=HTMLResponse)
+async def address_form(request: Request, dossier: MyDossier) -> Response:
+    a = dossier.registration.candidate.address
+    values = {"line1": a.line1, "line2": a.line2, "postal_code": a.postal_code, "city": a.city, "country": a.country}
+    return space_page(request, "candidate/address.html", dossier, "donnees", values=values)
+
+
+ADDRESS_LABELS = {"line1": "Adresse", "line2": "Complément d'adresse", "postal_code": "Code postal",
+                  "city": "Ville", "country": "Pays"}
+
+
+@router.post("/adresse", response_class=HTMLResponse)
+async def change_address(request: Request, number: CandidatePage, gateway: GatewayDep) -> Response:
+    submitted = await request.form()
+    values = {name: str(submitted.get(name, "")).strip() for name in ADDRESS_LABELS}
+    try:
+        address = AddressIn(**{**values, "country": values["country"] or "France"})
+        await gateway.update(number, DossierWorkflow.change_address, Address(**address.model_dump()))
+    except ValidationError as exc:
+        fields = sorted({ADDRESS_LABELS.get(str(e["loc"][0]), "?") for e in exc.errors() if e["loc"]})
+        error, code = f"Vérifiez les champs suivants : {', '.join(fields)}.", 422
+    except HTTPException as exc:
+        error, code = exc.detail, exc.status_code
+    else:
+        return RedirectResponse("/espace/mes-donnees?ok=adresse", status_code=status.HTTP_303_SEE_OTHER)
+    dossier = await gateway.view(number)
+    return space_page(request, "candidate/address.html", dossier, "donnees", code, values=values, error=error)
+
+
+# ------------------------------------------------------------------------------ withdrawal
+@router.get("/desistement", response_class=HTMLResponse)
+async def withdrawal_page(request: Request, dossier: MyDossier) -> Response:
+    return space_page(request, "candidate/withdrawal.html", dossier, "tableau", confirming=False)
+
+
+@router.get("/desistement/confirmation", response_class=HTMLResponse)
+async def withdrawal_confirmation(request: Request, dossier: MyDossier) -> Response:
+    """The second step: nothing is withdrawn until this page's button is pressed."""
+    return space_page(request, "candidate/withdrawal.html", dossier, "tableau", confirming=True)
+
+
+@router.post("/desistement", response_class=HTMLResponse)
+async def withdraw(
+    request: Request,
+    number: CandidatePage,
+    gateway: GatewayDep,
+    confirmation: Annotated[str, Form()] = "",
+) -> Response:
+    if confirmation != "oui":  # only the confirmation page sends it
+        return RedirectResponse("/espace/desistement/confirmation", status_code=status.HTTP_303_SEE_OTHER)
+    try:
+        await gateway.update(number, DossierWorkflow.withdraw)
+    except HTTPException as exc:
+        dossier = await gateway.view(number)
+        return space_page(request, "candidate/withdrawal.html", dossier, "tableau", exc.status_code,
+                      confirming=False, error=exc.detail)
+    return RedirectResponse("/espace?ok=desistement", status_code=status.HTTP_303_SEE_OTHER)

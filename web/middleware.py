@@ -1,0 +1,107 @@
+"""Middleware every response goes through: security headers and a cap on request bodies."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from domain.documents import MAX_UPLOAD_BYTES
+
+# Room for the multipart envelope and the form's other fields around one 10 MB file: a file just
+# over 10 MB still reaches the upload code, which answers with the precise French message.
+MAX_BODY_BYTES = MAX_UPLOAD_BYTES + 256 * 1024
+
+TOO_LARGE = "Le fichier dépasse la taille maximale de 10 Mo."
+
+SECURITY_HEADERS = [
+    # Pages use only our own stylesheet and no script; nothing may frame them (clickjacking).
+    (b"content-security-policy",
+     b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+     b"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    # Password-reset links carry their token in the URL: never leak it in a Referer.
+    (b"referrer-policy", b"no-referrer"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+]
+
+
+class SecurityHeadersMiddleware:
+    """Adds the headers above; pages about a person are never stored by browsers or proxies."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(n, v) for n, v in SECURITY_HEADERS if n not in present]
+                if not path.startswith("/static/") and b"cache-control" not in present:
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodySizeLimitMiddleware:
+    """Refuses oversized bodies before anything parses them (a 1 GB upload never hits the disk).
+
+    A declared Content-Length over the limit gets a 413 at once. A chunked body without one is
+    counted as it streams, and cut off (seen by the app as a client disconnect) past the limit.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, send)
+            return
+        seen = 0
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    return {"type": "http.disconnect"}
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        if scope.get("path", "").startswith("/api"):
+            body = json.dumps({"detail": TOO_LARGE}).encode()
+            content_type = b"application/json"
+        else:
+            body = (
+                "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\">"
+                "<title>Erreur : fichier trop volumineux — Espace sécurisé candidat</title>"
+                "<link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><main class=\"container\">"
+                f"<h1>Fichier trop volumineux</h1><p>{TOO_LARGE}</p>"
+                "<p><a href=\"/espace/pieces\">Revenir à mes pièces justificatives</a></p>"
+                "</main></body></html>"
+            ).encode()
+            content_type = b"text/html; charset=utf-8"
+        await send({
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
+                        (b"connection", b"close")],
+        })
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,142 @@
+"""Password reset through an emailed link: single use, expiring, only for accounts with an email.
+
+The link carries a random token; SQL keeps only its SHA-256, an expiry and a used flag. Using it
+is one conditional UPDATE (unused and unexpired), so two clicks racing cannot both succeed.
+
+The email is sent from here, not by the dossier workflow: the token is a secret and the
+workflow's history is durable and readable by operators, and a password is no part of the
+dossier's state. The request page answers the same whether or not the dossier exists (no way to
+probe which numbers are taken), and the mail leaves after the response, so timing tells nothing
+either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import secrets
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+import aiosmtplib
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from infra.database import Account, PasswordReset
+from infra.settings import Settings
+from web.security import hash_password
+
+log = logging.getLogger(__name__)
+
+LINK_LIFETIME = timedelta(hours=1)
+RESET_PATH = "/mot-de-passe/nouveau"
+
+_MAIL_TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates" / "mail"),
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+    autoescape=False,  # plain-text mail
+)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def issue(db: AsyncSession, number: str, now: datetime) -> tuple[str, str] | None:
+    """A new reset token for `number` and the address to send it to, or None when the dossier
+    does not exist or has no email on file ("Il est impératif d'avoir saisi une adresse mail")."""
+    account = await db.get(Account, number)
+    if account is None or not (account.email or "").strip():
+        return None
+    token = secrets.token_urlsafe(32)
+    db.add(PasswordReset(token_hash=token_hash(token), dossier_number=number, expires_at=now + LINK_LIFETIME))
+    await db.commit()
+    return token, account.email
+
+
+async def is_usable(db: AsyncSession, token: str, now: datetime) -> bool:
+    row = await db.get(PasswordReset, token_hash(token)) if token else None
+    return row is not None and row.used_at is None and _aware(row.expires_at) > now
+
+
+async def consume(db: AsyncSession, token: str, new_password: str, now: datetime) -> str | None:
+    """Use the token once and set the new password; the dossier number, or None if the link
+    is unknown, used or expired. Other pending links of the dossier die with it."""
+    digest = token_hash(token)
+    row = await db.get(PasswordReset, digest) if token else None
+    if row is None:
+        return None
+    number = row.dossier_number
+    # The single-use guarantee: only one UPDATE can turn used_at from NULL to a date.
+    claimed = await db.execute(
+        update(PasswordReset)
+        .where(
+            PasswordReset.token_hash == digest,
+            PasswordReset.used_at.is_(None),
+            PasswordReset.expires_at > now,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        await db.rollback()
+        return None
+    new_hash = await asyncio.to_thread(hash_password, new_password)
+    await db.execute(
+        update(PasswordReset)
+        .where(PasswordReset.dossier_number == number, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    account = await db.scalar(select(Account).where(Account.dossier_number == number))
+    assert account is not None  # foreign key
+    account.password_hash = new_hash
+    await db.commit()
+    log.info("Dossier %s: password reset through an emailed link", number)
+    return number
+
+
+def _aware(instant: datetime) -> datetime:
+    """SQLite gives naive datetimes back; they were stored in UTC."""
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+
+
+def reset_link(settings: Settings, token: str) -> str:
+    return f"{settings.public_url.rstrip('/')}{RESET_PATH}?jeton={token}"
+
+
+async def send_link(settings: Settings, number: str, to: str, token: str) -> None:
+    """Email the link; run after the response (a failure is logged: the candidate can ask again)."""
+    text = _MAIL_TEMPLATES.get_template("reinitialisation_mot_de_passe.txt").render(
+        dossier_number=number,
+        link=reset_link(settings, token),
+        minutes=int(LINK_LIFETIME.total_seconds() // 60),
+        space_url=settings.public_url,
+    )
+    subject, _, body = text.partition("\n")
+    msg = EmailMessage()
+    msg["From"] = settings.mail_from
+    msg["To"] = to
+    msg["Subject"] = subject.strip()
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain=settings.mail_from.rsplit("@", 1)[-1].strip(">") or None)
+    msg["X-Dossier"] = number
+    msg.set_content(body.lstrip("\n"))
+    try:
+        await aiosmtplib.send(
+            msg,
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username or None,
+            password=settings.smtp_password or None,
+            start_tls=settings.smtp_starttls,
+            timeout=30,
+        )
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        log.error("Dossier %s: password-reset mail not sent (%s)", number, exc)
+
