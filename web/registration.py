@@ -61,15 +61,15 @@ def check_form(form: PreRegistrationIn, campaign: Campaign, now: datetime) -> No
         raise _refuse(status.HTTP_409_CONFLICT, "Les préinscriptions à cette session sont closes.")
     route = campaign.route(form.route)
     if route is None:
-        raise _refuse(status.HTTP_422_UNPROCESSABLE_ENTITY, "Voie d'accès inconnue pour cette session.")
+        raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, "Voie d'accès inconnue pour cette session.")
     if route.specialities and form.speciality not in route.specialities:
-        raise _refuse(status.HTTP_422_UNPROCESSABLE_ENTITY, "Choisissez une spécialité proposée pour cette voie.")
+        raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, "Choisissez une spécialité proposée pour cette voie.")
     if not route.specialities and form.speciality:
-        raise _refuse(status.HTTP_422_UNPROCESSABLE_ENTITY, "Cette voie ne propose pas de spécialité.")
+        raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, "Cette voie ne propose pas de spécialité.")
     if not EMAIL.match(form.email):
-        raise _refuse(status.HTTP_422_UNPROCESSABLE_ENTITY, "Adresse e-mail invalide.")
+        raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, "Adresse e-mail invalide.")
     if form.birth_date >= now.date():
-        raise _refuse(status.HTTP_422_UNPROCESSABLE_ENTITY, "Date de naissance invalide.")
+        raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, "Date de naissance invalide.")
     for label, value in (
         ("Le nom", form.last_name),
         ("Le prénom", form.first_name),
@@ -78,10 +78,10 @@ def check_form(form: PreRegistrationIn, campaign: Campaign, now: datetime) -> No
         ("La ville", form.city),
     ):
         if not value.strip():
-            raise _refuse(status.HTTP_422_UNPROCESSABLE_ENTITY, f"{label} est obligatoire.")
+            raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{label} est obligatoire.")
     problem = password_problem(form.password)
     if problem:
-        raise _refuse(status.HTTP_422_UNPROCESSABLE_ENTITY, problem)
+        raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, problem)
 
 
 async def preregister(

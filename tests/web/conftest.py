@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 
 from infra.database import Database
 from tests.web.pages import Candidate, client, log_in_as, open_campaign, preregister
+from web import security
 
 NewCandidate = Callable[..., Awaitable[Candidate]]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2id at minimal cost in the web tests: production parameters take about half a
+    second per hash here, and these tests hash and check dozens of passwords. The code path is
+    the same (argon2id, checked by the same function; a hash carries its own parameters)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        yield
 
 
 @pytest.fixture
