@@ -9,15 +9,18 @@ import signal
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.batch import BatchActivities
 from activities.campaigns import CampaignActivities
 from activities.mail import Mailer
 from infra.database import Database
+from infra.files import FileStore
 from infra.settings import Settings, get_settings
 from infra.temporal import connect
+from workflows.batch import BatchWorkflow
 from workflows.campaign import CampaignDeadlineWorkflow
 from workflows.dossier import DossierWorkflow
 
-WORKFLOWS = [DossierWorkflow, CampaignDeadlineWorkflow]
+WORKFLOWS = [DossierWorkflow, CampaignDeadlineWorkflow, BatchWorkflow]
 
 log = logging.getLogger("worker")
 
@@ -25,11 +28,20 @@ log = logging.getLogger("worker")
 def build_worker(client: Client, settings: Settings, database: Database) -> Worker:
     mailer = Mailer(settings, database)
     campaigns = CampaignActivities(client)
+    batches = BatchActivities(client, database, FileStore(settings.files_dir))
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
-        activities=[mailer.send_mail, campaigns.signal_deadline_extension],
+        activities=[
+            mailer.send_mail,
+            campaigns.signal_deadline_extension,
+            batches.count,
+            batches.list_page,
+            batches.admit,
+            batches.convocations,
+            batches.results,
+        ],
     )
 
 

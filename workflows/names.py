@@ -19,6 +19,7 @@ TASK_QUEUE = "inscriptions"
 
 DOSSIER_WORKFLOW = "DossierWorkflow"
 CAMPAIGN_DEADLINE_WORKFLOW = "CampaignDeadlineWorkflow"
+BATCH_WORKFLOW = "BatchWorkflow"
 
 # Candidate updates (the caller needs an accept/refuse answer).
 VALIDATE = "validate"
@@ -38,6 +39,14 @@ VIEW = "view"
 # Activities, called by name so workflow modules never import their I/O libraries.
 SEND_MAIL = "send_mail"
 SIGNAL_DEADLINE_EXTENSION = "signal_deadline_extension"
+# Staff bulk actions (workflows/batch.py, activities/batch.py).
+BATCH_PROGRESS = "progress"  # query
+BATCH_COUNT = "batch_count"
+BATCH_LIST_PAGE = "batch_list_page"
+BATCH_ADMIT = "batch_admit"
+BATCH_CONVOCATIONS = "batch_convocations"
+BATCH_RESULTS_SIZE = "batch_results_size"
+BATCH_RESULTS = "batch_results"
 
 # Search attributes: staff lists are visibility queries over these.
 STATUS = SearchAttributeKey.for_keyword("DossierStatus")
@@ -82,3 +91,9 @@ def dossier_workflow_id(dossier_number: str) -> str:
 
 def campaign_deadline_workflow_id(campaign_id: str, new_deadline_iso: str) -> str:
     return f"campaign-{campaign_id}-deadline-{new_deadline_iso}"
+
+
+def batch_workflow_id(kind: str, campaign_id: str, scope: str = "") -> str:
+    """One bulk action per kind, campaign and scope (an exam, a file's checksum) at a time:
+    a second click while it runs joins the running one instead of starting another."""
+    return f"batch-{kind}-{campaign_id}" + (f"-{scope}" if scope else "")

@@ -1,0 +1,250 @@
+"""The bulk actions' I/O: list dossiers by visibility, and apply one chunk of work.
+
+Each chunk activity sends its dossier messages with bounded concurrency and heartbeats after
+every dossier, so a worker that dies mid-chunk is noticed within the heartbeat timeout and the
+chunk is retried elsewhere. Retrying is safe: every update carries an ID derived from the batch
+and the item (the server answers a repeated ID with the first outcome), and letters are keyed
+(`activities/letters.py`). What a dossier refuses is reported, never retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from temporalio import activity
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.letters import DepositRefused, DocumentIssuer, exams_of_stage
+from activities.results_csv import BadResultsFile, ResultRow, RowIssue, parse_results
+from domain.campaign import ExamKind
+from domain.dossier import Decision, DecisionKind, Dossier
+from domain.status import Status
+from infra.access_maps import access_maps
+from infra.database import Database, get_campaign
+from infra.files import FileStore
+from workflows import names
+from workflows.batch import (
+    BatchKind,
+    BatchRequest,
+    ChunkInput,
+    ChunkOutcome,
+    CountInput,
+    ItemIssue,
+    Page,
+    PageInput,
+)
+from workflows.dossier import REFUSAL, DossierWorkflow, ResultEntry
+from workflows.visibility import DossierFilter, dossier_query
+
+T = TypeVar("T")
+
+
+def selection_query(request: BatchRequest, exam_kind_statuses: list[Status] | None = None) -> str:
+    """The open dossiers a visibility batch works through."""
+    if request.kind is BatchKind.ADMIT_COMPLETE:
+        statuses = [Status.COMPLETE]
+    else:
+        statuses = exam_kind_statuses or []
+    return dossier_query(DossierFilter(campaign_id=request.campaign_id, statuses=statuses, running_only=True))
+
+
+def convocation_statuses(exam_kind: ExamKind) -> list[Status]:
+    """Who is convened: admitted candidates to the written tests, admissible ones to the orals."""
+    if exam_kind is ExamKind.ORAL:
+        return [Status.ADMISSIBLE]
+    return [Status.ADMITTED, Status.ADMITTED_UNDER_RESERVE]
+
+
+class _Refused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _refusal(exc: WorkflowUpdateFailedError) -> str | None:
+    cause = exc.cause
+    if isinstance(cause, ApplicationError) and cause.type == REFUSAL:
+        return cause.message
+    return None
+
+
+class BatchActivities:
+    def __init__(self, client: Client, database: Database, files: FileStore) -> None:
+        self.client = client
+        self.database = database
+        self.files = files
+        self.issuer = DocumentIssuer(client, database, files)
+
+    # ------------------------------------------------------------------ selection
+    async def _query(self, request: BatchRequest) -> str:
+        if request.kind is BatchKind.CONVOCATIONS:
+            async with self.database.sessions() as session:
+                campaign = await get_campaign(session, request.campaign_id)
+            exam = campaign.exam(request.exam_code) if campaign else None
+            if exam is None:
+                raise ApplicationError(f"Épreuve inconnue : {request.exam_code}.", non_retryable=True)
+            return selection_query(request, convocation_statuses(exam.kind))
+        return selection_query(request)
+
+    @activity.defn(name=names.BATCH_COUNT)
+    async def count(self, input: CountInput) -> int:
+        """How much work there is: matching dossiers, or the file's data lines."""
+        if input.request.kind is BatchKind.RESULTS:
+            return len(self._results_file(input.request).items)
+        return (await self.client.count_workflows(await self._query(input.request))).count
+
+    @activity.defn(name=names.BATCH_LIST_PAGE)
+    async def list_page(self, input: PageInput) -> Page:
+        """One page of the selection; the page token is a keyset cursor, so dossiers leaving
+        the selection as they are processed (admitted ones) do not shift later pages."""
+        token = base64.b64decode(input.cursor) if input.cursor else None
+        iterator = self.client.list_workflows(
+            await self._query(input.request), page_size=input.request.page_size, next_page_token=token
+        )
+        await iterator.fetch_next_page()
+        ids = [execution.id for execution in iterator.current_page or []]
+        next_token = iterator.next_page_token
+        return Page(ids, base64.b64encode(next_token).decode() if next_token else "")
+
+    # ------------------------------------------------------------------ the actions
+    @activity.defn(name=names.BATCH_ADMIT)
+    async def admit(self, input: ChunkInput) -> ChunkOutcome:
+        decision = Decision(DecisionKind.ADMIT, by=input.request.requested_by)
+
+        async def admit_one(number: str) -> None:
+            await self._update(number, DossierWorkflow.decide, decision, f"{input.batch_key}/{number}")
+
+        return await self._each(input.request, input.dossiers, admit_one)
+
+    @activity.defn(name=names.BATCH_CONVOCATIONS)
+    async def convocations(self, input: ChunkInput) -> ChunkOutcome:
+        request = input.request
+        async with self.database.sessions() as session:
+            campaign = await get_campaign(session, request.campaign_id)
+            maps = await access_maps(session, request.campaign_id)
+        exam = campaign.exam(request.exam_code) if campaign else None
+        if exam is None:
+            raise ApplicationError(f"Épreuve inconnue : {request.exam_code}.", non_retryable=True)
+        access_map = self.files.read(maps[exam.code].ref) if exam.code in maps else None
+
+        async def convene(number: str) -> None:
+            dossier = await self._view(number)
+            if dossier.campaign.id != request.campaign_id:
+                raise _Refused("Ce dossier n'appartient pas à cette session.")
+            try:
+                issued = await self.issuer.convocation(dossier, exam, access_map)
+            except DepositRefused as refused:
+                raise _Refused(refused.message) from None
+            if not issued.deposited:
+                raise _Refused("Convocation déjà déposée dans ce dossier.")
+
+        return await self._each(request, input.dossiers, convene)
+
+    @activity.defn(name=names.BATCH_RESULTS)
+    async def results(self, input: ChunkInput) -> ChunkOutcome:
+        request = input.request
+        items = self._results_file(request).items
+        chunk = items[input.start : input.start + request.page_size]
+        rows = [i for i in chunk if isinstance(i, ResultRow)]
+        issues = [ItemIssue(f"ligne {i.line}", f"{i.dossier_number or '?'} : {i.message}") for i in chunk if isinstance(i, RowIssue)]
+
+        async def apply(row: ResultRow) -> None:
+            try:
+                dossier = await self._view(row.dossier_number)
+            except _Refused as refused:
+                raise _Refused(f"{row.dossier_number} : {refused.message}") from None
+            if dossier.campaign.id != request.campaign_id:
+                raise _Refused(f"{row.dossier_number} : ce dossier n'appartient pas à cette session.")
+            try:
+                await self._update(
+                    row.dossier_number,
+                    DossierWorkflow.record_result,
+                    ResultEntry(row.result, request.requested_by),
+                    f"{input.batch_key}/ligne-{row.line}",
+                )
+            except _Refused as refused:
+                raise _Refused(f"{row.dossier_number} : {refused.message}") from None
+            dossier = await self._view(row.dossier_number)
+            await self.issuer.result_letter(dossier, row.result)
+            if row.marks:
+                await self.issuer.transcript(dossier, row.marks, row.result)
+            if row.present:
+                for exam in exams_of_stage(dossier, row.result):
+                    await self.issuer.attendance(dossier, exam)
+
+        outcome = await self._each(request, rows, apply, item_name=lambda row: f"ligne {row.line}")
+        outcome.processed += len(issues)
+        outcome.issues = sorted(issues + outcome.issues, key=lambda i: int(i.item.split()[-1]))
+        end = input.start + len(chunk)
+        outcome.cursor = str(end) if end < len(items) else ""
+        return outcome
+
+    # ------------------------------------------------------------------ helpers
+    def _handle(self, number: str):
+        return self.client.get_workflow_handle_for(DossierWorkflow.run, names.dossier_workflow_id(number))
+
+    async def _update(self, number: str, update, arg: object, update_id: str) -> None:
+        """Send an update under a deterministic ID; the dossier's refusal becomes `_Refused`."""
+        try:
+            await self._handle(number).execute_update(update, arg, id=update_id)
+        except WorkflowUpdateFailedError as exc:
+            message = _refusal(exc)
+            if message is None:
+                raise
+            raise _Refused(message) from None
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise _Refused("dossier introuvable.") from None
+            raise
+
+    async def _view(self, number: str) -> Dossier:
+        try:
+            return await self._handle(number).query(DossierWorkflow.view)
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise _Refused("dossier introuvable.") from None
+            raise
+
+    def _results_file(self, request: BatchRequest):
+        try:
+            return parse_results(self.files.read(request.file_ref))
+        except BadResultsFile as bad:
+            raise ApplicationError(bad.args[0], type="BadResultsFile", non_retryable=True) from None
+
+    async def _each(
+        self,
+        request: BatchRequest,
+        items: list[T],
+        work: Callable[[T], Awaitable[None]],
+        item_name: Callable[[T], str] = str,
+    ) -> ChunkOutcome:
+        """Run `work` on every item, `request.concurrency` at a time; a refusal becomes an
+        issue, any other error fails the chunk (retried as a whole, deduplicated)."""
+        limit = asyncio.Semaphore(request.concurrency)
+        issues: list[ItemIssue] = []
+        done = 0
+
+        async def one(item: T) -> None:
+            nonlocal done
+            async with limit:
+                try:
+                    await work(item)
+                except _Refused as refused:
+                    issues.append(ItemIssue(item_name(item), refused.message))
+                done += 1
+                activity.heartbeat(done)
+
+        try:
+            # A TaskGroup cancels the other items as soon as one fails for a technical reason.
+            async with asyncio.TaskGroup() as group:
+                for item in items:
+                    group.create_task(one(item))
+        except ExceptionGroup as failed:
+            raise failed.exceptions[0] from None
+        issues.sort(key=lambda i: i.item)
+        return ChunkOutcome(processed=len(items), applied=len(items) - len(issues), issues=issues)

@@ -1,0 +1,1 @@
+"""Operators' tools: readable workflow histories, replay checks of a release, health checks."""
