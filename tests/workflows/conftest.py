@@ -24,7 +24,10 @@ from workflows import names
 from workflows.dossier import DossierWorkflow
 
 
-@pytest.fixture(scope="session")
+# One time-skipping server per test module: after a module has moved its clock months ahead,
+# the Java test server (1.32.1) was seen refusing a later module's workflow task completions
+# ("invalid history builder state for action"); a fresh server costs about a second.
+@pytest.fixture(scope="module")
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(test_server.ensure()), data_converter=DATA_CONVERTER
@@ -44,7 +47,7 @@ def time_settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"task_queue": f"ts-{uuid.uuid4().hex[:8]}"})
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def time_worker(time_env: WorkflowEnvironment, time_settings: Settings, database: Database) -> AsyncIterator[Worker]:
     """The production worker (real mail activity, real SMTP sink) on the time-skipping server."""
     w = build_worker(time_env.client, time_settings, database)
