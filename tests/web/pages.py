@@ -6,15 +6,20 @@ import html
 import re
 import zlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from temporalio.client import Client
 
 from domain.campaign import Campaign
-from infra.database import Database, save_campaign
+from domain.documents import CentreDocument, CentreDocumentKind
+from infra.database import Database, StoredFile, save_campaign
+from infra.files import FileStore
 from tests.factories import campaign, form
 from web.deps import CANDIDATE, SESSION_COOKIE
+from workflows.dossier import DossierWorkflow
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -86,3 +91,20 @@ def pdf_text(data: bytes) -> str:
         except zlib.error:
             continue
     return "\n".join(chunks)
+
+
+async def deposit(client: Client, files: FileStore, database: Database, number: str, title: str,
+                  content: bytes = PDF, kind: CentreDocumentKind = CentreDocumentKind.LETTER) -> str:
+    """What the staff back office does: store the file, then the workflow's `deposit_document`
+    (a letter is released at once). Returns the document's reference."""
+    ref, sha256 = files.save(content)
+    async with database.sessions() as session:
+        session.add(StoredFile(ref=ref, dossier_number=number, filename=f"{title}.pdf",
+                               content_type="application/pdf", size=len(content), sha256=sha256))
+        await session.commit()
+    now = datetime.now(UTC)
+    await client.get_workflow_handle(number).execute_update(
+        DossierWorkflow.deposit_document,
+        CentreDocument(ref=ref, kind=kind, title=title, exam_code=None, deposited_at=now, release_at=now),
+    )
+    return ref

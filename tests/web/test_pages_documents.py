@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 from temporalio.client import Client
 
-from domain.documents import MAX_UPLOAD_BYTES, CentreDocument, CentreDocumentKind
+from domain.documents import MAX_UPLOAD_BYTES
 from infra.database import Database, StoredFile
 from infra.files import FileStore
 from infra.settings import Settings
 from tests.web.conftest import NewCandidate
-from tests.web.pages import EXE, PDF, PNG, Candidate, client, submit, text_of, token_in
+from tests.web.pages import EXE, PDF, PNG, Candidate, client, deposit, submit, text_of, token_in
 from workflows.dossier import DossierWorkflow, Validate
 
 
@@ -126,23 +124,6 @@ async def test_oversized_request_is_cut_before_parsing(new_candidate: NewCandida
 
     assert response.status_code == 413
     assert "Le fichier dépasse la taille maximale de 10 Mo." in text_of(response)
-
-
-async def deposit(client: Client, files: FileStore, database: Database, number: str, title: str,
-                  content: bytes = PDF) -> str:
-    """What the staff back office does: store the file, then the workflow's deposit_document."""
-    ref, sha256 = files.save(content)
-    async with database.sessions() as session:
-        session.add(StoredFile(ref=ref, dossier_number=number, filename=f"{title}.pdf",
-                               content_type="application/pdf", size=len(content), sha256=sha256))
-        await session.commit()
-    now = datetime.now(UTC)
-    await client.get_workflow_handle(number).execute_update(
-        DossierWorkflow.deposit_document,
-        CentreDocument(ref=ref, kind=CentreDocumentKind.LETTER, title=title, exam_code=None,
-                       deposited_at=now, release_at=now),
-    )
-    return ref
 
 
 async def test_released_documents_are_listed_newest_first_and_downloadable(

@@ -6,18 +6,15 @@ being covered here makes them fail.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import httpx
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from domain.documents import CentreDocument, CentreDocumentKind
-from infra.database import Database, StoredFile
+from infra.database import Database
 from infra.files import FileStore
 from infra.settings import Settings
 from tests.web.conftest import NewCandidate
-from tests.web.pages import PDF, client, open_campaign, pdf_text, submit, text_of, token_in
+from tests.web.pages import PDF, client, deposit, open_campaign, pdf_text, submit, text_of, token_in
 from web.candidate import auth, documents, public, space
 from web.csrf import COOKIE as CSRF_COOKIE
 from workflows.dossier import DossierWorkflow, Validate
@@ -47,17 +44,7 @@ async def other_dossier_with_files(new_candidate: NewCandidate, client_: Client,
     assert uploaded.status_code == 303
     handle = client_.get_workflow_handle(b.number)
     await handle.execute_update(DossierWorkflow.validate, Validate(True))
-    ref, sha = FileStore(settings.files_dir).save(PDF)
-    async with database.sessions() as session:
-        session.add(StoredFile(ref=ref, dossier_number=b.number, filename="lettre-de-zoe.pdf",
-                               content_type="application/pdf", size=len(PDF), sha256=sha))
-        await session.commit()
-    now = datetime.now(UTC)
-    await handle.execute_update(
-        DossierWorkflow.deposit_document,
-        CentreDocument(ref=ref, kind=CentreDocumentKind.LETTER, title="Lettre pour Zoé", exam_code=None,
-                       deposited_at=now, release_at=now),
-    )
+    await deposit(client_, FileStore(settings.files_dir), database, b.number, "Lettre pour Zoé")
     view = await handle.query(DossierWorkflow.view)
     return b, view
 
