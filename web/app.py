@@ -18,7 +18,7 @@ from infra.database import Database
 from infra.files import FileStore
 from infra.settings import Settings, get_settings
 from infra.temporal import connect
-from web import api, candidate, csrf, errors
+from web import api, candidate, csrf, errors, staff
 from web.dossiers import DossierGateway
 from web.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from web.security import SessionTokens
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api.router)
     app.include_router(candidate.router)
+    app.include_router(staff.router)  # the back office, under /staff
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict:

@@ -1,0 +1,86 @@
+"""Staff login and logout: their own page, the candidates' protections.
+
+argon2id checks run in a thread (they take about half a second by design); failures are rate
+limited per address and login (`web.ratelimit`); an unknown login costs the same time as a
+wrong password; the session cookie names "staff:<login>" and expires like a candidate's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from functools import lru_cache
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from infra.database import utcnow
+from infra.staff_accounts import StaffAccount
+from web.deps import SessionDep, SettingsDep, TokensDep
+from web.login import close_session, open_session
+from web.ratelimit import KeyedLimits, Limit
+from web.security import hash_password, verify_password
+from web.staff.deps import LOGIN_URL, STAFF, session_login
+from web.templating import render
+
+router = APIRouter()
+
+WRONG_LOGIN = "Identifiant ou mot de passe incorrect."
+
+# Five failures per login and address, then a 15-minute pause; 30 per address for any login.
+STAFF_LOGIN_LIMITS = KeyedLimits(per_identifier=Limit(5, 15 * 60), per_ip=Limit(30, 15 * 60), what="connexion")
+
+
+@lru_cache(maxsize=1)
+def _decoy_hash() -> str:
+    return hash_password("decoy-staff-password-never-valid")
+
+
+async def authenticate(request: Request, db: SessionDep, login: str, password: str) -> StaffAccount:
+    login = login.strip().lower()
+    STAFF_LOGIN_LIMITS.check(request, login)
+    account = await db.get(StaffAccount, login) if login else None
+    stored = account.password_hash if account else await asyncio.to_thread(_decoy_hash)
+    valid = await asyncio.to_thread(verify_password, stored, password)
+    if account is None or not valid or not account.active:
+        STAFF_LOGIN_LIMITS.hit(request, login)
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, WRONG_LOGIN)
+    STAFF_LOGIN_LIMITS.forget(request, login)
+    return account
+
+
+@router.get("/connexion", response_class=HTMLResponse)
+async def login_form(request: Request, signed_in: Annotated[str | None, Depends(session_login)]) -> Response:
+    if signed_in:
+        return RedirectResponse("/staff/dossiers", status_code=status.HTTP_303_SEE_OTHER)
+    done = request.query_params.get("ok") == "deconnexion"
+    return render(request, "staff/login.html", login="", flash="Vous êtes déconnecté(e)." if done else None)
+
+
+@router.post("/connexion", response_class=HTMLResponse)
+async def login(
+    request: Request,
+    db: SessionDep,
+    tokens: TokensDep,
+    settings: SettingsDep,
+    login: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        account = await authenticate(request, db, login, password)
+    except HTTPException as exc:
+        response = render(request, "staff/login.html", status_code=exc.status_code, error=exc.detail, login=login.strip().lower())
+        response.headers.update(exc.headers or {})
+        return response
+    account.last_login_at = utcnow()
+    await db.commit()
+    response = RedirectResponse("/staff/dossiers", status_code=status.HTTP_303_SEE_OTHER)
+    open_session(request, response, tokens, settings, STAFF + account.login)
+    return response
+
+
+@router.post("/deconnexion")
+async def logout(request: Request, settings: SettingsDep) -> Response:
+    response = RedirectResponse(f"{LOGIN_URL}?ok=deconnexion", status_code=status.HTTP_303_SEE_OTHER)
+    close_session(request, response, settings)
+    return response

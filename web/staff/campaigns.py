@@ -1,0 +1,270 @@
+"""Campaigns ("sessions"): list, create, edit, access maps, deadline extension.
+
+A campaign is SQL data (`infra.database.save_campaign`); each dossier carries the snapshot it
+was opened with. Hence: once dossiers exist, the validation deadline moves only through the
+extension, which saves the new deadline and starts `CampaignDeadlineWorkflow` to tell every
+open dossier; other edits reach new dossiers only (the page says so).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Annotated
+
+import filetype
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.service import RPCError
+
+from domain.calendar import DEFAULT_TIME_ZONES, HOLIDAY_ZONES
+from domain.campaign import Campaign, CampaignError
+from domain.documents import MAX_UPLOAD_BYTES
+from domain.fr import datetime_fr
+from domain.status import Status
+from infra.access_maps import ACCESS_MAP_TYPES, ExamAccessMap, access_maps
+from infra.database import get_campaign, list_campaigns, save_campaign
+from web.deps import FilesDep, SessionDep, SettingsDep
+from web.dossiers import UNAVAILABLE
+from web.staff.batches import recent_batches
+from web.staff.campaign_form import CampaignForm, build_campaign
+from web.staff.deps import Administrator, ClientDep, Reader, StaffUser, now
+from web.staff.directory import Directory
+from web.staff.forms import FormError, local_input, parse_local
+from web.templating import render
+from workflows import names
+from workflows.campaign import CampaignDeadlineWorkflow, DeadlineExtension
+from workflows.visibility import DossierFilter, dossier_query
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+FLASH = {
+    "creee": "La session est créée.",
+    "modifiee": "La session est modifiée. Les dossiers déjà ouverts gardent la définition de leur préinscription.",
+    "plan": "Le plan d'accès est enregistré ; il sera imprimé avec les convocations préparées désormais.",
+}
+
+EXAMPLE_ROUTES = """externe | Concours externe
+  formulaire | Formulaire d'inscription daté et signé | 1
+  diplome | Diplôme(s) requis | 3
+  derogation | OU Pièce(s) relative(s) à une dérogation de diplôme | 1
+  equivalence | OU Pièce(s) relative(s) à une équivalence de diplôme | 1
+  autre | Toute(s) autre(s) pièce(s) complémentaire(s) | 1
+interne | Concours interne
+  formulaire | Formulaire d'inscription daté et signé | 1
+  etats | État(s) des services publics | 3"""
+
+
+async def _dossier_count(client: ClientDep, campaign_id: str) -> int:
+    query = dossier_query(DossierFilter(campaign_id=campaign_id))
+    return (await client.count_workflows(query)).count
+
+
+async def _campaign_or_404(db: SessionDep, campaign_id: str) -> Campaign:
+    campaign = await get_campaign(db, campaign_id)
+    if campaign is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Session introuvable.")
+    return campaign
+
+
+def _form_page(request: Request, user: StaffUser, form: CampaignForm, creating: bool, status_code: int = 200,
+               error: str | None = None, deadline_locked: bool = False) -> Response:
+    return render(
+        request, "staff/campaign_form.html", status_code=status_code, user=user, active="sessions", form=form,
+        creating=creating, error=error, zones=list(HOLIDAY_ZONES), time_zones=sorted(set(DEFAULT_TIME_ZONES.values())),
+        deadline_locked=deadline_locked, example_routes=EXAMPLE_ROUTES,
+    )
+
+
+async def _form_fields(request: Request) -> CampaignForm:
+    data = await request.form()
+    names_ = {f.name for f in dataclasses.fields(CampaignForm)} - {"errors"}
+    return CampaignForm(**{k: str(data.get(k, "")) for k in names_ if k in data})
+
+
+# ----------------------------------------------------------------------------- list, detail
+@router.get("/sessions", response_class=HTMLResponse)
+async def campaign_list(request: Request, user: Reader, db: SessionDep, client: ClientDep) -> Response:
+    campaigns = await list_campaigns(db)
+    totals: dict[str, int | None] = {}
+    for c in campaigns:
+        try:
+            totals[c.id] = await _dossier_count(client, c.id)
+        except RPCError:
+            totals[c.id] = None  # shown as unknown; the list itself is SQL and still useful
+    return render(request, "staff/campaigns.html", user=user, active="sessions", campaigns=campaigns, totals=totals, now=now())
+
+
+@router.get("/sessions/nouvelle", response_class=HTMLResponse)
+async def new_campaign_form(request: Request, user: Administrator) -> Response:
+    return _form_page(request, user, CampaignForm(), creating=True)
+
+
+@router.post("/sessions/nouvelle", response_class=HTMLResponse)
+async def create_campaign(request: Request, user: Administrator, db: SessionDep) -> Response:
+    form = await _form_fields(request)
+    form.id = form.id.strip().lower()
+    try:
+        campaign = build_campaign(form)
+        if await get_campaign(db, campaign.id) is not None:
+            raise FormError(f"Une session porte déjà le code « {campaign.id} ».")
+        await save_campaign(db, campaign)
+    except FormError as bad:
+        return _form_page(request, user, form, creating=True, status_code=422, error=str(bad))
+    log.info("Campaign %s created by %s", campaign.id, user.login)
+    return RedirectResponse(f"/staff/sessions/{campaign.id}?ok=creee", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/sessions/{campaign_id}", response_class=HTMLResponse)
+async def campaign_detail(request: Request, campaign_id: str, user: Reader, db: SessionDep, client: ClientDep) -> Response:
+    return await campaign_page(request, campaign_id, user, db, client)
+
+
+async def campaign_page(request: Request, campaign_id: str, user: StaffUser, db: SessionDep, client: ClientDep,
+                        error: str | None = None, status_code: int = 200) -> Response:
+    """The campaign's page; handlers of its forms show it again with their refusal."""
+    campaign = await _campaign_or_404(db, campaign_id)
+    try:
+        counts = await Directory(client).counts(DossierFilter(campaign_id=campaign.id))
+        batches = await recent_batches(client, campaign.id)
+    except RPCError as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from exc
+    ok = request.query_params.get("ok", "")
+    flash = FLASH.get(ok)
+    if ok == "prolongation":
+        flash = (f"La date limite de validation est portée au {datetime_fr(campaign.validation_deadline, campaign.time_zone)}. "
+                 "La prolongation est transmise à chaque dossier ouvert de la session.")
+    return render(
+        request, "staff/campaign.html", status_code=status_code, user=user, active="sessions", campaign=campaign,
+        counts=counts, total=sum(counts.values()), Status=Status, maps=await access_maps(db, campaign.id),
+        batches=batches, tz=campaign.time_zone, now=now(), flash=flash, error=error,
+        deadline_value=local_input(campaign.validation_deadline, campaign.time_zone),
+        extension_id=names.campaign_deadline_workflow_id(campaign.id, campaign.validation_deadline.isoformat()),
+        accepted_types=", ".join(ACCESS_MAP_TYPES.values()),
+    )
+
+
+# ----------------------------------------------------------------------------- edit
+@router.get("/sessions/{campaign_id}/modifier", response_class=HTMLResponse)
+async def edit_campaign_form(request: Request, campaign_id: str, user: Administrator, db: SessionDep, client: ClientDep) -> Response:
+    campaign = await _campaign_or_404(db, campaign_id)
+    locked = await _dossier_count(client, campaign.id) > 0
+    return _form_page(request, user, CampaignForm.of(campaign), creating=False, deadline_locked=locked)
+
+
+@router.post("/sessions/{campaign_id}/modifier", response_class=HTMLResponse)
+async def edit_campaign(request: Request, campaign_id: str, user: Administrator, db: SessionDep, client: ClientDep) -> Response:
+    current = await _campaign_or_404(db, campaign_id)
+    form = await _form_fields(request)
+    form.id = current.id  # the code names every dossier number: never changed
+    locked = await _dossier_count(client, current.id) > 0
+    if locked:
+        form.validation_deadline = local_input(current.validation_deadline, current.time_zone)
+    try:
+        campaign = build_campaign(form)
+        if locked and campaign.validation_deadline != current.validation_deadline:
+            raise FormError("Des dossiers sont ouverts : la date limite ne change que par une prolongation.")
+        await save_campaign(db, campaign)
+    except FormError as bad:
+        return _form_page(request, user, form, creating=False, status_code=422, error=str(bad), deadline_locked=locked)
+    log.info("Campaign %s edited by %s", campaign.id, user.login)
+    return RedirectResponse(f"/staff/sessions/{campaign.id}?ok=modifiee", status_code=status.HTTP_303_SEE_OTHER)
+
+
+# ----------------------------------------------------------------------------- extension
+@router.post("/sessions/{campaign_id}/prolongation", response_class=HTMLResponse)
+async def extend_deadline(
+    request: Request,
+    campaign_id: str,
+    user: Administrator,
+    db: SessionDep,
+    client: ClientDep,
+    settings: SettingsDep,
+    deadline: Annotated[str, Form()] = "",
+) -> Response:
+    campaign = await _campaign_or_404(db, campaign_id)
+    try:
+        new_deadline = parse_local(deadline, campaign.time_zone, "Nouvelle date limite")
+        if new_deadline < campaign.validation_deadline:
+            raise FormError(
+                "La nouvelle date limite doit suivre l'actuelle "
+                f"({datetime_fr(campaign.validation_deadline, campaign.time_zone)})."
+            )
+        if new_deadline > campaign.validation_deadline:
+            campaign.validation_deadline = new_deadline
+            await save_campaign(db, campaign)  # new dossiers take it from here
+    except (FormError, CampaignError) as bad:
+        return await campaign_page(request, campaign_id, user, db, client, error=str(bad), status_code=422)
+    # Saved (or already saved by a first click): tell the open dossiers. The workflow ID is
+    # derived from the deadline, so a double click joins the first run, and a finished run is
+    # not repeated.
+    workflow_id = names.campaign_deadline_workflow_id(campaign.id, new_deadline.isoformat())
+    try:
+        await client.start_workflow(
+            CampaignDeadlineWorkflow.run,
+            DeadlineExtension(campaign.id, new_deadline),
+            id=workflow_id,
+            task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:
+        log.info("Deadline extension %s already ran; not repeated", workflow_id)
+    except RPCError as exc:
+        # The deadline is saved; the extension must still reach the dossiers: say so plainly.
+        log.error("Deadline extension %s saved but not started: %s", workflow_id, exc)
+        return await campaign_page(
+            request, campaign_id, user, db, client, status_code=503,
+            error="La nouvelle date limite est enregistrée, mais sa transmission aux dossiers n'a pas pu démarrer. "
+                  "Renvoyez ce formulaire avec la même date dans quelques instants.",
+        )
+    log.info("Campaign %s: deadline extended to %s by %s", campaign.id, new_deadline.isoformat(), user.login)
+    return RedirectResponse(f"/staff/sessions/{campaign.id}?ok=prolongation", status_code=status.HTTP_303_SEE_OTHER)
+
+
+# ----------------------------------------------------------------------------- access maps
+@router.post("/sessions/{campaign_id}/plans/{exam_code}", response_class=HTMLResponse)
+async def upload_access_map(
+    request: Request,
+    campaign_id: str,
+    exam_code: str,
+    user: Administrator,
+    db: SessionDep,
+    client: ClientDep,
+    files: FilesDep,
+    plan: Annotated[UploadFile, File()],
+) -> Response:
+    campaign = await _campaign_or_404(db, campaign_id)
+    if campaign.exam(exam_code) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Épreuve introuvable.")
+    data = await plan.read(MAX_UPLOAD_BYTES + 1)
+    kind = filetype.guess(data) if data else None
+    problem = None
+    if len(data) > MAX_UPLOAD_BYTES:
+        problem = "Le plan dépasse 10 Mo."
+    elif kind is None or kind.mime not in ACCESS_MAP_TYPES:
+        problem = ("Le plan d'accès doit être une image PNG, JPEG ou GIF : il est imprimé dans la convocation "
+                   "(un PDF ne pourrait pas l'être).")
+    if problem:
+        return await campaign_page(request, campaign_id, user, db, client, error=problem, status_code=415)
+    ref, _ = files.save(data)
+    row = await db.get(ExamAccessMap, (campaign.id, exam_code))
+    if row is None:
+        db.add(ExamAccessMap(campaign_id=campaign.id, exam_code=exam_code, ref=ref,
+                             filename=(plan.filename or "plan")[-200:], content_type=kind.mime))
+    else:
+        row.ref, row.filename, row.content_type = ref, (plan.filename or "plan")[-200:], kind.mime
+    await db.commit()
+    return RedirectResponse(f"/staff/sessions/{campaign.id}?ok=plan", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/sessions/{campaign_id}/plans/{exam_code}")
+async def access_map(campaign_id: str, exam_code: str, user: Reader, db: SessionDep, files: FilesDep) -> Response:
+    row = await db.get(ExamAccessMap, (campaign_id, exam_code))
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Aucun plan d'accès pour cette épreuve.")
+    return Response(files.read(row.ref), media_type=row.content_type,
+                    headers={"cache-control": "private, no-store", "x-content-type-options": "nosniff"})

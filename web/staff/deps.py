@@ -1,0 +1,116 @@
+"""Who may do what in the back office, and the services its pages use.
+
+A staff session is the same signed cookie as a candidate's, naming "staff:<login>". Each request
+reloads the account, so disabling it or changing its role takes effect at once; what a role may
+do is one table (`PERMISSIONS`), checked by the `Reader`, `Instructor`, `Administrator` and
+`Operator` dependencies that routes declare.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from temporalio.client import Client
+
+from activities.letters import DocumentIssuer
+from infra.staff_accounts import StaffAccount, StaffRole
+from web.deps import SESSION_COOKIE, GatewayDep, SessionDep, TokensDep
+from web.errors import LoginRequired
+
+STAFF = "staff:"
+LOGIN_URL = "/staff/connexion"
+
+
+class Permission(StrEnum):
+    READ = "consulter"  # dossier lists and pages, campaigns
+    INSTRUCT = "instruire"  # decisions, letters, results, bulk actions
+    ADMINISTER = "administrer"  # create and edit campaigns, extend deadlines, access maps
+    OPERATE = "exploiter"  # workflow histories, health
+
+
+PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
+    StaffRole.INSTRUCTOR: frozenset({Permission.READ, Permission.INSTRUCT}),
+    StaffRole.ADMINISTRATOR: frozenset(Permission),
+    StaffRole.OPERATOR: frozenset({Permission.READ, Permission.OPERATE}),
+}
+
+_REFUSED = {
+    Permission.READ: "Votre compte ne permet pas de consulter les dossiers.",
+    Permission.INSTRUCT: "Votre rôle ne permet pas d'instruire les dossiers.",
+    Permission.ADMINISTER: "Seul un administrateur peut créer ou modifier une session.",
+    Permission.OPERATE: "Ces pages sont réservées aux opérateurs et aux administrateurs.",
+}
+
+
+@dataclass
+class StaffUser:
+    login: str
+    full_name: str
+    role: StaffRole
+
+    def may(self, permission: Permission | str) -> bool:
+        return Permission(permission) in PERMISSIONS[self.role]
+
+    @property
+    def signature(self) -> str:
+        """How decisions name their author in the dossier's timeline."""
+        return f"{self.full_name} ({self.login})"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def session_login(request: Request, tokens: TokensDep) -> str | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    subject = tokens.read(token) if token else None
+    if subject and subject.startswith(STAFF):
+        return subject.removeprefix(STAFF)
+    return None
+
+
+async def current_staff(
+    request: Request, db: SessionDep, login: Annotated[str | None, Depends(session_login)]
+) -> StaffUser:
+    if login is None:
+        raise LoginRequired(LOGIN_URL)
+    account = await db.get(StaffAccount, login)
+    if account is None or not account.active:
+        raise LoginRequired(LOGIN_URL)
+    user = StaffUser(account.login, account.full_name, account.staff_role)
+    request.state.staff = user  # the layout shows who is logged in and what they may reach
+    return user
+
+
+StaffDep = Annotated[StaffUser, Depends(current_staff)]
+
+
+def requires(permission: Permission):
+    def check(user: StaffDep) -> StaffUser:
+        if not user.may(permission):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, _REFUSED[permission])
+        return user
+
+    return check
+
+
+Reader = Annotated[StaffUser, Depends(requires(Permission.READ))]
+Instructor = Annotated[StaffUser, Depends(requires(Permission.INSTRUCT))]
+Administrator = Annotated[StaffUser, Depends(requires(Permission.ADMINISTER))]
+Operator = Annotated[StaffUser, Depends(requires(Permission.OPERATE))]
+
+
+def get_client(gateway: GatewayDep) -> Client:
+    return gateway.client
+
+
+def get_issuer(request: Request, gateway: GatewayDep) -> DocumentIssuer:
+    return DocumentIssuer(gateway.client, request.app.state.database, request.app.state.files)
+
+
+ClientDep = Annotated[Client, Depends(get_client)]
+IssuerDep = Annotated[DocumentIssuer, Depends(get_issuer)]
