@@ -1,4 +1,8 @@
-"""Who may call what: the dependencies every route declares."""
+"""Who may call what: the dependencies every route declares.
+
+They are `async def` although they do not await: FastAPI runs plain `def` dependencies in a
+thread pool, a thread hop per dependency per request for what is an attribute read.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ SESSION_COOKIE = "inscriptions_session"
 CANDIDATE = "candidate:"
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -25,15 +29,15 @@ async def get_db(request: Request):
         yield session
 
 
-def get_gateway(request: Request) -> DossierGateway:
+async def get_gateway(request: Request) -> DossierGateway:
     return request.app.state.gateway
 
 
-def get_tokens(request: Request) -> SessionTokens:
+async def get_tokens(request: Request) -> SessionTokens:
     return request.app.state.tokens
 
 
-def get_files(request: Request) -> FileStore:
+async def get_files(request: Request) -> FileStore:
     return request.app.state.files
 
 
@@ -44,7 +48,7 @@ TokensDep = Annotated[SessionTokens, Depends(get_tokens)]
 FilesDep = Annotated[FileStore, Depends(get_files)]
 
 
-def current_candidate(request: Request, tokens: TokensDep) -> str:
+async def current_candidate(request: Request, tokens: TokensDep) -> str:
     """The dossier number of the logged-in candidate; a candidate reaches only their own."""
     token = request.cookies.get(SESSION_COOKIE)
     subject = tokens.read(token) if token else None

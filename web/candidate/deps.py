@@ -36,7 +36,7 @@ def flash(request: Request) -> str | None:
     return FLASH.get(request.query_params.get("ok", ""))
 
 
-def session_candidate(request: Request, tokens: TokensDep) -> str | None:
+async def session_candidate(request: Request, tokens: TokensDep) -> str | None:
     token = request.cookies.get(SESSION_COOKIE)
     subject = tokens.read(token) if token else None
     if subject and subject.startswith(CANDIDATE):
@@ -44,7 +44,7 @@ def session_candidate(request: Request, tokens: TokensDep) -> str | None:
     return None
 
 
-def candidate_page(number: Annotated[str | None, Depends(session_candidate)]) -> str:
+async def candidate_page(number: Annotated[str | None, Depends(session_candidate)]) -> str:
     """The logged-in candidate's dossier number, or a redirect to the login page."""
     if number is None:
         raise LoginRequired(LOGIN_URL)

@@ -1,0 +1,300 @@
+"""Candidate space latency under 50 concurrent candidates: dashboard p99 and 5 MB uploads.
+
+Run (about 2 minutes on 2 cores; no network needed):
+
+    .venv/bin/python -m bench.candidate_space
+    .venv/bin/python -m bench.candidate_space --candidates 50 --duration 30 --uploads 20
+    .venv/bin/python -m bench.candidate_space --help
+
+Not a test: it prints figures about this machine. Targets: dashboard p99 < 100 ms, a 5 MB
+upload < 1 s.
+
+What runs, all on 127.0.0.1 and thrown away at the end:
+- a Temporal dev server (the CLI binary of `devtools.temporal_binary`, in memory, with the
+  project's search attributes), as the tests start it;
+- the development SMTP sink (`devtools.mail_sink`), in this process;
+- the production worker (`python worker.py`) and the production web app (`uvicorn web.app:app`,
+  one process, as the Dockerfile runs it), each in its own process, configured through the
+  INSCRIPTIONS_* environment variables with a SQLite database and file store in a temporary
+  directory;
+- this process plays the candidates with httpx: each pre-registers (JSON API), logs in through
+  the login page, then browses.
+
+Measured:
+1. Browsing: each of --candidates candidates loops for --duration seconds over their space
+   (dashboard most often, then documents, uploads page, my data), thinking 0.5 to 1.5 s between
+   pages as a person reading does. Meanwhile --uploads of them each send a 5 MB PDF through the
+   upload page (multipart form, CSRF token, file sniffing, fsync, SQL row, `record_upload`
+   Update), one after another. Reported: per-page latency percentiles and upload latencies.
+2. Saturation (for information): the same candidates request the dashboard back to back with no
+   think time for --saturation seconds; this is the capacity of one web process on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+from temporalio.testing import WorkflowEnvironment
+
+from devtools import temporal_binary
+from devtools.mail_sink import MailSink
+from devtools.mail_sink import start as start_mail_sink
+from infra.database import Database, save_campaign
+from infra.settings import PROJECT_ROOT
+from infra.temporal import DATA_CONVERTER
+from tests.factories import campaign as make_campaign
+from tests.factories import form as make_form
+from workflows import names
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+PAGES = [("/espace", 0.55), ("/espace/documents", 0.15), ("/espace/pieces", 0.15), ("/espace/mes-donnees", 0.15)]
+UPLOAD_BYTES = 5 * 1024 * 1024
+T0 = time.monotonic()
+
+
+def say(message: str) -> None:
+    print(f"[{time.monotonic() - T0:6.1f} s] {message}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100) of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def summary(values: list[float]) -> str:
+    ms = [v * 1000 for v in values]
+    return (
+        f"n={len(ms):5d}  p50={percentile(ms, 50):7.1f}  p95={percentile(ms, 95):7.1f}  "
+        f"p99={percentile(ms, 99):7.1f}  max={max(ms):7.1f} ms"
+    )
+
+
+async def wait_http(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient() as http:
+        while True:
+            if process.poll() is not None:
+                raise SystemExit(f"{url}: the process exited with code {process.returncode}")
+            try:
+                if (await http.get(url)).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{url} did not answer within {timeout:.0f} s")
+            await asyncio.sleep(0.2)
+
+
+class Candidate:
+    def __init__(self, base_url: str, campaign_id: str, index: int) -> None:
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=30)
+        # Distinct people: the same name and birth date would replace the previous registration.
+        birth = date(1980, 1, 1) + timedelta(days=index)
+        self.form = make_form(campaign_id, last_name="Banc", first_name="Camille", birth_date=birth.isoformat())
+        self.number = ""
+
+    async def register(self) -> None:
+        created = await self.http.post("/api/preinscriptions", json=self.form)
+        created.raise_for_status()
+        self.number = created.json()["dossier_number"]
+
+    async def log_in(self) -> None:
+        page = await self.http.get("/connexion")
+        token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+        response = await self.http.post(
+            "/connexion", data={"dossier_number": self.number, "password": self.form["password"], "csrf_token": token}
+        )
+        if response.status_code != 303:
+            raise SystemExit(f"login of {self.number} failed: {response.status_code}")
+
+    async def get(self, path: str, timings: dict[str, list[float]]) -> None:
+        started = time.perf_counter()
+        response = await self.http.get(path)
+        elapsed = time.perf_counter() - started
+        if response.status_code != 200:
+            raise SystemExit(f"{path} answered {response.status_code} for {self.number}")
+        timings[path].append(elapsed)
+
+    async def upload(self, data: bytes) -> float:
+        page = await self.http.get("/espace/pieces")
+        token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+        started = time.perf_counter()
+        response = await self.http.post(
+            "/espace/pieces",
+            data={"category": "diplome", "csrf_token": token},
+            files={"fichier": ("diplome-5mo.pdf", data, "application/pdf")},
+        )
+        elapsed = time.perf_counter() - started
+        if response.status_code != 303:
+            raise SystemExit(f"upload refused for {self.number}: {response.status_code} {response.text[:300]}")
+        return elapsed
+
+
+async def browse(candidate: Candidate, until: float, timings: dict[str, list[float]], rng: random.Random) -> None:
+    paths, weights = zip(*PAGES)
+    await asyncio.sleep(rng.uniform(0, 1))  # do not all start on the same instant
+    while time.monotonic() < until:
+        await candidate.get(rng.choices(paths, weights)[0], timings)
+        await asyncio.sleep(rng.uniform(0.5, 1.5))
+
+
+async def hammer(candidate: Candidate, until: float, timings: dict[str, list[float]]) -> None:
+    while time.monotonic() < until:
+        await candidate.get("/espace", timings)
+
+
+async def run(args: argparse.Namespace) -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-candidate-space-"))
+    say(f"{os.cpu_count()} CPU(s); data in {data_dir}")
+    say("Starting the Temporal dev server...")
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal_binary.ensure()),
+        search_attributes=list(names.SEARCH_ATTRIBUTES),
+        data_converter=DATA_CONVERTER,
+        dev_server_extra_args=["--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true",
+                               "--log-level", "error"],
+        dev_server_startup_timeout=timedelta(seconds=60),
+    )
+    sink = MailSink()
+    smtp_port = free_port()
+    smtp = start_mail_sink(sink, port=smtp_port)
+    web_port = free_port()
+    base_url = f"http://127.0.0.1:{web_port}"
+    environ = {
+        **os.environ,
+        "INSCRIPTIONS_ENVIRONMENT": "dev",
+        "INSCRIPTIONS_DATA_DIR": str(data_dir),
+        "INSCRIPTIONS_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
+        "INSCRIPTIONS_TASK_QUEUE": f"bench-{uuid.uuid4().hex[:8]}",
+        "INSCRIPTIONS_SMTP_PORT": str(smtp_port),
+        "INSCRIPTIONS_PUBLIC_URL": base_url,
+        "PYTHONUNBUFFERED": "1",
+    }
+    database = Database(f"sqlite+aiosqlite:///{data_dir / 'inscriptions.db'}")
+    await database.create_all()
+    campaign = make_campaign()
+    async with database.sessions() as session:
+        await save_campaign(session, campaign)
+    await database.dispose()
+
+    processes: list[subprocess.Popen] = []
+    try:
+        quiet = {} if args.verbose else {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        processes.append(subprocess.Popen([sys.executable, "worker.py"], cwd=PROJECT_ROOT, env=environ, **quiet))
+        web = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "web.app:app", "--host", "127.0.0.1", "--port", str(web_port),
+             "--log-level", "warning", "--no-access-log"],
+            cwd=PROJECT_ROOT, env=environ, **quiet,
+        )
+        processes.append(web)
+        await wait_http(f"{base_url}/healthz", web)
+        say(f"Web app on {base_url}, worker running; campaign {campaign.id}")
+
+        candidates = [Candidate(base_url, campaign.id, i) for i in range(args.candidates)]
+        # argon2id costs about half a second of CPU per password: two at a time on two cores.
+        gate = asyncio.Semaphore(2)
+
+        async def prepare(c: Candidate) -> None:
+            async with gate:
+                await c.register()
+                await c.log_in()
+
+        started = time.monotonic()
+        await asyncio.gather(*(prepare(c) for c in candidates))
+        say(f"{len(candidates)} candidates pre-registered and logged in ({time.monotonic() - started:.0f} s, "
+            "argon2id hashing and checking dominate)")
+        for c in candidates:  # warm-up: every dossier's workflow in the worker's cache, as in use
+            await c.get("/espace", defaultdict(list))
+
+        # 1. Browsing with think time, uploads interleaved.
+        timings: dict[str, list[float]] = defaultdict(list)
+        rng = random.Random(42)
+        until = time.monotonic() + args.duration
+        payload = b"%PDF-1.4\n" + os.urandom(UPLOAD_BYTES - 9)
+        uploads: list[float] = []
+
+        async def upload_one_after_another() -> None:
+            await asyncio.sleep(2)
+            for c in rng.sample(candidates, min(args.uploads, len(candidates))):
+                if time.monotonic() > until - 1:
+                    break
+                uploads.append(await c.upload(payload))
+                await asyncio.sleep(max(0.2, (args.duration - 4) / max(1, args.uploads) - uploads[-1]))
+
+        say(f"Browsing: {len(candidates)} candidates for {args.duration} s (think time 0.5-1.5 s), "
+            f"{args.uploads} uploads of 5 MB meanwhile...")
+        await asyncio.gather(*(browse(c, until, timings, rng) for c in candidates), upload_one_after_another())
+        total = sum(len(v) for v in timings.values())
+        print()
+        print(f"Browsing, {len(candidates)} concurrent candidates, {total / args.duration:.0f} pages/s:")
+        for path, _ in PAGES:
+            print(f"  GET {path:22s} {summary(timings[path])}")
+        print(f"  POST /espace/pieces (5 MB) {summary(uploads)}")
+        dashboard_p99 = percentile([t * 1000 for t in timings['/espace']], 99)
+        upload_max = max(uploads) * 1000
+        print()
+        print(f"  dashboard p99: {dashboard_p99:.1f} ms (target < 100 ms) "
+              f"{'OK' if dashboard_p99 < 100 else 'MISSED'}")
+        print(f"  5 MB upload: median {statistics.median(uploads) * 1000:.0f} ms, max {upload_max:.0f} ms "
+              f"(target < 1000 ms) {'OK' if upload_max < 1000 else 'MISSED'}")
+        print()
+
+        # 2. Saturation, for information.
+        if args.saturation > 0:
+            hammered: dict[str, list[float]] = defaultdict(list)
+            until = time.monotonic() + args.saturation
+            say(f"Saturation: {len(candidates)} candidates asking for the dashboard back to back for {args.saturation} s...")
+            await asyncio.gather(*(hammer(c, until, hammered) for c in candidates))
+            n = len(hammered["/espace"])
+            print(f"  Saturation: {n / args.saturation:.0f} dashboards/s; GET /espace {summary(hammered['/espace'])}")
+        for c in candidates:
+            await c.http.aclose()
+    finally:
+        for process in reversed(processes):
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        smtp.stop()
+        await env.shutdown()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--candidates", type=int, default=50)
+    parser.add_argument("--duration", type=int, default=30, help="seconds of browsing")
+    parser.add_argument("--uploads", type=int, default=20, help="5 MB uploads during the browsing")
+    parser.add_argument("--saturation", type=int, default=10, help="seconds of back-to-back dashboards (0: skip)")
+    parser.add_argument("--verbose", action="store_true", help="show the worker's and web app's output")
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
