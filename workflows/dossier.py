@@ -77,7 +77,9 @@ class DossierWorkflow:
         # Handlers may run before `run` (an update delivered with the first task), so the
         # dossier exists from here.
         self.dossier = Dossier.open(registration, workflow.now())
-        self._changed = False
+        self._woken = False  # set by a message or a timer: the loop looks at the dossier again
+        # Due instants a timer is running for (the tasks are kept so they stay referenced).
+        self._timers: dict[datetime, asyncio.Task[None]] = {}
         self._published_status: Status | None = None
 
     @workflow.run
@@ -95,18 +97,27 @@ class DossierWorkflow:
         return Outcome(self.dossier.dossier_number, self.dossier.status)
 
     async def _sleep_until_due_or_message(self, due: datetime | None) -> None:
-        """A timer to the next due instant, cut short by any message (it may move deadlines)."""
-        self._changed = False
-        if due is None:
-            await workflow.wait_condition(lambda: self._changed)
-            return
-        remaining = due - workflow.now()
-        if remaining <= timedelta(0):
-            return
-        try:
-            await workflow.wait_condition(lambda: self._changed, timeout=remaining)
-        except asyncio.TimeoutError:
-            pass
+        """Wait for the next due instant or any message (a message may move deadlines).
+
+        Timers are never cancelled: a message only wakes the loop, and the timer for an instant
+        still due keeps running; a timer for an instant no longer due fires later and finds
+        nothing to do. Cancelling a timer that fires while the workflow task is with the worker
+        is a race the Java time-skipping test server mishandles (temporalio/sdk-java#3088), and
+        uncancelled timers also keep busy dossiers' histories shorter.
+        """
+        self._woken = False
+        if due is not None:
+            remaining = due - workflow.now()
+            if remaining <= timedelta(0):
+                return
+            if due not in self._timers:
+                self._timers[due] = asyncio.ensure_future(self._timer(due, remaining))
+        await workflow.wait_condition(lambda: self._woken)
+
+    async def _timer(self, due: datetime, remaining: timedelta) -> None:
+        await workflow.sleep(remaining)
+        del self._timers[due]
+        self._woken = True
 
     async def _send_mails(self) -> None:
         while True:
@@ -125,7 +136,7 @@ class DossierWorkflow:
             workflow.upsert_search_attributes([names.STATUS.value_set(str(self.dossier.status))])
 
     def _accepted(self) -> Ack:
-        self._changed = True
+        self._woken = True
         self._publish_status()
         return Ack(self.dossier.status, self.dossier.status.label)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
@@ -30,7 +30,9 @@ from workflows.dossier import DossierWorkflow
 @pytest.fixture(scope="module")
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(test_server.ensure()), data_converter=DATA_CONVERTER
+        test_server_existing_path=str(test_server.ensure()),
+        data_converter=DATA_CONVERTER,
+        test_server_startup_timeout=timedelta(seconds=60),  # the JVM is slow on a busy machine
     )
     await env.client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(
