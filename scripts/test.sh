@@ -1,17 +1,28 @@
 #!/usr/bin/env bash
-# Run the test suite against real parts: Temporal dev server, SMTP sink, SQLite, Chromium.
+# Run the test suite against real parts: Temporal dev server, Temporal's Java time-skipping
+# server (month-long timelines), SMTP sink, SQLite, Chromium. Extra arguments go to pytest.
 set -euo pipefail
 source "$(dirname "$0")/bootstrap.sh"
 
-# Browser tests drive Debian's chromium (Playwright's own browser download cannot work offline).
-if ! command -v chromium >/dev/null 2>&1; then
+# Installs a Debian package when its command is missing (root only); otherwise says what to do.
+need() {
+  local command="$1" packages="$2" why="$3"
+  command -v "$command" >/dev/null 2>&1 && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "==> Installing Debian's chromium for the browser tests"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    echo "==> Installing $packages ($why)"
+    if [ -z "${APT_UPDATED:-}" ]; then apt-get update -qq; APT_UPDATED=1; fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $packages >/dev/null
   else
-    echo "error: the browser tests need Chromium: install the 'chromium' package (or set CHROMIUM_PATH)." >&2
+    echo "error: $why need '$command': install the Debian package(s) $packages." >&2
     exit 1
   fi
-fi
+}
+
+# Browser tests drive Debian's chromium (Playwright's own browser download cannot work offline).
+need chromium chromium "the browser tests"
+# The time-skipping server is Temporal's Java test server, fetched from Maven Central.
+need java default-jre-headless "the time-skipping workflow tests"
+need mvn maven "the time-skipping workflow tests"
+.venv/bin/python -m devtools.test_server >/dev/null
 
 exec .venv/bin/python -m pytest "$@"
