@@ -78,6 +78,32 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/<pid>/stat), threads included."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def dev_server_pid() -> int | None:
+    """The Temporal dev server: this process's child running `server start-dev`."""
+    me = str(os.getpid())
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if ppid == me and b"start-dev" in cmdline:
+            return int(entry.name)
+    return None
+
+
+def load_average() -> str:
+    return Path("/proc/loadavg").read_text().split()[0]
+
+
 def percentile(values: list[float], p: float) -> float:
     """Nearest-rank percentile (p in 0..100) of a non-empty list."""
     ordered = sorted(values)
@@ -247,13 +273,20 @@ async def run(args: argparse.Namespace) -> None:
 
         say(f"Browsing: {len(candidates)} candidates for {args.duration} s (think time 0.5-1.5 s), "
             f"{args.uploads} uploads of 5 MB meanwhile...")
+        pids = {"web": web.pid, "worker": processes[0].pid, "Temporal": dev_server_pid(), "candidates (httpx)": os.getpid()}
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items() if pid}
+        load_before = load_average()
         await asyncio.gather(*(browse(c, until, timings, rng) for c in candidates), upload_one_after_another())
+        cpu_used = {name: cpu_seconds(pids[name]) - before for name, before in cpu_before.items()}
         total = sum(len(v) for v in timings.values())
         print()
-        print(f"Browsing, {len(candidates)} concurrent candidates, {total / args.duration:.0f} pages/s:")
+        print(f"Browsing, {len(candidates)} concurrent candidates, {total / args.duration:.0f} pages/s "
+              f"(machine load average {load_before} before, {load_average()} after; {os.cpu_count()} CPUs):")
         for path, _ in PAGES:
             print(f"  GET {path:22s} {summary(timings[path])}")
         print(f"  POST /espace/pieces (5 MB) {summary(uploads)}")
+        print("  CPU per page served (uploads included), by process: " + ", ".join(
+            f"{name} {1000 * used / total:.1f} ms" for name, used in cpu_used.items()))
         dashboard_p99 = percentile([t * 1000 for t in timings['/espace']], 99)
         upload_max = max(uploads) * 1000
         print()

@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from urllib.parse import parse_qs, urlparse
 
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import select, update
+from starlette.requests import Request
+from starlette.responses import Response
 
 from devtools.mail_sink import MailSink
 from infra.database import Database, PasswordReset
+from infra.settings import Settings
 from tests.conftest import mail_with_subject
 from tests.web.conftest import NewCandidate
 from tests.web.pages import client, submit, text_of
+from web.csrf import CsrfProtection
 from web.deps import SESSION_COOKIE
+from web.login import close_session, open_candidate_session
 from web.password_reset import token_hash
+from web.security import SessionTokens
 
 WRONG = "Identifiant ou mot de passe incorrect."
 
@@ -179,3 +186,23 @@ async def test_reset_requests_are_rate_limited(app: FastAPI, new_candidate: NewC
         blocked = await submit(http, "/mot-de-passe-oublie", {"dossier_number": candidate.number})
         assert blocked.status_code == 429
         assert "Trop de tentatives de réinitialisation du mot de passe" in text_of(blocked)
+
+
+
+def test_cookies_are_secure_in_production() -> None:
+    production = Settings(environment="production", secret_key="s" * 48)
+    assert production.secure_cookies
+    app = SimpleNamespace(state=SimpleNamespace(csrf=CsrfProtection(production.secret_key, production.secure_cookies)))
+    request = Request({"type": "http", "method": "POST", "headers": [], "app": app})
+
+    response = Response()
+    open_candidate_session(request, response, SessionTokens(production.secret_key, 3600), production, "X-00001")
+
+    session_cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in session_cookie and "SameSite=lax" in session_cookie and "Secure" in session_cookie
+    assert "Max-Age=3600" in session_cookie  # the browser drops it when the signed token expires
+    new_nonce = request.scope["state"]["csrf_new_nonce"]  # rotated at login
+    assert "Secure" in app.state.csrf.cookie_header(new_nonce).decode()
+    out = Response()
+    close_session(request, out, production)
+    assert "Secure" in out.headers["set-cookie"] and "Max-Age=0" in out.headers["set-cookie"]
