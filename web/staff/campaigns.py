@@ -165,10 +165,11 @@ async def edit_campaign(request: Request, campaign_id: str, user: Administrator,
         form.validation_deadline = local_input(current.validation_deadline, current.time_zone)
     try:
         campaign = build_campaign(form)
-        if locked and campaign.validation_deadline != current.validation_deadline:
-            raise FormError("Des dossiers sont ouverts : la date limite ne change que par une prolongation.")
+        if locked:  # exactly as saved (the field shows it to the minute only)
+            campaign.validation_deadline = current.validation_deadline
+            campaign.with_public_holidays().check()
         await save_campaign(db, campaign)
-    except FormError as bad:
+    except (FormError, CampaignError) as bad:
         return _form_page(request, user, form, creating=False, status_code=422, error=str(bad), deadline_locked=locked)
     log.info("Campaign %s edited by %s", campaign.id, user.login)
     return RedirectResponse(f"/staff/sessions/{campaign.id}?ok=modifiee", status_code=status.HTTP_303_SEE_OTHER)
