@@ -25,6 +25,8 @@ _PLAIN = str.maketrans(
     {
         "œ": "oe", "Œ": "OE", "’": "'", "‘": "'", "“": '"', "”": '"', "—": "-", "–": "-",
         "…": "...", "€": "EUR", "\u202f": " ", "\u2009": " ", "\u2011": "-", "•": "-",
+        # Letters of names that Unicode does not decompose into a base letter and an accent.
+        "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "ı": "i", "Ħ": "H", "ħ": "h",
     }
 )
 

@@ -97,8 +97,9 @@ async def replay_visible(client: Client, query: str = DEFAULT_QUERY, limit: int 
     return await replay(histories, "visibilité", workflows)
 
 
-def report(outcomes: Sequence[ReplayOutcome], out=sys.stdout) -> int:
+def report(outcomes: Sequence[ReplayOutcome], out=None) -> int:
     """Print one line per history and a summary; the exit code."""
+    out = out or sys.stdout
     for o in outcomes:
         print(f"{'OK    ' if o.ok else 'ÉCHEC '} {o.workflow_id}  ({o.source})" + ("" if o.ok else f"\n       {o.error}"), file=out)
     broken = [o for o in outcomes if not o.ok]

@@ -1,0 +1,101 @@
+"""Each letter renders as a PDF that says what it must, in French, for the dossier it is for."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from PIL import Image
+
+from domain.dossier import Dossier, ExamResult
+from letters.attendance import attendance_certificate
+from letters.convocation import convocation
+from letters.layout import LetterContext, latin1
+from letters.regularisation import regularisation_request
+from letters.rejection import rejection_letter
+from letters.result import result_letter
+from letters.transcript import Mark, mark_fr, transcript
+from tests.factories import campaign
+from tests.letters.pdf import pdf_lines
+from tests.workflows.conftest import registration
+
+NOW = datetime(2026, 10, 27, 15, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def ctx() -> LetterContext:
+    c = campaign(now=NOW)
+    dossier = Dossier.open(registration(c, NOW, last_name="Lœvenbruck", first_name="Zoë", civility="Madame"), NOW)
+    return LetterContext.of(dossier, NOW)
+
+
+def test_every_letter_names_the_candidate_the_exam_and_the_organiser(ctx: LetterContext) -> None:
+    exam = next(e for e in campaign(now=NOW).exams if e.code == "ecrit")
+    pdfs = {
+        "Demande de régularisation": regularisation_request(ctx, ["Diplôme(s) requis"], NOW + timedelta(days=10), "Copie lisible"),
+        "Courrier de non admission à concourir": rejection_letter(ctx, "Dossier rejeté", "Diplôme insuffisant"),
+        "Convocation": convocation(ctx, exam),
+        "Attestation de présence": attendance_certificate(ctx, exam),
+        "Relevé de notes": transcript(ctx, [Mark("Note de synthèse", 12.5)], "Admissible"),
+        "Courrier de résultat": result_letter(ctx, ExamResult.ADMISSIBLE),
+    }
+    for title, pdf in pdfs.items():
+        assert pdf.startswith(b"%PDF-"), title
+        text = pdf_lines(pdf)
+        assert title.upper() in text.upper(), title
+        assert "Zoë LOEVENBRUCK" in text, title  # « œ » is outside the core fonts: written « oe »
+        assert ctx.dossier_number in text and "CDG 56" in text, title
+        assert "Le mardi 27 octobre 2026" in text, title
+
+
+def test_the_regularisation_request_lists_what_is_missing_and_until_when(ctx: LetterContext) -> None:
+    text = pdf_lines(regularisation_request(ctx, ["Diplôme(s) requis", "Formulaire d'inscription daté et signé"],
+                                            datetime(2026, 11, 6, 16, 0, tzinfo=UTC), "Le diplôme doit être lisible."))
+    assert "- Diplôme(s) requis - Formulaire d'inscription daté et signé" in text
+    assert "au plus tard le vendredi 6 novembre 2026 à 17h00" in text
+    assert "Précisions du service : Le diplôme doit être lisible." in text
+    assert "Cette demande est la seule relance" in text
+
+
+def test_the_rejection_letter_gives_each_reason_and_the_remedies(ctx: LetterContext) -> None:
+    text = pdf_lines(rejection_letter(ctx, "Dossier non conforme", "Diplôme de niveau insuffisant\n\nHors délai"))
+    assert "« Dossier non conforme »" in text
+    assert "- Diplôme de niveau insuffisant - Hors délai" in text
+    assert "recours gracieux" in text and "tribunal administratif" in text
+
+
+def test_the_convocation_gives_date_venue_and_prints_the_access_map(ctx: LetterContext) -> None:
+    exam = next(e for e in campaign(now=NOW).exams if e.code == "ecrit")
+    picture = io.BytesIO()
+    Image.new("RGB", (400, 300), "white").save(picture, "JPEG")
+    with_map = convocation(ctx, exam, picture.getvalue())
+    text = pdf_lines(with_map)
+    assert f"Lieu {exam.venue}" in text and "Date et heure" in text
+    assert "Plan d'accès - " + exam.venue in text
+    assert b"/Subtype /Image" in with_map and b"/Count 2" in with_map
+    assert b"/Subtype /Image" not in convocation(ctx, exam)
+
+
+def test_the_transcript_writes_marks_the_french_way() -> None:
+    assert [mark_fr(m) for m in (12.5, 14, 9.25, None)] == ["12,5 / 20", "14 / 20", "9,25 / 20", "Absent(e)"]
+
+
+@pytest.mark.parametrize(
+    ("result", "sentence"),
+    [
+        (ExamResult.ADMISSIBLE, "le jury vous a déclaré(e) admissible"),
+        (ExamResult.NOT_ADMISSIBLE, "ne vous a pas déclaré(e) admissible"),
+        (ExamResult.PASSED, "le jury vous a déclaré(e) admis(e)"),
+        (ExamResult.FAILED, "ne vous a pas déclaré(e) admis(e)"),
+    ],
+)
+def test_result_letters(ctx: LetterContext, result: ExamResult, sentence: str) -> None:
+    assert sentence in pdf_lines(result_letter(ctx, result))
+
+
+def test_text_outside_latin1_is_made_plain_not_dropped() -> None:
+    assert latin1("Œuvre — « cœur » ’ … 5 €") == "OEuvre - « coeur » ' ... 5 EUR"
+    assert latin1("Łukasz Wałęsa") == "Lukasz Walesa"
+    assert latin1("Dvořák Nguyễn") == "Dvorák Nguyen"
+    assert latin1("李") == "?"
