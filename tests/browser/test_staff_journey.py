@@ -1,0 +1,99 @@
+"""A staff member's day in Chromium, on the real stack: log in, find dossiers, preview a
+candidate's documents, decide, admit the complete dossiers in bulk and follow the progress,
+read a dossier's history, check the system's health. Screenshots go to
+test-artifacts/screenshots/staff-*.png; axe-core checks each main page (WCAG 2.1 AA)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi import FastAPI
+from playwright.async_api import BrowserContext, expect
+from temporalio.client import Client
+
+from domain.status import Status
+from infra.database import Database
+from infra.staff_accounts import StaffRole
+from tests.backoffice import STAFF_PASSWORD, cheap_staff_hashing, dossiers, new_staff, prompt_queue, saved_campaign  # noqa: F401
+from tests.browser.conftest import axe_violations, screenshot
+from tests.staff.test_dossier_page import upload
+from tests.batch.test_convocations import png
+from tests.web.pages import PDF
+
+
+@pytest.mark.browser
+async def test_staff_journey(
+    context: BrowserContext, app: FastAPI, database: Database, client: Client, prompt_queue: str  # noqa: F811
+) -> None:
+    campaign = await saved_campaign(database)
+    [to_instruct, to_reject] = await dossiers(client, prompt_queue, campaign, 2, Status.IN_INSTRUCTION)
+    complete = await dossiers(client, prompt_queue, campaign, 4, Status.COMPLETE, prefix=f"B{to_instruct[1:7]}")
+    await upload(client, app.state.files, database, to_instruct, "diplome", png(), "image/png", "diplome.png")
+    await upload(client, app.state.files, database, to_instruct, "formulaire", PDF, "application/pdf", "formulaire.pdf")
+    login = await new_staff(database, StaffRole.ADMINISTRATOR, name="Jeanne Dupont")
+    page = await context.new_page()
+    serious: dict[str, list[dict]] = {}
+
+    async def capture(name: str) -> None:
+        await screenshot(page, f"staff-{name}")
+        serious[name] = await axe_violations(page, f"staff-{name}")
+
+    # Log in.
+    await page.goto("/staff")
+    await expect(page).to_have_url(re.compile("/staff/connexion$"))
+    await page.get_by_label("Identifiant").fill(login)
+    await page.get_by_label("Mot de passe").fill(STAFF_PASSWORD)
+    await capture("00-connexion")
+    await page.get_by_role("button", name="Se connecter").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Dossiers")
+
+    # The campaign's dossiers, with their counts per status.
+    await page.get_by_label("Session").select_option(campaign.id)
+    await page.get_by_role("button", name="Rechercher").click()
+    await expect(page.locator('[data-statut="complet"]')).to_have_text("4")
+    await capture("01-dossiers")
+
+    # One dossier: its documents previewed, then the decisions.
+    await page.get_by_role("link", name=to_instruct).click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text(f"Dossier n° {to_instruct}")
+    await expect(page.get_by_alt_text("Aperçu de diplome.png")).to_be_visible()
+    assert await page.get_by_alt_text("Aperçu de diplome.png").evaluate("img => img.naturalWidth") > 0
+    await expect(page.locator("iframe[title='Aperçu de formulaire.pdf']")).to_be_visible()
+    await capture("02-dossier")
+    await page.get_by_role("button", name="Dossier complet").click()
+    await expect(page.get_by_role("status").first).to_contain_text("La décision est enregistrée")
+    await expect(page.locator(".status-label")).to_have_text("Dossier complet")
+    await page.get_by_role("button", name="Admettre à concourir", exact=True).click()
+    await expect(page.locator(".status-label")).to_have_text("Vous êtes admis(e) à concourir")
+    await capture("03-decision")
+
+    # A rejection without reasons is refused by the browser; with reasons, by nobody.
+    await page.goto(f"/staff/dossiers/{to_reject}")
+    await page.get_by_label("Motifs (un par ligne ; repris dans le courrier)").first.fill("Diplôme de niveau insuffisant")
+    await page.get_by_role("button", name="Rejeter le dossier").click()
+    await expect(page.locator(".status-label")).to_have_text("Dossier rejeté")
+    await expect(page.get_by_role("link", name="Courrier de non admission à concourir")).to_be_visible()
+
+    # Bulk admission of the complete dossiers, its progress page refreshing itself.
+    await page.goto(f"/staff/sessions/{campaign.id}")
+    await expect(page.get_by_text("4 dossier(s) au statut « Dossier complet »")).to_be_visible()
+    await capture("04-session")
+    await page.get_by_role("button", name="Admettre les dossiers complets").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Admission à concourir des dossiers complets")
+    await expect(page.locator("[data-etat]")).to_have_text("Terminé", timeout=30_000)
+    await expect(page.locator("[data-appliques]")).to_have_text("4")
+    await capture("05-lot")
+
+    # The operator's view of one dossier.
+    await page.goto(f"/staff/dossiers/{complete[0]}")
+    await page.get_by_role("link", name="Historique du workflow").click()
+    await expect(page.get_by_role("cell", name=re.compile("Décision « Admis\\(e\\) à concourir » par Jeanne Dupont"))).to_be_visible()
+    await capture("06-historique")
+    await page.get_by_role("link", name="État du système").click()
+    await expect(page.get_by_role("status").first).to_contain_text("Tout fonctionne.")
+    await capture("07-sante")
+
+    await page.get_by_role("button", name="Se déconnecter").click()
+    await expect(page).to_have_url(re.compile("/staff/connexion\\?ok=deconnexion$"))
+    assert {name: found for name, found in serious.items() if found} == {}
