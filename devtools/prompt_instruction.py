@@ -180,3 +180,35 @@ async def wait_for_status_count(client: Client, campaign_id: str, status: Status
         if loop.time() > deadline:
             raise TimeoutError(f"visibility did not show {count} dossiers at {status} within {timeout} s")
         await asyncio.sleep(0.2)
+
+
+async def main() -> None:
+    """`python -m devtools.prompt_instruction`: a prompt-dossier worker configured like the
+    production one (INSCRIPTIONS_* environment), polling INSCRIPTIONS_TASK_QUEUE, until SIGTERM.
+    Demos and benchmarks run it in its own process."""
+    import logging
+    import signal
+
+    # Run as `-m`, this file is `__main__`; the workflow sandbox must find the workflow class
+    # under its module's real name, so take it from the module imported properly.
+    from devtools import prompt_instruction
+    from infra.database import Database
+    from infra.settings import get_settings
+    from infra.temporal import connect
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    database = Database(settings.database_url)
+    await database.create_all()
+    client = await connect(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with prompt_instruction.build_prompt_worker(client, settings.task_queue, settings, database):
+        await stop.wait()
+    await database.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

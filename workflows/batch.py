@@ -64,7 +64,7 @@ class BatchRequest:
     file_name: str = ""
     page_size: int = 100  # dossiers (or lines) per activity call
     chunks_per_run: int = 20  # continue-as-new after this many chunks
-    concurrency: int = 16  # dossier messages in flight inside one activity
+    concurrency: int = 32  # dossier messages in flight inside one activity (bench: 16 -> 19/s, 48 -> 42/s)
     heartbeat_seconds: int = 30  # a dead worker's chunk is retried after this long
 
 
