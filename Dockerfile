@@ -23,6 +23,7 @@ COPY activities/ activities/
 COPY infra/ infra/
 COPY web/ web/
 COPY letters/ letters/
+COPY ops/ ops/
 
 # The project with the PostgreSQL driver (asyncpg). Its dependencies publish binary wheels for
 # CPython 3.11 on Linux amd64/arm64, so the slim image needs no compiler. Build leftovers go.
