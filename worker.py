@@ -33,6 +33,7 @@ def build_worker(client: Client, settings: Settings, database: Database) -> Work
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
+        max_cached_workflows=settings.worker_cached_workflows,
         activities=[
             mailer.send_mail,
             campaigns.signal_deadline_extension,

@@ -2,8 +2,9 @@
 
 The workflow retries this activity until the SMTP server takes the message, so mail waits out an
 outage. Before sending, the key is looked up in `sent_mails`; after the server accepted it, the
-key is recorded. A worker that dies between those two steps could send once more on retry; the
-Message-ID, derived from the key, lets mail systems drop that copy.
+key is recorded; if that record cannot be written, the activity still completes (its completion
+in the history is what stops a resend). A worker that dies between those two steps could send
+once more on retry; the Message-ID, derived from the key, lets mail systems drop that copy.
 """
 
 from __future__ import annotations
@@ -79,7 +80,15 @@ class Mailer:
                 s.smtp_host, s.smtp_port, mail.key, exc,
             )
             raise
-        async with self.database.sessions() as session:
-            session.add(SentMail(key=mail.key, recipient=mail.to, subject=subject, message_id=msg["Message-ID"]))
-            await session.commit()
+        try:
+            async with self.database.sessions() as session:
+                session.add(SentMail(key=mail.key, recipient=mail.to, subject=subject, message_id=msg["Message-ID"]))
+                await session.commit()
+        except Exception as exc:
+            # The server took the mail: failing now would make Temporal send it again. The
+            # activity completes, which is what prevents a resend; the record is for operators.
+            activity.logger.error(
+                "Mail %s was sent to %s but could not be recorded in sent_mails (%s)", mail.key, mail.to, exc
+            )
+            return
         activity.logger.info("Mail %s (%s) sent to %s", mail.key, mail.template.value, mail.to)

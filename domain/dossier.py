@@ -443,6 +443,9 @@ class Dossier:
             self._mail(MailTemplate.DEADLINE_EXTENDED, deadline=self._when(new_deadline))
 
     def archive(self, now: datetime) -> None:
+        # What fell due first still happens (say, the cancellation of a dossier archived just
+        # after its deadline, before its timer was handled).
+        self.run_due(now)
         self.archived = True
         self._note(now, "archive", "Dossier archivé.")
 

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 from pydantic import TypeAdapter
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, select, update
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, event, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -116,9 +116,22 @@ class SentMail(Base):
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """WAL lets readers go on while one process writes; NORMAL sync is safe with WAL."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
 class Database:
     def __init__(self, url: str) -> None:
-        self.engine: AsyncEngine = create_async_engine(url)
+        sqlite = url.startswith("sqlite")
+        # SQLite: the web app and the worker write to the same file from several processes;
+        # wait up to 30 s for the write lock instead of failing with "database is locked".
+        self.engine: AsyncEngine = create_async_engine(url, connect_args={"timeout": 30} if sqlite else {})
+        if sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def create_all(self) -> None:

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     secret_key: str = DEV_SECRET
     session_hours: int = 8
 
+    # Dossiers a worker keeps in memory (about 0.3 MB each, bench/lifecycles.py); others are
+    # rebuilt from their history when they wake. Raise it with the worker's memory.
+    worker_cached_workflows: int = 1000
+
     @model_validator(mode="after")
     def _defaults_and_safety(self) -> Settings:
         if not self.database_url:

@@ -33,6 +33,9 @@ with workflow.unsafe.imports_passed_through():
 
 REFUSAL = "Refusal"  # ApplicationError type of every refused message
 
+# workflow.patched IDs, one per change that alters the commands of open dossiers (README).
+UNCANCELLED_TIMERS = "uncancelled-timers"  # 2026-11: messages no longer cancel the timer
+
 # Mail waits out an SMTP outage: retried forever, backing off to one try every 10 minutes.
 MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=10))
 
@@ -105,6 +108,9 @@ class DossierWorkflow:
         is a race the Java time-skipping test server mishandles (temporalio/sdk-java#3088), and
         uncancelled timers also keep busy dossiers' histories shorter.
         """
+        if not workflow.patched(UNCANCELLED_TIMERS):
+            await self._sleep_cancelling_the_timer(due)
+            return
         self._woken = False
         if due is not None:
             remaining = due - workflow.now()
@@ -113,6 +119,21 @@ class DossierWorkflow:
             if due not in self._timers:
                 self._timers[due] = asyncio.ensure_future(self._timer(due, remaining))
         await workflow.wait_condition(lambda: self._woken)
+
+    async def _sleep_cancelling_the_timer(self, due: datetime | None) -> None:
+        """The wait of dossiers started before UNCANCELLED_TIMERS: one timer per wait,
+        cancelled by any message. Kept so their histories replay; remove once none is open."""
+        self._woken = False
+        if due is None:
+            await workflow.wait_condition(lambda: self._woken)
+            return
+        remaining = due - workflow.now()
+        if remaining <= timedelta(0):
+            return
+        try:
+            await workflow.wait_condition(lambda: self._woken, timeout=remaining)
+        except asyncio.TimeoutError:
+            pass
 
     async def _timer(self, due: datetime, remaining: timedelta) -> None:
         await workflow.sleep(remaining)

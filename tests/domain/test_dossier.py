@@ -1330,3 +1330,10 @@ def test_a_withheld_convocation_is_noted_once_and_leaves_no_timer_behind():
     dossier.run_due(paris(2026, 11, 12, 11, 0))
     assert [e.code for e in dossier.timeline].count("document_retire") == 1
     assert dossier.next_due() is None
+
+
+def test_archiving_after_the_deadline_first_cancels_and_mails_what_fell_due():
+    dossier = preregistered()
+    dossier.archive(DEADLINE + AFTER_DEADLINE)  # the deadline timer had not been handled yet
+    assert dossier.status is Status.CANCELLED and dossier.archived
+    assert MailTemplate.CANCELLED in templates(dossier)
