@@ -20,7 +20,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.letters import DepositRefused, DocumentIssuer, exams_of_stage
-from activities.results_csv import BadResultsFile, ResultRow, RowIssue, parse_results
+from activities.results_csv import BadResultsFile, ResultRow, ResultsFile, RowIssue, parse_results
 from domain.campaign import ExamKind
 from domain.dossier import Decision, DecisionKind, Dossier
 from domain.status import Status
@@ -79,6 +79,7 @@ class BatchActivities:
         self.database = database
         self.files = files
         self.issuer = DocumentIssuer(client, database, files)
+        self._parsed: dict[str, ResultsFile] = {}
 
     # ------------------------------------------------------------------ selection
     async def _query(self, request: BatchRequest) -> str:
@@ -210,11 +211,18 @@ class BatchActivities:
                 raise _Refused("dossier introuvable.") from None
             raise
 
-    def _results_file(self, request: BatchRequest):
-        try:
-            return parse_results(self.files.read(request.file_ref))
-        except BadResultsFile as bad:
-            raise ApplicationError(bad.args[0], type="BadResultsFile", non_retryable=True) from None
+    def _results_file(self, request: BatchRequest) -> ResultsFile:
+        """The parsed file; kept for the next chunks (a file reference never changes content),
+        so a 50,000-line file is not parsed again for each of its 500 chunks."""
+        if request.file_ref not in self._parsed:
+            try:
+                parsed = parse_results(self.files.read(request.file_ref))
+            except BadResultsFile as bad:
+                raise ApplicationError(bad.args[0], type="BadResultsFile", non_retryable=True) from None
+            if len(self._parsed) >= 4:
+                self._parsed.pop(next(iter(self._parsed)))
+            self._parsed[request.file_ref] = parsed
+        return self._parsed[request.file_ref]
 
     async def _each(
         self,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,7 +35,7 @@ from letters.result import LABELS as RESULT_LABELS
 from letters.result import result_letter
 from letters.transcript import Mark, transcript
 from workflows import names
-from workflows.dossier import REFUSAL, Ack, DossierWorkflow
+from workflows.dossier import REFUSAL, DossierWorkflow
 
 # The dossier sets the deposit and release instants itself; these only fill the fields.
 _PLACEHOLDER = datetime(1970, 1, 1, tzinfo=UTC)
@@ -56,7 +57,9 @@ class Issued:
 
 
 def _filename(title: str, dossier_number: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", title.lower().translate(str.maketrans("éèêàâçôûùîïë'’", "eeeaacouuiie  "))).strip("-")
+    """« Convocation — Épreuve écrite » -> "convocation-epreuve-ecrite-RED2027-00012.pdf"."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
     return f"{slug[:80]}-{dossier_number}.pdf"
 
 

@@ -145,6 +145,17 @@ def _duration_fr(delta: timedelta) -> str:
     return f"{seconds} s"
 
 
+def time_zone_of(events: Iterable[HistoryEvent], default: str = "Europe/Paris") -> str:
+    """The organiser's time zone, from a dossier's start (its campaign snapshot)."""
+    for event in events:
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+            reg = first_value(event.workflow_execution_started_event_attributes.input)
+            if isinstance(reg, dict) and isinstance(reg.get("campaign"), dict):
+                return str(reg["campaign"].get("time_zone") or default)
+        break
+    return default
+
+
 # ----------------------------------------------------------------------------- events
 def describe(events: Iterable[HistoryEvent], time_zone: str = "Europe/Paris") -> list[HistoryLine]:
     lines: list[HistoryLine] = []
@@ -154,8 +165,8 @@ def describe(events: Iterable[HistoryEvent], time_zone: str = "Europe/Paris") ->
     for event in events:
         at = event.event_time.ToDatetime(tzinfo=UTC)
 
-        def add(text: str, level: str = INFO) -> None:
-            lines.append(HistoryLine(event.event_id, at, text, level))
+        def add(text: str, level: str = INFO, event_id: int = event.event_id, at: datetime = at) -> None:
+            lines.append(HistoryLine(event_id, at, text, level))
 
         t = event.event_type
         if t == E.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:

@@ -27,7 +27,7 @@ from infra.database import get_campaign
 from web.deps import FilesDep, SessionDep, SettingsDep
 from web.dossiers import UNAVAILABLE
 from web.staff.deps import ClientDep, Instructor, Reader
-from web.templating import render
+from web.templating import DEFAULT_TIME_ZONE, render
 from workflows import names
 from workflows.batch import BatchKind, BatchProgress, BatchRequest, BatchState, BatchWorkflow
 from workflows.visibility import batches_query
@@ -136,19 +136,23 @@ async def start_batch(
             memo={"label": label, "by": user.signature, "kind": batch_kind.value},
         )
     except WorkflowAlreadyStartedError:
+        if request_.file_ref:
+            files.delete(request_.file_ref)  # the copy just stored: the first import keeps its own
         return await refuse(
             "Ce fichier de résultats a déjà été importé : consultez le lot ci-dessous. Pour corriger des lignes, "
             "importez un fichier ne contenant que les lignes corrigées.", 409,
         )
     except RPCError as exc:
         log.error("Batch %s not started: %s", workflow_id, exc)
+        if request_.file_ref:
+            files.delete(request_.file_ref)
         return await refuse(UNAVAILABLE, 503)
     log.info("Batch %s started by %s", workflow_id, user.login)
     return RedirectResponse(f"/staff/lots/{workflow_id}", status_code=status.HTTP_303_SEE_OTHER)
 
 
 @router.get("/lots/{workflow_id}", response_class=HTMLResponse)
-async def batch_page(request: Request, workflow_id: str, user: Reader, client: ClientDep) -> Response:
+async def batch_page(request: Request, workflow_id: str, user: Reader, client: ClientDep, db: SessionDep) -> Response:
     handle = client.get_workflow_handle(workflow_id)
     try:
         description = await handle.describe()
@@ -174,11 +178,13 @@ async def batch_page(request: Request, workflow_id: str, user: Reader, client: C
         except WorkflowFailureError as exc:
             failure = getattr(exc.cause, "message", None) or str(exc.cause)
     campaign_id = description.typed_search_attributes.get(names.CAMPAIGN) or ""
+    campaign = await get_campaign(db, campaign_id) if campaign_id else None
     response = render(
         request, "staff/batch.html", user=user, active="sessions", workflow_id=workflow_id,
         label=memo.get("label", workflow_id), by=memo.get("by", ""), running=running,
         state=_EXECUTION_LABELS.get(description.status, "?") if description.status else "?",
-        progress=progress, failure=failure, campaign_id=campaign_id, tz="Europe/Paris",
+        progress=progress, failure=failure, campaign_id=campaign_id,
+        tz=campaign.time_zone if campaign else DEFAULT_TIME_ZONE,
     )
     if running:
         response.headers["refresh"] = "3"  # no script on our pages: the browser reloads it

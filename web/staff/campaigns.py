@@ -142,7 +142,6 @@ async def campaign_page(request: Request, campaign_id: str, user: StaffUser, db:
         counts=counts, total=sum(counts.values()), Status=Status, maps=await access_maps(db, campaign.id),
         batches=batches, tz=campaign.time_zone, now=now(), flash=flash, error=error,
         deadline_value=local_input(campaign.validation_deadline, campaign.time_zone),
-        extension_id=names.campaign_deadline_workflow_id(campaign.id, campaign.validation_deadline.isoformat()),
         accepted_types=", ".join(ACCESS_MAP_TYPES.values()),
     )
 

@@ -83,4 +83,4 @@ class Directory:
     async def counts(self, f: DossierFilter) -> dict[Status, int]:
         queries = status_count_queries(f)
         results = await asyncio.gather(*(self.client.count_workflows(q) for q in queries.values()))
-        return {status: result.count for status, result in zip(queries, results)}
+        return {status: result.count for status, result in zip(queries, results, strict=True)}

@@ -9,11 +9,14 @@ the first outcome instead of a puzzling refusal.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -23,10 +26,11 @@ from domain.campaign import ExamKind
 from domain.documents import CentreDocumentKind
 from domain.dossier import Decision, DecisionKind, Dossier, ExamResult, Refusal
 from domain.status import Status
+from infra.access_maps import access_maps
 from infra.database import StoredFile, get_campaign, list_campaigns
 from letters.result import LABELS as RESULT_LABELS
 from letters.transcript import Mark
-from web.deps import FilesDep, GatewayDep, SessionDep, SettingsDep
+from web.deps import FilesDep, SessionDep
 from web.dossiers import UNAVAILABLE
 from web.staff.deps import ClientDep, Instructor, IssuerDep, Reader, StaffUser, now
 from web.staff.directory import Directory
@@ -61,9 +65,13 @@ def _handle(client: Client, number: str):
     return client.get_workflow_handle_for(DossierWorkflow.run, names.dossier_workflow_id(number))
 
 
+_REQUEST_ID = re.compile(r"^[a-z0-9-]{8,80}$")
+
+
 async def send_update(client: Client, number: str, update: Any, arg: Any, request_id: str) -> Ack:
-    """An Update under the form's request ID; a refusal becomes HTTP 409 with its message."""
-    update_id = f"staff/{request_id}" if request_id else None
+    """An Update under the form's request ID; a refusal becomes HTTP 409 with its message.
+    The "staff/" prefix keeps form IDs apart from the bulk actions' and the letters' IDs."""
+    update_id = f"staff/{request_id}" if _REQUEST_ID.match(request_id or "") else None
     try:
         return await _handle(client, number).execute_update(update, arg, id=update_id)
     except WorkflowUpdateFailedError as exc:
@@ -84,7 +92,7 @@ def available_decisions(dossier: Dossier) -> list[DecisionKind]:
     first = dossier.route.documents[0].code if dossier.route.documents else ""
     kinds = []
     for kind in DecisionKind:
-        probe = Decision(kind, by="", reasons="motif", missing=[first], deadline=t.replace(year=t.year + 1))
+        probe = Decision(kind, by="", reasons="motif", missing=[first], deadline=t + timedelta(days=365))
         try:
             dossier.check_decide(probe, t)
             kinds.append(kind)
@@ -157,8 +165,6 @@ async def _page(request: Request, user: StaffUser, db: SessionDep, client: Clien
     refs = [u.ref for u in dossier.uploads] + [d.ref for d in dossier.documents]
     stored = {}
     if refs:
-        from sqlalchemy import select
-
         stored = {f.ref: f for f in await db.scalars(select(StoredFile).where(StoredFile.ref.in_(refs)))}
     campaign = await get_campaign(db, dossier.campaign.id) or dossier.campaign
     kinds_present = {d.kind for d in dossier.documents}
@@ -252,7 +258,10 @@ async def record_result(
         if exc.status_code == status.HTTP_409_CONFLICT:
             return await _page(request, user, db, client, number, 409, exc.detail)
         raise
-    await issuer.result_letter(await _view(client, number), exam_result)
+    try:
+        await issuer.result_letter(await _view(client, number), exam_result)
+    except (DepositRefused, RPCError, OSError) as exc:  # the result stands; the page offers the letter
+        log.error("Dossier %s: result letter not deposited (%s)", number, exc)
     return _redirect(number, "resultat")
 
 
@@ -307,8 +316,6 @@ async def deposit_letter(
             if exam_date is None:
                 raise FormError("Choisissez une épreuve de la session.")
             if letter == "convocation":
-                from infra.access_maps import access_maps
-
                 maps = await access_maps(db, campaign.id)
                 access_map = request.app.state.files.read(maps[exam_date.code].ref) if exam_date.code in maps else None
                 issued = await issuer.convocation(dossier, exam_date, access_map)

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from temporalio.service import RPCError, RPCStatusCode
 
 from ops.health import run_checks
-from ops.history import ERROR, describe
+from ops.history import ERROR, describe, time_zone_of
 from web.deps import SettingsDep
 from web.dossiers import UNAVAILABLE
 from web.staff.deps import ClientDep, Operator
@@ -45,13 +45,14 @@ async def history_page(request: Request, number: str, user: Operator, client: Cl
                        details: int = 0) -> Response:
     number = number.upper()
     description, history = await _history(client, names.dossier_workflow_id(number))
-    lines = describe(history.events)
+    tz = time_zone_of(history.events)
+    lines = describe(history.events, tz)
     shown = lines if details else [line for line in lines if line.level != "technique"]
     return render(
         request, "staff/history.html", user=user, active="dossiers", number=number, lines=shown,
         total_events=len(history.events), errors=sum(1 for line in lines if line.level == ERROR), details=bool(details),
         ui_link=temporal_ui_link(settings.temporal_ui_url, client.namespace, description.id, description.run_id),
-        run_id=description.run_id, tz="Europe/Paris",
+        run_id=description.run_id, tz=tz,
     )
 
 
