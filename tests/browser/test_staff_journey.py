@@ -6,6 +6,9 @@ test-artifacts/screenshots/staff-*.png; axe-core checks each main page (WCAG 2.1
 from __future__ import annotations
 
 import re
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi import FastAPI
@@ -13,24 +16,32 @@ from playwright.async_api import BrowserContext, expect
 from temporalio.client import Client
 
 from domain.status import Status
-from infra.database import Database
+from infra.database import Database, get_campaign
 from infra.staff_accounts import StaffRole
-from tests.backoffice import STAFF_PASSWORD, cheap_staff_hashing, dossiers, new_staff, prompt_queue, saved_campaign  # noqa: F401
+from tests.backoffice import STAFF_PASSWORD, cheap_staff_hashing, dossiers, new_staff, prompt_queue  # noqa: F401
 from tests.browser.conftest import axe_violations, screenshot
 from tests.staff.test_dossier_page import upload
 from tests.batch.test_convocations import png
 from tests.web.pages import PDF
 
 
+ROUTES = """externe | Concours externe
+  formulaire | Formulaire d'inscription daté et signé | 1
+  diplome | Diplôme(s) requis | 3
+  autre | Toute(s) autre(s) pièce(s) complémentaire(s) | 1
+interne | Concours interne
+  formulaire | Formulaire d'inscription daté et signé | 1
+  etats | État(s) des services publics | 3"""
+
+
+def _local(instant: datetime) -> str:
+    return instant.strftime("%Y-%m-%dT%H:%M")
+
+
 @pytest.mark.browser
 async def test_staff_journey(
     context: BrowserContext, app: FastAPI, database: Database, client: Client, prompt_queue: str  # noqa: F811
 ) -> None:
-    campaign = await saved_campaign(database)
-    [to_instruct, to_reject] = await dossiers(client, prompt_queue, campaign, 2, Status.IN_INSTRUCTION)
-    complete = await dossiers(client, prompt_queue, campaign, 4, Status.COMPLETE, prefix=f"B{to_instruct[1:7]}")
-    await upload(client, app.state.files, database, to_instruct, "diplome", png(), "image/png", "diplome.png")
-    await upload(client, app.state.files, database, to_instruct, "formulaire", PDF, "application/pdf", "formulaire.pdf")
     login = await new_staff(database, StaffRole.ADMINISTRATOR, name="Jeanne Dupont")
     page = await context.new_page()
     serious: dict[str, list[dict]] = {}
@@ -48,11 +59,40 @@ async def test_staff_journey(
     await page.get_by_role("button", name="Se connecter").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Dossiers")
 
+    # A new campaign, typed in the form.
+    campaign_id = f"red{uuid.uuid4().hex[:6]}"
+    now = datetime.now(ZoneInfo("Europe/Paris"))
+    await page.get_by_role("link", name="Sessions").click()
+    await page.get_by_role("link", name="Créer une session").click()
+    await page.get_by_label("Code de la session").fill(campaign_id)
+    await page.get_by_label("Concours ou examen (grade)").fill("Rédacteur territorial principal de 2e classe")
+    await page.get_by_label("Organisateur", exact=True).fill("CDG 56")
+    await page.get_by_label("Ouverture des préinscriptions").fill(_local(now - timedelta(days=10)))
+    await page.get_by_label("Clôture des préinscriptions").fill(_local(now + timedelta(days=10)))
+    await page.get_by_label("Date limite de validation").fill(_local(now + timedelta(days=17)))
+    await page.locator("#champ-routes").fill(ROUTES)
+    await page.locator("#champ-exams").fill(
+        f"ecrit | admissibilite | {_local(now + timedelta(days=60))[:10]} 09:00 | Épreuves écrites d'admissibilité | Parc des expositions du Chorus, Vannes"
+    )
+    await capture("01-nouvelle-session")
+    await page.get_by_role("button", name="Créer la session").click()
+    await expect(page.get_by_role("status").first).to_contain_text("La session est créée.")
+    async with database.sessions() as session:
+        campaign = await get_campaign(session, campaign_id)
+    assert campaign is not None
+
+    # Candidates register (prompt dossiers: instruction starts at once), one uploads documents.
+    [to_instruct, to_reject] = await dossiers(client, prompt_queue, campaign, 2, Status.IN_INSTRUCTION)
+    complete = await dossiers(client, prompt_queue, campaign, 4, Status.COMPLETE, prefix=f"B{to_instruct[1:7]}")
+    await upload(client, app.state.files, database, to_instruct, "diplome", png(), "image/png", "diplome.png")
+    await upload(client, app.state.files, database, to_instruct, "formulaire", PDF, "application/pdf", "formulaire.pdf")
+    await page.get_by_role("link", name="Dossiers", exact=True).click()
+
     # The campaign's dossiers, with their counts per status.
     await page.get_by_label("Session").select_option(campaign.id)
     await page.get_by_role("button", name="Rechercher").click()
     await expect(page.locator('[data-statut="complet"]')).to_have_text("4")
-    await capture("01-dossiers")
+    await capture("02-dossiers")
 
     # One dossier: its documents previewed, then the decisions.
     await page.get_by_role("link", name=to_instruct).click()
@@ -60,13 +100,13 @@ async def test_staff_journey(
     await expect(page.get_by_alt_text("Aperçu de diplome.png")).to_be_visible()
     assert await page.get_by_alt_text("Aperçu de diplome.png").evaluate("img => img.naturalWidth") > 0
     await expect(page.locator("iframe[title='Aperçu de formulaire.pdf']")).to_be_visible()
-    await capture("02-dossier")
+    await capture("03-dossier")
     await page.get_by_role("button", name="Dossier complet").click()
     await expect(page.get_by_role("status").first).to_contain_text("La décision est enregistrée")
     await expect(page.locator(".status-label")).to_have_text("Dossier complet")
     await page.get_by_role("button", name="Admettre à concourir", exact=True).click()
     await expect(page.locator(".status-label")).to_have_text("Vous êtes admis(e) à concourir")
-    await capture("03-decision")
+    await capture("04-decision")
 
     # A rejection without reasons is refused by the browser; with reasons, by nobody.
     await page.goto(f"/staff/dossiers/{to_reject}")
@@ -78,21 +118,21 @@ async def test_staff_journey(
     # Bulk admission of the complete dossiers, its progress page refreshing itself.
     await page.goto(f"/staff/sessions/{campaign.id}")
     await expect(page.get_by_text("4 dossier(s) au statut « Dossier complet »")).to_be_visible()
-    await capture("04-session")
+    await capture("05-session")
     await page.get_by_role("button", name="Admettre les dossiers complets").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Admission à concourir des dossiers complets")
     await expect(page.locator("[data-etat]")).to_have_text("Terminé", timeout=30_000)
     await expect(page.locator("[data-appliques]")).to_have_text("4")
-    await capture("05-lot")
+    await capture("06-lot")
 
     # The operator's view of one dossier.
     await page.goto(f"/staff/dossiers/{complete[0]}")
     await page.get_by_role("link", name="Historique du workflow").click()
     await expect(page.get_by_role("cell", name=re.compile("Décision « Admis\\(e\\) à concourir » par Jeanne Dupont"))).to_be_visible()
-    await capture("06-historique")
+    await capture("07-historique")
     await page.get_by_role("link", name="État du système").click()
     await expect(page.get_by_role("status").first).to_contain_text("Tout fonctionne.")
-    await capture("07-sante")
+    await capture("08-sante")
 
     await page.get_by_role("button", name="Se déconnecter").click()
     await expect(page).to_have_url(re.compile("/staff/connexion\\?ok=deconnexion$"))
