@@ -20,7 +20,7 @@ from infra.settings import Settings, get_settings
 from infra.temporal import connect
 from web import api, candidate, csrf, errors, staff
 from web.dossiers import DossierGateway
-from web.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from web.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware, ServerTimingMiddleware
 from web.security import SessionTokens
 from web.templating import STATIC_DIR
 
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     csrf.install(app, settings.secret_key, settings.secure_cookies)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(BodySizeLimitMiddleware)
+    app.add_middleware(ServerTimingMiddleware)
     errors.install(app)  # HTML error pages outside /api
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api.router)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -50,6 +51,36 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+QUERY_SECONDS = "timing_query_seconds"  # scope["state"] key: time spent reading the dossier
+
+
+class ServerTimingMiddleware:
+    """`Server-Timing: app;dur=<ms>, query;dur=<ms>` on every response: how long the app took
+    to start answering, and how much of it the dossier's Temporal query took. Browsers' dev
+    tools show it; the benchmark and operators use it to tell the app's time from the network's.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def send_with_timing(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                parts = [f"app;dur={(time.perf_counter() - started) * 1000:.1f}"]
+                query = scope.get("state", {}).get(QUERY_SECONDS)
+                if query is not None:
+                    parts.append(f"query;dur={query * 1000:.1f}")
+                message = {**message, "headers": [*message.get("headers", []), (b"server-timing", ", ".join(parts).encode())]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_timing)
 
 
 class BodySizeLimitMiddleware:

@@ -26,6 +26,7 @@ async def test_dashboard_shows_status_next_step_with_time_left_and_timeline(new_
     assert page.status_code == 200
     assert page.headers["cache-control"] == "no-store"
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert "app;dur=" in page.headers["server-timing"] and "query;dur=" in page.headers["server-timing"]
     text = text_of(page)
     assert "En attente de votre dossier" in text
     assert "Validez votre demande d'inscription avant le" in text

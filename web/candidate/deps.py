@@ -6,6 +6,7 @@ a form, so a candidate can reach no dossier but their own.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from fastapi import Depends, Request
 from domain.dossier import Dossier
 from web.deps import CANDIDATE, SESSION_COOKIE, GatewayDep, TokensDep
 from web.errors import LoginRequired
+from web.middleware import QUERY_SECONDS
 
 LOGIN_URL = "/connexion"
 
@@ -54,8 +56,11 @@ async def candidate_page(number: Annotated[str | None, Depends(session_candidate
 CandidatePage = Annotated[str, Depends(candidate_page)]
 
 
-async def my_dossier(number: CandidatePage, gateway: GatewayDep) -> Dossier:
-    return await gateway.view(number)
+async def my_dossier(request: Request, number: CandidatePage, gateway: GatewayDep) -> Dossier:
+    started = time.perf_counter()
+    dossier = await gateway.view(number)
+    request.scope.setdefault("state", {})[QUERY_SECONDS] = time.perf_counter() - started
+    return dossier
 
 
 MyDossier = Annotated[Dossier, Depends(my_dossier)]
