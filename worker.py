@@ -17,10 +17,10 @@ from infra.files import FileStore
 from infra.settings import Settings, get_settings
 from infra.temporal import connect
 from workflows.batch import BatchWorkflow
-from workflows.campaign import CampaignDeadlineWorkflow
+from workflows.campaign import CampaignDeadlineWorkflow, CampaignExamsWorkflow
 from workflows.dossier import DossierWorkflow
 
-WORKFLOWS = [DossierWorkflow, CampaignDeadlineWorkflow, BatchWorkflow]
+WORKFLOWS = [DossierWorkflow, CampaignDeadlineWorkflow, CampaignExamsWorkflow, BatchWorkflow]
 
 log = logging.getLogger("worker")
 
@@ -37,6 +37,7 @@ def build_worker(client: Client, settings: Settings, database: Database) -> Work
         activities=[
             mailer.send_mail,
             campaigns.signal_deadline_extension,
+            campaigns.signal_exam_amendment,
             batches.count,
             batches.list_page,
             batches.admit,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from temporalio import activity
 from temporalio.client import Client
 
+from domain.campaign import ExamAmendment
 from workflows import names
 from workflows.campaign import DeadlineExtension
 
@@ -25,25 +27,45 @@ class CampaignActivities:
         """Tell every open dossier of the campaign; returns how many were told.
 
         The signal is idempotent (a dossier ignores a deadline that is not later than its own),
-        so a retried activity simply sends again. Visibility is eventually consistent: a second
-        pass a moment later reaches dossiers started just before the campaign was changed.
+        so a retried activity simply sends again.
         """
+        told = await self._signal_open_dossiers(
+            extension.campaign_id, names.EXTEND_DEADLINE, extension.new_deadline, "Deadline extension"
+        )
+        activity.logger.info(
+            "Deadline extension of %s to %s reached %d open dossiers",
+            extension.campaign_id, extension.new_deadline.isoformat(), told,
+        )
+        return told
+
+    @activity.defn(name=names.SIGNAL_EXAM_AMENDMENT)
+    async def signal_exam_amendment(self, amendment: ExamAmendment) -> int:
+        """Tell every open dossier of the campaign its exams' new dates; returns how many.
+
+        The signal is idempotent (a dossier ignores an amendment it already follows, or one
+        older than it), so a retried activity simply sends again.
+        """
+        told = await self._signal_open_dossiers(amendment.campaign_id, names.AMEND_EXAMS, amendment, "Exam amendment")
+        activity.logger.info(
+            "Exam amendment %s of %s reached %d open dossiers", amendment.digest(), amendment.campaign_id, told
+        )
+        return told
+
+    async def _signal_open_dossiers(self, campaign_id: str, signal: str, arg: Any, what: str) -> int:
+        """One signal to each open dossier of the campaign, found through visibility.
+
+        Visibility is eventually consistent: a second pass a moment later reaches dossiers
+        started just before the campaign was changed (they took the old definition)."""
         told: set[str] = set()
         for attempt in range(2):
-            async for execution in self.client.list_workflows(open_dossiers_query(extension.campaign_id)):
+            async for execution in self.client.list_workflows(open_dossiers_query(campaign_id)):
                 if execution.id in told:
                     continue
-                await self.client.get_workflow_handle(execution.id).signal(
-                    names.EXTEND_DEADLINE, extension.new_deadline
-                )
+                await self.client.get_workflow_handle(execution.id).signal(signal, arg)
                 told.add(execution.id)
                 if len(told) % 100 == 0:
                     activity.heartbeat(len(told))
-                    activity.logger.info("Deadline extension of %s: %d dossiers told", extension.campaign_id, len(told))
+                    activity.logger.info("%s of %s: %d dossiers told", what, campaign_id, len(told))
             if attempt == 0:
                 await asyncio.sleep(self.settle_seconds)
-        activity.logger.info(
-            "Deadline extension of %s to %s reached %d open dossiers",
-            extension.campaign_id, extension.new_deadline.isoformat(), len(told),
-        )
         return len(told)

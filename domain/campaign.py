@@ -1,10 +1,13 @@
 """A campaign ("session de concours"): what the arrêté d'ouverture fixes before it opens.
 
 The dossier workflow receives a snapshot of its campaign at start; a later order that extends
-the validation deadline reaches each open dossier as a message.
+the validation deadline, or that moves exam dates or venues (`ExamAmendment`), reaches each open
+dossier as a message.
 """
 
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -49,6 +52,28 @@ class ExamDate:
 
 
 @dataclass
+class ExamAmendment:
+    """A later order moving exam dates, venues or labels of a campaign whose dossiers are open.
+
+    It carries the whole list of the campaign's exams (same codes as before: exams are neither
+    added nor removed once dossiers exist); each open dossier applies it to its snapshot.
+    """
+
+    campaign_id: str
+    exams: list[ExamDate]
+    amended_at: datetime  # when staff saved it; orders amendments that cross on the way
+
+    def digest(self) -> str:
+        """A short hash of the exams as amended: the same amendment submitted twice has the same."""
+        canonical = [
+            [e.code, str(e.kind), e.starts_at.timestamp(), e.label, e.venue]
+            for e in sorted(self.exams, key=lambda e: e.code)
+        ]
+        data = json.dumps([self.campaign_id, canonical], ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+@dataclass
 class Campaign:
     id: str
     grade: str  # "Rédacteur territorial"
@@ -68,6 +93,9 @@ class Campaign:
     regularisation_reminder: timedelta = timedelta(days=2)
     # The holiday zone's public holidays over the campaign's years (see `with_public_holidays`).
     public_holidays: list[date] = field(default_factory=list)
+    # When staff last amended the exam dates (`ExamAmendment.amended_at`): a snapshot taken after
+    # an amendment ignores that amendment, or an older one, arriving later.
+    exams_amended_at: datetime | None = None
 
     def years(self) -> range:
         """From the opening year to the year after the last exam or deadline."""

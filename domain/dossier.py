@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from domain.calendar import uploads_reopen_at
-from domain.campaign import Campaign, ExamKind, Route
+from domain.campaign import Campaign, ExamDate, ExamKind, Route
 from domain.documents import CentreDocument, CentreDocumentKind, UploadedDocument
 from domain.fr import datetime_fr
 from domain.status import Status
@@ -47,6 +47,7 @@ class MailTemplate(StrEnum):
     WITHDRAWN = "desistement"
     REPLACED = "remplacement"
     ADDRESS_CHANGED = "changement_adresse"
+    EXAMS_MOVED = "epreuves_modifiees"
 
 
 @dataclass
@@ -442,6 +443,78 @@ class Dossier:
             ]
             self._mail(MailTemplate.DEADLINE_EXTENDED, deadline=self._when(new_deadline))
 
+    def amend_exams(self, exams: list[ExamDate], now: datetime, amended_at: datetime | None = None) -> list[str]:
+        """A later order moved exam dates, venues or labels; this dossier follows.
+
+        Exams are matched by code: a code the snapshot does not know is ignored (exams are not
+        added or removed once dossiers exist, the back office refuses it), and an exam keeps its
+        kind. Pending convocations and access maps of a moved exam get their release instant
+        again (the lead before the new date, or now if that has passed). The candidate is
+        mailed only when an exam they are convened to, or admitted to sit, moved (date or
+        venue). The campaign-wide message may arrive twice, or after a later amendment: an
+        amendment already applied, or older than the one the snapshot follows, changes
+        nothing. Returns the codes of the exams that changed.
+        """
+        campaign = self.campaign
+        if amended_at is not None and campaign.exams_amended_at is not None and amended_at <= campaign.exams_amended_at:
+            return []
+        moved: list[tuple[ExamDate, ExamDate]] = []  # (before, after): date or venue changed
+        changed: list[str] = []
+        for new in exams:
+            current = campaign.exam(new.code)
+            if current is None:
+                continue
+            if (current.starts_at, current.venue, current.label) == (new.starts_at, new.venue, new.label):
+                continue
+            before = ExamDate(current.code, current.label, current.kind, current.starts_at, current.venue)
+            changed.append(current.code)
+            if (current.starts_at, current.venue) != (new.starts_at, new.venue):
+                moved.append((before, ExamDate(current.code, new.label, current.kind, new.starts_at, new.venue)))
+            current.starts_at, current.venue, current.label = new.starts_at, new.venue, new.label
+        if amended_at is not None:
+            campaign.exams_amended_at = amended_at
+        if not changed:
+            return []
+        for doc in self.documents:
+            if doc.kind.is_for_an_exam and doc.exam_code in changed and doc.released_at is None and not doc.withheld:
+                exam = campaign.exam(doc.exam_code or "")
+                assert exam is not None
+                doc.release_at = max(now, exam.starts_at - campaign.convocation_lead)
+        for code in changed:
+            exam = campaign.exam(code)
+            assert exam is not None
+            self._note(
+                now,
+                "epreuve_modifiee",
+                f"Épreuve modifiée : {exam.label}, le {self._when(exam.starts_at)} — {exam.venue}.",
+            )
+        # A past exam corrected after the fact concerns nobody any more.
+        concerned = [(b, a) for b, a in moved if self._sits(b.code) and max(b.starts_at, a.starts_at) > now]
+        if concerned:
+            self._mail(
+                MailTemplate.EXAMS_MOVED,
+                exams="\n".join(
+                    f"  {a.label} : le {self._when(a.starts_at)}, {a.venue}\n"
+                    f"    (au lieu du {self._when(b.starts_at)}, {b.venue})"
+                    for b, a in concerned
+                ),
+                convocations="\n".join(
+                    f"  {d.title} : mise à disposition le {self._when(d.release_at)}"
+                    for d in self.documents
+                    if d.kind.is_for_an_exam
+                    and d.exam_code in {b.code for b, _ in concerned}
+                    and d.released_at is None
+                    and not d.withheld
+                    and d.release_at > now
+                ),
+                released="oui" if any(
+                    d.kind.is_for_an_exam and d.exam_code in {b.code for b, _ in concerned} and d.released_at is not None
+                    for d in self.documents
+                ) else "",
+            )
+        self._release_due(now)
+        return changed
+
     def archive(self, now: datetime) -> None:
         # What fell due first still happens (say, the cancellation of a dossier archived just
         # after its deadline, before its timer was handled).
@@ -605,6 +678,20 @@ class Dossier:
         if exam is not None and exam.kind is ExamKind.ORAL:
             return self.status in (Status.ADMISSIBLE, Status.PASSED, Status.FAILED)
         return True
+
+    def _sits(self, exam_code: str) -> bool:
+        """Whether the candidate is convened to this exam (a convocation or access map not
+        withheld) or admitted to sit it (written exams once admitted, orals once admissible)."""
+        if any(
+            d.kind.is_for_an_exam and d.exam_code == exam_code and not d.withheld for d in self.documents
+        ):
+            return self._may_sit(exam_code)
+        exam = self.campaign.exam(exam_code)
+        if exam is None:
+            return False
+        if exam.kind is ExamKind.WRITTEN:
+            return self.status.is_admitted
+        return self.status is Status.ADMISSIBLE
 
     def _withhold_moot_documents(self, now: datetime) -> None:
         for doc in self.documents:

@@ -104,6 +104,20 @@ def _signal_text(name: str, arg: Any, time_zone: str) -> str:
             return f"Date limite de validation prolongée au {datetime_fr(datetime.fromisoformat(arg), time_zone)}"
         except ValueError:
             pass
+    if name == names.AMEND_EXAMS:
+        exams = arg.get("exams") if isinstance(arg, dict) else None
+        if isinstance(exams, list):
+            parts = []
+            for e in exams:
+                if not isinstance(e, dict):
+                    continue
+                try:
+                    when = datetime_fr(datetime.fromisoformat(str(e.get("starts_at"))), time_zone)
+                except ValueError:
+                    when = str(e.get("starts_at", "?"))
+                parts.append(f"{e.get('code', '?')} le {when} ({e.get('venue', '?')})")
+            return "Épreuves modifiées par la session : " + " ; ".join(parts)
+        return "Épreuves modifiées par la session"
     if name == names.ARCHIVE:
         return "Archivage du dossier demandé"
     if name == names.REPLACED_BY:
@@ -114,6 +128,7 @@ def _signal_text(name: str, arg: Any, time_zone: str) -> str:
 _ACTIVITIES = {
     names.SEND_MAIL: "Envoi d'un e-mail",
     names.SIGNAL_DEADLINE_EXTENSION: "Prolongation transmise aux dossiers ouverts",
+    names.SIGNAL_EXAM_AMENDMENT: "Modification des épreuves transmise aux dossiers ouverts",
     names.BATCH_COUNT: "Décompte du travail",
     names.BATCH_LIST_PAGE: "Lecture d'une page de dossiers",
     names.BATCH_ADMIT: "Admission d'un lot de dossiers",

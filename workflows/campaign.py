@@ -1,9 +1,12 @@
-"""CampaignDeadlineWorkflow: a later order extends a campaign's validation deadline.
+"""Campaign-wide changes that every open dossier of the campaign must follow.
 
-Staff save the new deadline on the campaign (new dossiers take it from there), then start this
-workflow, which carries the change to every open dossier of the campaign. Being a workflow, it
-survives a worker restart mid-way and shows in the Temporal UI with its result (how many
-dossiers it reached).
+- CampaignDeadlineWorkflow: a later order extends the campaign's validation deadline.
+- CampaignExamsWorkflow: a later order moves exam dates, venues or labels (`ExamAmendment`).
+
+Staff save the change on the campaign (new dossiers take it from there), then start the
+workflow, which carries it to every open dossier of the campaign. Being a workflow, it survives
+a worker restart mid-way and shows in the Temporal UI with its result (how many dossiers it
+reached).
 """
 
 from dataclasses import dataclass
@@ -13,6 +16,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from domain.campaign import ExamAmendment
     from workflows import names
 
 
@@ -29,6 +33,20 @@ class CampaignDeadlineWorkflow:
         return await workflow.execute_activity(
             names.SIGNAL_DEADLINE_EXTENSION,
             extension,
+            result_type=int,
+            start_to_close_timeout=timedelta(hours=1),
+            heartbeat_timeout=timedelta(minutes=2),
+            retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1)),
+        )
+
+
+@workflow.defn(name=names.CAMPAIGN_EXAMS_WORKFLOW)
+class CampaignExamsWorkflow:
+    @workflow.run
+    async def run(self, amendment: ExamAmendment) -> int:
+        return await workflow.execute_activity(
+            names.SIGNAL_EXAM_AMENDMENT,
+            amendment,
             result_type=int,
             start_to_close_timeout=timedelta(hours=1),
             heartbeat_timeout=timedelta(minutes=2),

@@ -26,6 +26,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from domain.campaign import ExamAmendment
     from domain.dossier import Address, Decision, Dossier, ExamResult, Refusal, Registration
     from domain.documents import CentreDocument, UploadedDocument
     from domain.status import Status
@@ -235,6 +236,13 @@ class DossierWorkflow:
     @workflow.signal(name=names.EXTEND_DEADLINE)
     def extend_deadline(self, new_deadline: datetime) -> None:
         self.dossier.extend_deadline(new_deadline, workflow.now())
+        self._accepted()
+
+    @workflow.signal(name=names.AMEND_EXAMS)
+    def amend_exams(self, amendment: ExamAmendment) -> None:
+        """Exam dates or venues moved: pending convocations get new release instants, which the
+        woken loop gives timers (timers of the old instants fire later and find nothing)."""
+        self.dossier.amend_exams(amendment.exams, workflow.now(), amendment.amended_at)
         self._accepted()
 
     @workflow.signal(name=names.ARCHIVE)

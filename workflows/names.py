@@ -19,6 +19,7 @@ TASK_QUEUE = "inscriptions"
 
 DOSSIER_WORKFLOW = "DossierWorkflow"
 CAMPAIGN_DEADLINE_WORKFLOW = "CampaignDeadlineWorkflow"
+CAMPAIGN_EXAMS_WORKFLOW = "CampaignExamsWorkflow"
 BATCH_WORKFLOW = "BatchWorkflow"
 
 # Candidate updates (the caller needs an accept/refuse answer).
@@ -33,12 +34,14 @@ RECORD_RESULT = "record_result"
 # Signals (no answer needed: the sender cannot do anything with a refusal).
 REPLACED_BY = "replaced_by"
 EXTEND_DEADLINE = "extend_deadline"
+AMEND_EXAMS = "amend_exams"
 ARCHIVE = "archive"
 # Queries.
 VIEW = "view"
 # Activities, called by name so workflow modules never import their I/O libraries.
 SEND_MAIL = "send_mail"
 SIGNAL_DEADLINE_EXTENSION = "signal_deadline_extension"
+SIGNAL_EXAM_AMENDMENT = "signal_exam_amendment"
 # Staff bulk actions (workflows/batch.py, activities/batch.py).
 BATCH_PROGRESS = "progress"  # query
 BATCH_COUNT = "batch_count"
@@ -91,6 +94,11 @@ def dossier_workflow_id(dossier_number: str) -> str:
 
 def campaign_deadline_workflow_id(campaign_id: str, new_deadline_iso: str) -> str:
     return f"campaign-{campaign_id}-deadline-{new_deadline_iso}"
+
+
+def campaign_exams_workflow_id(campaign_id: str, amendment_digest: str) -> str:
+    """One run per amendment (`ExamAmendment.digest`): a double submit joins the running one."""
+    return f"campaign-{campaign_id}-exams-{amendment_digest}"
 
 
 def batch_workflow_id(kind: str, campaign_id: str, scope: str = "") -> str:

@@ -1199,6 +1199,7 @@ def test_the_template_of_each_mail_has_its_stable_name():
         "WITHDRAWN": "desistement",
         "REPLACED": "remplacement",
         "ADDRESS_CHANGED": "changement_adresse",
+        "EXAMS_MOVED": "epreuves_modifiees",
     }
 
 

@@ -104,7 +104,8 @@ async def test_editing_keeps_the_code_and_locks_the_deadline_once_dossiers_exist
         "upload_grace_days": "5", "convocation_lead_days": "20", "validation_reminders_days": "7,1",
         "regularisation_reminder_days": "2", "id": "autre-code",
         "routes": "externe | Concours externe\n  diplome | Diplôme(s) requis | 3",
-        "exams": "ecrit | admissibilite | 2031-03-18 09:00 | Écrit | Vannes",
+        # Dossiers are open: the exams keep their codes (moving one is tests/staff/test_exam_amendment.py).
+        "exams": "ecrit | admissibilite | 2031-03-18 09:00 | Écrit | Vannes\noral | admission | 2031-05-20 09:00 | Oral | Vannes",
     }
     saved = await post_form(admin, page, page, fields)
     assert saved.status_code == 303, error_of(saved)

@@ -1,9 +1,12 @@
-"""Campaigns ("sessions"): list, create, edit, access maps, deadline extension.
+"""Campaigns ("sessions"): list, create, edit, access maps, deadline extension, exam amendments.
 
 A campaign is SQL data (`infra.database.save_campaign`); each dossier carries the snapshot it
-was opened with. Hence: once dossiers exist, the validation deadline moves only through the
-extension, which saves the new deadline and starts `CampaignDeadlineWorkflow` to tell every
-open dossier; other edits reach new dossiers only (the page says so).
+was opened with. Hence, once dossiers exist:
+- the validation deadline moves only through the extension, which saves the new deadline and
+  starts `CampaignDeadlineWorkflow` to tell every open dossier;
+- exams keep their codes and kinds; a new date, venue or label is saved, then carried to every
+  open dossier by `CampaignExamsWorkflow` (pending convocations follow their exam);
+- other edits reach new dossiers only (the page says so).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError
 
 from domain.calendar import DEFAULT_TIME_ZONES, HOLIDAY_ZONES
-from domain.campaign import Campaign, CampaignError
+from domain.campaign import Campaign, CampaignError, ExamAmendment
 from domain.documents import MAX_UPLOAD_BYTES
 from domain.fr import datetime_fr
 from domain.status import Status
@@ -35,7 +38,7 @@ from web.staff.directory import Directory
 from web.staff.forms import FormError, local_input, parse_local
 from web.templating import render
 from workflows import names
-from workflows.campaign import CampaignDeadlineWorkflow, DeadlineExtension
+from workflows.campaign import CampaignDeadlineWorkflow, CampaignExamsWorkflow, DeadlineExtension
 from workflows.visibility import DossierFilter, dossier_query
 
 log = logging.getLogger(__name__)
@@ -45,7 +48,17 @@ FLASH = {
     "creee": "La session est créée.",
     "modifiee": "La session est modifiée. Les dossiers déjà ouverts gardent la définition de leur préinscription.",
     "plan": "Le plan d'accès est enregistré ; il sera imprimé avec les convocations préparées désormais.",
+    "epreuves": "La session est modifiée. Les nouvelles dates, nouveaux lieux ou libellés des épreuves sont transmis "
+                "à chaque dossier ouvert de la session : les convocations en attente suivent la nouvelle date, et les "
+                "candidats convoqués ou admis à concourir sont prévenus par mail.",
+    "epreuves_retransmises": "Les épreuves de la session sont transmises de nouveau à chaque dossier ouvert "
+                             "(un dossier qui les suit déjà n'est pas modifié et son candidat n'est pas prévenu une seconde fois).",
 }
+
+AMENDMENT_NOT_STARTED = (
+    "Les nouvelles dates des épreuves sont enregistrées, mais leur transmission aux dossiers n'a pas pu démarrer. "
+    "Utilisez « Retransmettre les épreuves aux dossiers ouverts » sur cette page dans quelques instants."
+)
 
 EXAMPLE_ROUTES = """externe | Concours externe
   formulaire | Formulaire d'inscription daté et signé | 1
@@ -155,23 +168,99 @@ async def edit_campaign_form(request: Request, campaign_id: str, user: Administr
 
 
 @router.post("/sessions/{campaign_id}/modifier", response_class=HTMLResponse)
-async def edit_campaign(request: Request, campaign_id: str, user: Administrator, db: SessionDep, client: ClientDep) -> Response:
+async def edit_campaign(request: Request, campaign_id: str, user: Administrator, db: SessionDep, client: ClientDep,
+                        settings: SettingsDep) -> Response:
     current = await _campaign_or_404(db, campaign_id)
     form = await _form_fields(request)
     form.id = current.id  # the code names every dossier number: never changed
     locked = await _dossier_count(client, current.id) > 0
     if locked:
         form.validation_deadline = local_input(current.validation_deadline, current.time_zone)
+    amendment: ExamAmendment | None = None
     try:
         campaign = build_campaign(form)
+        campaign.exams_amended_at = current.exams_amended_at
         if locked:  # exactly as saved (the field shows it to the minute only)
             campaign.validation_deadline = current.validation_deadline
+            if _exams_amended(current, campaign):
+                amendment = ExamAmendment(campaign.id, campaign.exams, amended_at=now())
+                campaign.exams_amended_at = amendment.amended_at
             campaign.with_public_holidays().check()
-        await save_campaign(db, campaign)
+        await save_campaign(db, campaign)  # new dossiers take it from here
     except (FormError, CampaignError) as bad:
         return _form_page(request, user, form, creating=False, status_code=422, error=str(bad), deadline_locked=locked)
     log.info("Campaign %s edited by %s", campaign.id, user.login)
-    return RedirectResponse(f"/staff/sessions/{campaign.id}?ok=modifiee", status_code=status.HTTP_303_SEE_OTHER)
+    if amendment is None:
+        return RedirectResponse(f"/staff/sessions/{campaign.id}?ok=modifiee", status_code=status.HTTP_303_SEE_OTHER)
+    if not await _start_exam_amendment(client, settings, amendment):
+        return await campaign_page(request, campaign.id, user, db, client, status_code=503, error=AMENDMENT_NOT_STARTED)
+    log.info("Campaign %s: exams amended by %s (%s)", campaign.id, user.login, amendment.digest())
+    return RedirectResponse(f"/staff/sessions/{campaign.id}?ok=epreuves", status_code=status.HTTP_303_SEE_OTHER)
+
+
+def _exams_amended(current: Campaign, edited: Campaign) -> bool:
+    """Whether the edit moves, relocates or renames an exam of a campaign whose dossiers are open.
+
+    Open dossiers hold convocations and results per exam: exams can no longer be added, removed
+    or change kind (FormError). An exam shown unchanged to the minute keeps its exact instant."""
+    before = {e.code: e for e in current.exams}
+    after = {e.code: e for e in edited.exams}
+    if before.keys() != after.keys():
+        raise FormError(
+            "Des dossiers sont ouverts : les épreuves ne peuvent plus être ajoutées ni retirées "
+            f"(codes de la session : {', '.join(before) or 'aucun'}). Modifiez leur date, leur lieu ou leur libellé."
+        )
+    for code, new in after.items():
+        old = before[code]
+        if new.kind is not old.kind:
+            raise FormError(
+                f"Des dossiers sont ouverts : la nature de l'épreuve « {code} » (admissibilite ou admission) ne peut plus changer."
+            )
+        if local_input(new.starts_at, edited.time_zone) == local_input(old.starts_at, edited.time_zone):
+            new.starts_at = old.starts_at
+    return any(
+        (after[c].starts_at, after[c].venue, after[c].label) != (old.starts_at, old.venue, old.label)
+        for c, old in before.items()
+    )
+
+
+async def _start_exam_amendment(client: ClientDep, settings: SettingsDep, amendment: ExamAmendment) -> bool:
+    """Start the run that tells every open dossier; False if Temporal could not be reached.
+
+    The workflow ID is derived from the amended exams: a double click joins the running one.
+    A finished run may run again (the same exams typed back after another change must reach
+    the dossiers); a dossier ignores an amendment it already follows, so a rerun is harmless."""
+    workflow_id = names.campaign_exams_workflow_id(amendment.campaign_id, amendment.digest())
+    try:
+        await client.start_workflow(
+            CampaignExamsWorkflow.run,
+            amendment,
+            id=workflow_id,
+            task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        )
+    except RPCError as exc:
+        log.error("Exam amendment %s saved but not started: %s", workflow_id, exc)
+        return False
+    return True
+
+
+@router.post("/sessions/{campaign_id}/epreuves/transmettre", response_class=HTMLResponse)
+async def retransmit_exams(request: Request, campaign_id: str, user: Administrator, db: SessionDep,
+                           client: ClientDep, settings: SettingsDep) -> Response:
+    """Send the saved exams again to every open dossier (after a transmission that could not start)."""
+    campaign = await _campaign_or_404(db, campaign_id)
+    if campaign.exams_amended_at is None:
+        return await campaign_page(
+            request, campaign_id, user, db, client, status_code=422,
+            error="Les épreuves n'ont pas été modifiées depuis l'ouverture des dossiers : il n'y a rien à transmettre.",
+        )
+    amendment = ExamAmendment(campaign.id, campaign.exams, amended_at=campaign.exams_amended_at)
+    if not await _start_exam_amendment(client, settings, amendment):
+        return await campaign_page(request, campaign_id, user, db, client, status_code=503, error=AMENDMENT_NOT_STARTED)
+    log.info("Campaign %s: exams sent again by %s", campaign.id, user.login)
+    return RedirectResponse(f"/staff/sessions/{campaign.id}?ok=epreuves_retransmises", status_code=status.HTTP_303_SEE_OTHER)
 
 
 # ----------------------------------------------------------------------------- extension
