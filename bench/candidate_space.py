@@ -18,7 +18,9 @@ What runs, all on 127.0.0.1 and thrown away at the end:
   INSCRIPTIONS_* environment variables with a SQLite database and file store in a temporary
   directory;
 - this process plays the candidates with httpx: each pre-registers (JSON API), logs in through
-  the login page, then browses.
+  the login page, then browses. It needs about 3 ms of CPU per page, on the same 2 cores as the
+  servers; by default it lowers its own priority (--client-nice 10) once the servers run, as if
+  the candidates' browsers were elsewhere. `--client-nice 0` measures with equal priority.
 
 Measured:
 1. Browsing: each of --candidates candidates loops for --duration seconds over their space
@@ -243,6 +245,11 @@ async def run(args: argparse.Namespace) -> None:
         processes.append(web)
         await wait_http(f"{base_url}/healthz", web)
         say(f"Web app on {base_url}, worker running; campaign {campaign.id}")
+        if args.client_nice:
+            # The servers were started at normal priority; only this process (the simulated
+            # candidates) steps back, as if the candidates' browsers ran on other machines.
+            os.nice(args.client_nice)
+            say(f"Simulated candidates run at nice {args.client_nice}")
 
         candidates = [Candidate(base_url, campaign.id, i) for i in range(args.candidates)]
         # argon2id costs about half a second of CPU per password: two at a time on two cores.
@@ -282,7 +289,7 @@ async def run(args: argparse.Namespace) -> None:
         load_before = load_average()
         await asyncio.gather(*(browse(c, until, timings, rng) for c in candidates), upload_one_after_another())
         cpu_used = {name: cpu_seconds(pids[name]) - before for name, before in cpu_before.items()}
-        total = sum(len(v) for v in timings.values())
+        total = sum(len(timings[path]) for path, _ in PAGES) + len(uploads)
         print()
         print(f"Browsing, {len(candidates)} concurrent candidates, {total / args.duration:.0f} pages/s "
               f"(machine load average {load_before} before, {load_average()} after; {os.cpu_count()} CPUs):")
@@ -336,6 +343,9 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=30, help="seconds of browsing")
     parser.add_argument("--uploads", type=int, default=20, help="5 MB uploads during the browsing")
     parser.add_argument("--saturation", type=int, default=10, help="seconds of back-to-back dashboards (0: skip)")
+    parser.add_argument("--client-nice", type=int, default=10,
+                        help="lower this process's priority once the servers run, so the simulated candidates "
+                             "do not take the servers' CPU (0: same priority)")
     parser.add_argument("--verbose", action="store_true", help="show the worker's and web app's output")
     asyncio.run(run(parser.parse_args()))
 
