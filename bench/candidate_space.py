@@ -39,6 +39,7 @@ import asyncio
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -335,6 +336,7 @@ async def run(args: argparse.Namespace) -> None:
                 process.kill()
         smtp.stop()
         await env.shutdown()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def main() -> None:
