@@ -15,7 +15,6 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from devtools import temporal_binary
 from devtools.demo import ensure_demo_campaign
