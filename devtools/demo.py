@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import func, select
 
 from domain.calendar import local_instant
 from domain.campaign import Campaign, DocumentCategory, ExamDate, ExamKind, Route
 from infra.database import Database, get_campaign, save_campaign
+from infra.staff_accounts import StaffAccount, StaffRole
+from web.staff.cli import create_account
 
 DEMO_ID = "red2027"  # dossier numbers read RED2027-00001
 PARIS = "Europe/Paris"
@@ -61,3 +66,22 @@ async def ensure_demo_campaign(database: Database) -> bool:
             return False
         await save_campaign(session, demo_campaign(datetime.now(UTC).date()))
         return True
+
+
+DEMO_STAFF_LOGIN = "admin"
+
+
+async def ensure_demo_administrator(database: Database) -> str | None:
+    """On a first local run (no staff account yet), an administrator with a random password.
+
+    Returns the password, printed once by the run command; None when staff accounts exist.
+    Production accounts are created with `python -m web.staff.cli create-account`.
+    """
+    async with database.sessions() as session:
+        if await session.scalar(select(func.count()).select_from(StaffAccount)):
+            return None
+    password = f"{secrets.token_urlsafe(12)}-{secrets.randbelow(90) + 10}"
+    await create_account(
+        database, DEMO_STAFF_LOGIN, "Administrateur de démonstration", StaffRole.ADMINISTRATOR, password
+    )
+    return password

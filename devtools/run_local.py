@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 
 from devtools import temporal_binary
-from devtools.demo import ensure_demo_campaign
+from devtools.demo import DEMO_STAFF_LOGIN, ensure_demo_administrator, ensure_demo_campaign
 from infra.database import Database
 from infra.settings import PROJECT_ROOT, get_settings
 from workflows import names
@@ -115,14 +115,22 @@ def main() -> int:
 
         database = Database(settings.database_url)
 
-        async def prepare() -> bool:
+        async def prepare() -> tuple[bool, str | None]:
             await database.create_all()
             created = await ensure_demo_campaign(database)
+            staff_password = await ensure_demo_administrator(database)
             await database.dispose()
-            return created
+            return created, staff_password
 
-        if asyncio.run(prepare()):
+        campaign_created, staff_password = asyncio.run(prepare())
+        if campaign_created:
             print("Created the demonstration campaign « Rédacteur territorial ».", flush=True)
+        if staff_password:
+            print(
+                f"Created the staff administrator « {DEMO_STAFF_LOGIN} », password: {staff_password}\n"
+                "  (shown once; change it with: .venv/bin/python -m web.staff.cli set-password admin)",
+                flush=True,
+            )
 
         mail = spawn("Mail sink", [python, "-m", "devtools.mail_sink", "--maildir", str(data / "mail"),
                                    "--smtp-port", str(ports.smtp), "--http-port", str(ports.mailbox)])
@@ -135,6 +143,7 @@ def main() -> int:
             "\n"
             "inscriptions is running:\n"
             f"  Candidate space       http://127.0.0.1:{ports.web}/\n"
+            f"  Staff back office     http://127.0.0.1:{ports.web}/staff/connexion\n"
             f"  API documentation     http://127.0.0.1:{ports.web}/docs\n"
             f"  Temporal Web UI       http://127.0.0.1:{ports.temporal_ui}/namespaces/default/workflows\n"
             f"  Dev mailbox           http://127.0.0.1:{ports.mailbox}/\n"
