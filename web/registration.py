@@ -103,6 +103,10 @@ async def preregister(
         .limit(1)
     )
     number = dossier_number(campaign, await next_number(session, campaign.id))
+    # Release the counter's write lock at once: starting the workflow is a network round trip,
+    # and near a deadline pre-registrations must not queue behind it. A number whose dossier
+    # then fails to start is simply never used (a gap, not a half-created dossier).
+    await session.commit()
     registration = Registration(
         dossier_number=number,
         campaign=campaign,

@@ -1,5 +1,6 @@
 """One registration per grade: a second pre-registration by the same person for the same grade
-replaces the first dossier, which is closed with a notice to the candidate."""
+replaces the first dossier, which is closed with a notice to the candidate. And a
+pre-registration whose workflow cannot start leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -64,3 +65,32 @@ async def test_another_person_or_another_grade_does_not_replace(
     assert (await http.post("/api/preinscriptions", json=form(other_grade.id))).status_code == 201
     dossier = await client.get_workflow_handle_for(DossierWorkflow.run, first).query(DossierWorkflow.view)
     assert dossier.status is Status.AWAITING_DOSSIER
+
+
+async def test_a_dossier_whose_workflow_cannot_start_leaves_no_account_and_the_candidate_can_retry(
+    http: httpx.AsyncClient, database: Database, client: Client, settings, mail_sink: MailSink
+) -> None:
+    from dataclasses import replace
+
+    from tests.workflows.conftest import registration
+    from web.dossiers import UNAVAILABLE, DossierGateway
+    from web.registration import dossier_number
+
+    c = await open_campaign(database)
+    # The number the next pre-registration will take is already a workflow ID: its start fails.
+    taken = dossier_number(c, 1)
+    await DossierGateway(client, "nobody-polls-this").start(replace(registration(c), dossier_number=taken))
+    data = form(c.id)
+    refused = await http.post("/api/preinscriptions", json=data)
+    assert refused.status_code == 503
+    assert refused.json()["detail"] == UNAVAILABLE
+    async with database.sessions() as session:
+        assert await session.get(Account, taken) is None  # no half-created dossier
+    await client.get_workflow_handle(taken).terminate("test set-up")
+
+    retried = await http.post("/api/preinscriptions", json=data)
+    assert retried.status_code == 201, retried.text
+    number = retried.json()["dossier_number"]
+    assert number == dossier_number(c, 2)  # the failed number is skipped, never reused
+    mail = await mail_with_subject(mail_sink, number, "Votre préinscription")
+    assert mail.to == [data["email"]]
