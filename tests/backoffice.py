@@ -25,7 +25,7 @@ from domain.dossier import Dossier
 from domain.status import Status
 from infra.database import Database, save_campaign
 from infra.settings import Settings
-from infra.staff_accounts import StaffRole
+from infra.staff_accounts import StaffAccount, StaffRole
 from tests.factories import campaign as make_campaign
 from tests.web.pages import client as http_client
 from tests.web.pages import text_of, token_in
@@ -67,11 +67,14 @@ async def new_staff(database: Database, role: StaffRole, name: str = "Agent Test
     return login
 
 
-def staff_client(app: FastAPI, login: str) -> httpx.AsyncClient:
-    """A client holding the session the login page opens for `login` (the login itself has
-    its own tests)."""
+async def staff_client(app: FastAPI, login: str) -> httpx.AsyncClient:
+    """A client holding the session the login page opens for `login`, bound to the account's
+    current password (the login itself has its own tests)."""
+    async with app.state.database.sessions() as session:
+        account = await session.get(StaffAccount, login)
+    assert account is not None, login
     http = http_client(app)
-    http.cookies.set(SESSION_COOKIE, app.state.tokens.issue(STAFF + login))
+    http.cookies.set(SESSION_COOKIE, app.state.tokens.issue(STAFF + login, account.password_hash))
     return http
 
 
@@ -81,7 +84,7 @@ async def staff(app: FastAPI, database: Database) -> AsyncIterator[Any]:
     clients: list[httpx.AsyncClient] = []
 
     async def make(role: StaffRole = StaffRole.ADMINISTRATOR) -> httpx.AsyncClient:
-        http = staff_client(app, await new_staff(database, role))
+        http = await staff_client(app, await new_staff(database, role))
         clients.append(http)
         return http
 

@@ -75,9 +75,9 @@ async def login(
 ) -> dict:
     """Log in with the dossier number and password; sets the session cookie. `csrf_token` goes in
     the `X-CSRF-Token` header of later non-JSON POSTs (uploads, withdrawal without a body)."""
-    number = await authenticate(request, db, body.dossier_number, body.password)
-    open_candidate_session(request, response, tokens, settings, number)
-    return {"dossier_number": number, "csrf_token": protection_of(request).token(request)}
+    account = await authenticate(request, db, body.dossier_number, body.password)
+    open_candidate_session(request, response, tokens, settings, account)
+    return {"dossier_number": account.dossier_number, "csrf_token": protection_of(request).token(request)}
 
 
 @router.delete("/session", status_code=status.HTTP_204_NO_CONTENT)

@@ -1,7 +1,11 @@
 """Who may call what: the dependencies every route declares.
 
-They are `async def` although they do not await: FastAPI runs plain `def` dependencies in a
+They are `async def` even where they do not await: FastAPI runs plain `def` dependencies in a
 thread pool, a thread hop per dependency per request for what is an attribute read.
+
+A session token is bound to the password the account had when it was opened: each
+authenticated request reads the account's current hash (one primary-key read) and refuses the
+token once the password has changed.
 """
 
 from __future__ import annotations
@@ -9,8 +13,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from infra.database import Account, Database
 from infra.files import FileStore
 from infra.settings import Settings
 from web.dossiers import DossierGateway
@@ -48,13 +54,32 @@ TokensDep = Annotated[SessionTokens, Depends(get_tokens)]
 FilesDep = Annotated[FileStore, Depends(get_files)]
 
 
-async def current_candidate(request: Request, tokens: TokensDep) -> str:
-    """The dossier number of the logged-in candidate; a candidate reaches only their own."""
+async def candidate_password_hash(database: Database, number: str) -> str | None:
+    """The account's current password hash: one primary-key read on a connection of its own,
+    given back at once (not held while the page then queries the dossier's workflow)."""
+    async with database.engine.connect() as conn:
+        return await conn.scalar(select(Account.password_hash).where(Account.dossier_number == number))
+
+
+async def session_candidate(request: Request, tokens: TokensDep) -> str | None:
+    """The dossier number the session cookie names, if it is signed, unexpired, a candidate's,
+    and opened with the account's current password; None otherwise."""
     token = request.cookies.get(SESSION_COOKIE)
-    subject = tokens.read(token) if token else None
-    if not subject or not subject.startswith(CANDIDATE):
+    claim = tokens.read(token) if token else None
+    if claim is None or not claim.subject.startswith(CANDIDATE):
+        return None
+    number = claim.subject.removeprefix(CANDIDATE)
+    password_hash = await candidate_password_hash(request.app.state.database, number)
+    if password_hash is None or not tokens.still_valid(claim, password_hash):
+        return None
+    return number
+
+
+async def current_candidate(number: Annotated[str | None, Depends(session_candidate)]) -> str:
+    """The dossier number of the logged-in candidate; a candidate reaches only their own."""
+    if number is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Veuillez vous connecter à votre espace sécurisé.")
-    return subject.removeprefix(CANDIDATE)
+    return number
 
 
 CurrentCandidate = Annotated[str, Depends(current_candidate)]

@@ -40,8 +40,8 @@ def normalise_number(dossier_number: str) -> str:
     return dossier_number.strip().upper()
 
 
-async def authenticate(request: Request, db: AsyncSession, dossier_number: str, password: str) -> str:
-    """The dossier number whose password this is, or HTTP 401/429 with a French message."""
+async def authenticate(request: Request, db: AsyncSession, dossier_number: str, password: str) -> Account:
+    """The account whose password this is, or HTTP 401/429 with a French message."""
     number = normalise_number(dossier_number)
     LOGIN_LIMITS.check(request, number)
     account = await db.scalar(select(Account).where(Account.dossier_number == number)) if number else None
@@ -51,14 +51,17 @@ async def authenticate(request: Request, db: AsyncSession, dossier_number: str, 
         LOGIN_LIMITS.hit(request, number)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, WRONG_LOGIN)
     LOGIN_LIMITS.forget(request, number)
-    return account.dossier_number
+    return account
 
 
-def open_session(request: Request, response: Response, tokens: SessionTokens, settings: Settings, subject: str) -> None:
-    """Set the session cookie for `subject` ("candidate:<n°>", "staff:<login>")."""
+def open_session(
+    request: Request, response: Response, tokens: SessionTokens, settings: Settings, subject: str, password_hash: str
+) -> None:
+    """Set the session cookie for `subject` ("candidate:<n°>", "staff:<login>"), bound to the
+    account's current password hash: it stops working when the password changes."""
     response.set_cookie(
         SESSION_COOKIE,
-        tokens.issue(subject),
+        tokens.issue(subject, password_hash),
         max_age=tokens.max_age,
         httponly=True,
         samesite="lax",
@@ -68,9 +71,9 @@ def open_session(request: Request, response: Response, tokens: SessionTokens, se
 
 
 def open_candidate_session(
-    request: Request, response: Response, tokens: SessionTokens, settings: Settings, number: str
+    request: Request, response: Response, tokens: SessionTokens, settings: Settings, account: Account
 ) -> None:
-    open_session(request, response, tokens, settings, CANDIDATE + number)
+    open_session(request, response, tokens, settings, CANDIDATE + account.dossier_number, account.password_hash)
 
 
 def close_session(request: Request, response: Response, settings: Settings) -> None:

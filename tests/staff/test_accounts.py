@@ -67,8 +67,8 @@ async def test_login_opens_a_staff_session_and_logout_closes_it(app: FastAPI, da
         assert (await http.get("/staff/dossiers")).headers["location"] == "/staff/connexion"
         response = await login(http, login_, STAFF_PASSWORD)
         assert response.status_code == 303 and response.headers["location"] == "/staff/dossiers"
-        subject = app.state.tokens.read(http.cookies[SESSION_COOKIE])
-        assert subject == f"staff:{login_}"
+        claim = app.state.tokens.read(http.cookies[SESSION_COOKIE])
+        assert claim is not None and claim.subject == f"staff:{login_}"
         assert (await http.get("/staff/dossiers")).status_code == 200
         async with database.sessions() as session:
             assert (await session.get(StaffAccount, login_)).last_login_at is not None
@@ -93,7 +93,7 @@ async def test_wrong_passwords_unknown_logins_and_disabled_accounts_get_the_same
     async with http_client(app) as http:
         assert (await login(http, login_, STAFF_PASSWORD)).status_code == 401
     # A session opened before the account was disabled stops working at once.
-    async with staff_client(app, login_) as http:
+    async with await staff_client(app, login_) as http:
         assert (await http.get("/staff/dossiers")).headers["location"] == "/staff/connexion"
 
 
@@ -115,20 +115,25 @@ async def test_sessions_expire_and_candidates_are_not_staff(app: FastAPI, databa
     login_ = await new_staff(database, StaffRole.ADMINISTRATOR)
     tokens = app.state.tokens
     # A token signed longer ago than a session lasts: refused like no token at all.
-    old = _token_signed_seconds_ago(settings.secret_key, f"staff:{login_}", tokens.max_age + 5)
+    async with database.sessions() as session:
+        password_hash = (await session.get(StaffAccount, login_)).password_hash
+    fresh = [f"staff:{login_}", tokens.fingerprint(password_hash)]
+    old = _token_signed_seconds_ago(settings.secret_key, fresh, tokens.max_age + 5)
     async with http_client(app) as http:
+        http.cookies.set(SESSION_COOKIE, _token_signed_seconds_ago(settings.secret_key, fresh, 60))
+        assert (await http.get("/staff/dossiers")).status_code == 200  # the same token, younger
         http.cookies.set(SESSION_COOKIE, old)
         assert (await http.get("/staff/dossiers")).headers["location"] == "/staff/connexion"
-        http.cookies.set(SESSION_COOKIE, tokens.issue(CANDIDATE + "RED2027-00001"))
+        http.cookies.set(SESSION_COOKIE, tokens.issue(CANDIDATE + "RED2027-00001", password_hash))
         assert (await http.get("/staff/dossiers")).headers["location"] == "/staff/connexion"
 
 
-def _token_signed_seconds_ago(secret: str, subject: str, seconds: int) -> str:
+def _token_signed_seconds_ago(secret: str, payload: object, seconds: int) -> str:
     class PastSigner(TimestampSigner):
         def get_timestamp(self) -> int:
             return int(time.time()) - seconds
 
-    return URLSafeTimedSerializer(secret, salt="session", signer=PastSigner).dumps(subject)
+    return URLSafeTimedSerializer(secret, salt="session", signer=PastSigner).dumps(payload)
 
 
 @pytest.mark.parametrize(
@@ -150,3 +155,26 @@ async def test_each_role_reaches_what_it_may(staff, role: StaffRole, path: str, 
         assert response.status_code in (200, 503), text_of(response)[:300]  # 503: health says what is down
     else:
         assert response.status_code == 403
+
+
+async def test_set_password_ends_the_sessions_open_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings, app: FastAPI, database: Database, capsys
+) -> None:
+    login_ = await new_staff(database, StaffRole.INSTRUCTOR)
+    async with http_client(app) as office, http_client(app) as home:
+        for http in (office, home):
+            assert (await login(http, login_, STAFF_PASSWORD)).status_code == 303
+            assert (await http.get("/staff/dossiers")).status_code == 200
+
+        new = "Autre-Mot-De-Passe-2028"
+        code, out = await cli_run(monkeypatch, settings, capsys, "set-password", login_, "--password-stdin", stdin=f"{new}\n")
+        assert code == 0 and f"Mot de passe de « {login_} » modifié." in out
+
+        for http in (office, home):
+            assert (await http.get("/staff/dossiers")).headers["location"] == "/staff/connexion"
+            assert (await http.get("/staff/connexion")).status_code == 200  # the form, not a loop
+        assert (await login(home, login_, STAFF_PASSWORD)).status_code == 401
+        assert (await login(home, login_, new)).status_code == 303
+        assert (await home.get("/staff/dossiers")).status_code == 200
+        assert (await office.get("/staff/dossiers")).headers["location"] == "/staff/connexion"
+    STAFF_LOGIN_LIMITS.per_identifier.reset(f"127.0.0.1|{login_.upper()}")

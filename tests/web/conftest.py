@@ -38,7 +38,7 @@ async def new_candidate(app: FastAPI, database: Database) -> AsyncIterator[NewCa
         if campaign_id is None:
             campaign_id = (await open_campaign(database)).id
         number, data = await preregister(http, campaign_id, **overrides)
-        log_in_as(app, http, number)
+        await log_in_as(app, http, number)
         return Candidate(number=number, password=data["password"], email=data["email"], http=http)
 
     yield make

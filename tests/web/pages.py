@@ -18,7 +18,7 @@ from domain.documents import CentreDocument, CentreDocumentKind
 from infra.database import Database, StoredFile, save_campaign
 from infra.files import FileStore
 from tests.factories import campaign, form
-from web.deps import CANDIDATE, SESSION_COOKIE
+from web.deps import CANDIDATE, SESSION_COOKIE, candidate_password_hash
 from workflows.dossier import DossierWorkflow
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -72,10 +72,12 @@ async def preregister(http: httpx.AsyncClient, campaign_id: str, **overrides: An
     return created.json()["dossier_number"], data
 
 
-def log_in_as(app: FastAPI, http: httpx.AsyncClient, number: str) -> None:
-    """A session as the login page would open it (the login itself is tested on its own;
-    skipping its half-second argon2 check keeps the suite fast)."""
-    http.cookies.set(SESSION_COOKIE, app.state.tokens.issue(CANDIDATE + number))
+async def log_in_as(app: FastAPI, http: httpx.AsyncClient, number: str) -> None:
+    """A session as the login page would open it, bound to the account's current password (the
+    login itself is tested on its own; skipping its half-second argon2 check keeps the suite fast)."""
+    password_hash = await candidate_password_hash(app.state.database, number)
+    assert password_hash is not None, number
+    http.cookies.set(SESSION_COOKIE, app.state.tokens.issue(CANDIDATE + number, password_hash))
 
 
 def client(app: FastAPI) -> httpx.AsyncClient:

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from devtools.mail_sink import MailSink
-from infra.database import Database, PasswordReset
+from infra.database import Account, Database, PasswordReset
 from infra.settings import Settings
 from tests.conftest import mail_with_subject
 from tests.web.conftest import NewCandidate
@@ -196,7 +196,8 @@ def test_cookies_are_secure_in_production() -> None:
     request = Request({"type": "http", "method": "POST", "headers": [], "app": app})
 
     response = Response()
-    open_candidate_session(request, response, SessionTokens(production.secret_key, 3600), production, "X-00001")
+    account = Account(dossier_number="X-00001", password_hash="$argon2id$v=19$m=65536,t=3,p=4$c2VsAAAA$aGFzaAAA")
+    open_candidate_session(request, response, SessionTokens(production.secret_key, 3600), production, account)
 
     session_cookie = response.headers["set-cookie"]
     assert "HttpOnly" in session_cookie and "SameSite=lax" in session_cookie and "Secure" in session_cookie

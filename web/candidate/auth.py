@@ -49,7 +49,7 @@ async def login(
     password: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        number = await authenticate(request, db, dossier_number, password)
+        account = await authenticate(request, db, dossier_number, password)
     except HTTPException as exc:
         response = render(
             request, "candidate/login.html", status_code=exc.status_code, active="connexion",
@@ -59,7 +59,7 @@ async def login(
             response.headers.update(exc.headers)
         return response
     response = RedirectResponse("/espace", status_code=status.HTTP_303_SEE_OTHER)
-    open_candidate_session(request, response, tokens, settings, number)
+    open_candidate_session(request, response, tokens, settings, account)
     return response
 
 
@@ -132,4 +132,6 @@ async def new_password(
     if await password_reset.consume(db, jeton, password, now()) is None:
         return render(request, "candidate/reset_password.html", status_code=410, active="connexion",
                       token="", invalid=True, error=LINK_INVALID)
+    # Sessions opened with the old password (this browser's too) are refused from now on: the
+    # candidate logs in again with the new one.
     return RedirectResponse("/connexion?ok=mot-de-passe", status_code=status.HTTP_303_SEE_OTHER)

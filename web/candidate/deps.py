@@ -1,7 +1,8 @@
 """What candidate pages depend on: the logged-in candidate, their own dossier, the clock.
 
 The dossier number comes only from the signed session cookie: no page takes it from the URL or
-a form, so a candidate can reach no dossier but their own.
+a form, so a candidate can reach no dossier but their own. A cookie opened before the last
+password change is refused like no cookie (`web.deps.session_candidate`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from domain.dossier import Dossier
-from web.deps import CANDIDATE, SESSION_COOKIE, GatewayDep, TokensDep
+from web.deps import GatewayDep, session_candidate
 from web.errors import LoginRequired
 from web.middleware import QUERY_SECONDS
 
@@ -36,14 +37,6 @@ def now() -> datetime:
 
 def flash(request: Request) -> str | None:
     return FLASH.get(request.query_params.get("ok", ""))
-
-
-async def session_candidate(request: Request, tokens: TokensDep) -> str | None:
-    token = request.cookies.get(SESSION_COOKIE)
-    subject = tokens.read(token) if token else None
-    if subject and subject.startswith(CANDIDATE):
-        return subject.removeprefix(CANDIDATE)
-    return None
 
 
 async def candidate_page(number: Annotated[str | None, Depends(session_candidate)]) -> str:

@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from domain.campaign import Campaign
-from infra.database import get_campaign
+from infra.database import Account, get_campaign
 from web.candidate.deps import MyDossier, now
 from web.deps import GatewayDep, SessionDep, SettingsDep, TokensDep
 from web.login import open_candidate_session
@@ -132,5 +132,7 @@ async def submit_preregistration(
     # The candidate just chose this password: their space opens at once (CDG 56 guide:
     # « votre espace sécurisé s'est automatiquement créé »).
     response = RedirectResponse("/preinscription/confirmation", status_code=status.HTTP_303_SEE_OTHER)
-    open_candidate_session(request, response, tokens, settings, registration.dossier_number)
+    account = await db.get(Account, registration.dossier_number)  # just added: no query
+    assert account is not None
+    open_candidate_session(request, response, tokens, settings, account)
     return response

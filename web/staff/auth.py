@@ -2,7 +2,8 @@
 
 argon2id checks run in a thread (they take about half a second by design); failures are rate
 limited per address and login (`web.ratelimit`); an unknown login costs the same time as a
-wrong password; the session cookie names "staff:<login>" and expires like a candidate's.
+wrong password; the session cookie names "staff:<login>", expires like a candidate's and ends when the
+password changes (`python -m web.staff.cli set-password`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from web.deps import SessionDep, SettingsDep, TokensDep
 from web.login import close_session, open_session
 from web.ratelimit import KeyedLimits, Limit
 from web.security import hash_password, verify_password
-from web.staff.deps import LOGIN_URL, STAFF, session_login
+from web.staff.deps import LOGIN_URL, STAFF, session_account
 from web.templating import render
 
 router = APIRouter()
@@ -50,7 +51,7 @@ async def authenticate(request: Request, db: SessionDep, login: str, password: s
 
 
 @router.get("/connexion", response_class=HTMLResponse)
-async def login_form(request: Request, signed_in: Annotated[str | None, Depends(session_login)]) -> Response:
+async def login_form(request: Request, signed_in: Annotated[StaffAccount | None, Depends(session_account)]) -> Response:
     if signed_in:
         return RedirectResponse("/staff/dossiers", status_code=status.HTTP_303_SEE_OTHER)
     done = request.query_params.get("ok") == "deconnexion"
@@ -75,7 +76,7 @@ async def login(
     account.last_login_at = utcnow()
     await db.commit()
     response = RedirectResponse("/staff/dossiers", status_code=status.HTTP_303_SEE_OTHER)
-    open_session(request, response, tokens, settings, STAFF + account.login)
+    open_session(request, response, tokens, settings, STAFF + account.login, account.password_hash)
     return response
 
 

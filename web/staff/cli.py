@@ -6,6 +6,8 @@
     python -m web.staff.cli disable jdupont | enable jdupont
     python -m web.staff.cli list
 
+`set-password` also ends the sessions the account has open (they are bound to the password).
+
 Passwords are typed twice at a hidden prompt, or read from standard input with
 `--password-stdin` (for provisioning scripts); never from the command line, where they would
 land in shell history and process lists. Settings come from the INSCRIPTIONS_* environment, as

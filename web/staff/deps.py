@@ -1,9 +1,10 @@
 """Who may do what in the back office, and the services its pages use.
 
 A staff session is the same signed cookie as a candidate's, naming "staff:<login>". Each request
-reloads the account, so disabling it or changing its role takes effect at once; what a role may
-do is one table (`PERMISSIONS`), checked by the `Reader`, `Instructor`, `Administrator` and
-`Operator` dependencies that routes declare.
+reloads the account, so disabling it, changing its role or changing its password (which ends the
+sessions opened with the old one) takes effect at once; what a role may do is one table
+(`PERMISSIONS`), checked by the `Reader`, `Instructor`, `Administrator` and `Operator`
+dependencies that routes declare.
 """
 
 from __future__ import annotations
@@ -65,21 +66,23 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def session_login(request: Request, tokens: TokensDep) -> str | None:
+async def session_account(request: Request, db: SessionDep, tokens: TokensDep) -> StaffAccount | None:
+    """The account the session cookie names, if the cookie is signed, unexpired, a staff one,
+    the account active and its password the one the session was opened with; None otherwise."""
     token = request.cookies.get(SESSION_COOKIE)
-    subject = tokens.read(token) if token else None
-    if subject and subject.startswith(STAFF):
-        return subject.removeprefix(STAFF)
-    return None
+    claim = tokens.read(token) if token else None
+    if claim is None or not claim.subject.startswith(STAFF):
+        return None
+    account = await db.get(StaffAccount, claim.subject.removeprefix(STAFF))
+    if account is None or not account.active or not tokens.still_valid(claim, account.password_hash):
+        return None
+    return account
 
 
 async def current_staff(
-    request: Request, db: SessionDep, login: Annotated[str | None, Depends(session_login)]
+    request: Request, account: Annotated[StaffAccount | None, Depends(session_account)]
 ) -> StaffUser:
-    if login is None:
-        raise LoginRequired(LOGIN_URL)
-    account = await db.get(StaffAccount, login)
-    if account is None or not account.active:
+    if account is None:
         raise LoginRequired(LOGIN_URL)
     user = StaffUser(account.login, account.full_name, account.staff_role)
     request.state.staff = user  # the layout shows who is logged in and what they may reach
