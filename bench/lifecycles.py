@@ -619,7 +619,7 @@ async def memory(args: argparse.Namespace, client: Client, env: dict[str, str], 
     finally:
         await worker.stop()
     results.append(
-        f"configured worker (max_cached_workflows={worker.cache_size}: the SDK default, build_worker sets none):"
+        f"configured worker (max_cached_workflows={worker.cache_size}: INSCRIPTIONS_WORKER_CACHED_WORKFLOWS, default 1000):"
     )
     results.append(
         f"           VmRSS {idle:.1f} MiB idle -> {after:.1f} MiB with {n} open dossiers (peak {peak:.1f}); "
