@@ -9,18 +9,15 @@ once more on retry; the Message-ID, derived from the key, lets mail systems drop
 
 from __future__ import annotations
 
-import hashlib
-from email.message import EmailMessage
-from email.utils import formatdate
 from pathlib import Path
 
-import aiosmtplib
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from temporalio import activity
 
 from domain.dossier import Mail
 from infra.database import Database, SentMail
 from infra.settings import Settings
+from infra.smtp import SMTP_ERRORS, compose, deliver
 from workflows import names
 
 TEMPLATES = Environment(
@@ -37,11 +34,6 @@ def render(mail: Mail, public_url: str) -> tuple[str, str]:
     return subject.strip(), body.lstrip("\n")
 
 
-def message_id(key: str, sender: str) -> str:
-    domain = sender.rsplit("@", 1)[-1].strip(">") or "inscriptions.local"
-    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
-
-
 class Mailer:
     def __init__(self, settings: Settings, database: Database) -> None:
         self.settings = settings
@@ -54,26 +46,14 @@ class Mailer:
                 activity.logger.info("Mail %s to %s was already sent; not sending again", mail.key, mail.to)
                 return
         subject, body = render(mail, self.settings.public_url)
-        msg = EmailMessage()
-        msg["From"] = self.settings.mail_from
-        msg["To"] = mail.to
-        msg["Subject"] = subject
-        msg["Date"] = formatdate(localtime=False)
-        msg["Message-ID"] = message_id(mail.key, self.settings.mail_from)
-        msg["X-Dossier"] = mail.context.get("dossier_number", "")
-        msg.set_content(body)
         s = self.settings
+        msg = compose(
+            s, to=mail.to, subject=subject, body=body, key=mail.key,
+            dossier=mail.context.get("dossier_number", ""),
+        )
         try:
-            await aiosmtplib.send(
-                msg,
-                hostname=s.smtp_host,
-                port=s.smtp_port,
-                username=s.smtp_username or None,
-                password=s.smtp_password or None,
-                start_tls=s.smtp_starttls,
-                timeout=30,
-            )
-        except (aiosmtplib.SMTPException, OSError) as exc:
+            await deliver(s, msg)
+        except SMTP_ERRORS as exc:
             # Retried by the workflow's policy; say plainly what an operator should look at.
             activity.logger.warning(
                 "SMTP server %s:%s did not take mail %s (%s); it will be retried",

@@ -43,6 +43,7 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from bench.common import cpu_seconds, free_port
 from devtools import temporal_binary
 from devtools.mail_sink import MailSink
 from devtools.mail_sink import start as start_mail_sink
@@ -50,7 +51,6 @@ from devtools.prompt_instruction import dossiers_at, wait_for_status_count
 from domain.status import Status
 from infra.settings import PROJECT_ROOT
 from infra.temporal import DATA_CONVERTER
-from tests.conftest import free_port
 from tests.factories import campaign as make_campaign
 from workflows import names
 from workflows.batch import BatchKind, BatchProgress, BatchRequest, BatchState, BatchWorkflow
@@ -80,11 +80,6 @@ async def wait_for_pollers(client: Client, task_queue: str, timeout: float = 60)
             return
         await asyncio.sleep(0.2)
     raise TimeoutError(f"no worker polled {task_queue} within {timeout:.0f} s")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 async def idle(pid: int, below: float = 0.05, for_seconds: float = 2.0, timeout: float = 600) -> None:

@@ -41,7 +41,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -55,6 +54,7 @@ from pathlib import Path
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
+from bench.common import cpu_seconds, free_port, say
 from devtools import temporal_binary
 from devtools.mail_sink import MailSink
 from devtools.mail_sink import start as start_mail_sink
@@ -69,23 +69,6 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 TIMING = re.compile(r"(\w+);dur=([\d.]+)")
 PAGES = [("/espace", 0.55), ("/espace/documents", 0.15), ("/espace/pieces", 0.15), ("/espace/mes-donnees", 0.15)]
 UPLOAD_BYTES = 5 * 1024 * 1024
-T0 = time.monotonic()
-
-
-def say(message: str) -> None:
-    print(f"[{time.monotonic() - T0:6.1f} s] {message}", flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (/proc/<pid>/stat), threads included."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def dev_server_pid() -> int | None:

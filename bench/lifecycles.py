@@ -51,7 +51,6 @@ import copy
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import statistics
 import sys
@@ -62,50 +61,34 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from temporalio.client import Client, WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.testing import WorkflowEnvironment
 
 from devtools import temporal_binary
+from bench.common import T0, cpu_seconds, free_port, say
 from devtools.mail_sink import MailSink
 from devtools.mail_sink import start as start_mail_sink
 from domain.campaign import Campaign
 from domain.documents import CentreDocument, CentreDocumentKind, UploadedDocument
-from domain.dossier import Address, Candidate, Registration
+from domain.dossier import Registration
+from devtools.samples import registration
 from domain.status import Status
 from infra.settings import PROJECT_ROOT
 from infra.temporal import DATA_CONVERTER
 from tests.factories import campaign as make_campaign
+from web.dossiers import DossierGateway
 from workflows import names
 from workflows.dossier import DossierWorkflow, Validate
 
 SDK_DEFAULT_CACHE = 1000  # temporalio.worker.Worker(max_cached_workflows=...) default
 ACTIVE_MAILS = 4  # pre-registration, validation, document released, withdrawal
 CANCELLED_MAILS = 2  # pre-registration, cancellation
-T0 = time.monotonic()
-
-
-def say(message: str) -> None:
-    print(f"[{time.monotonic() - T0:7.1f} s] {message}", flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 # --------------------------------------------------------------------------- processes
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far, from /proc/<pid>/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def rss_mib(pid: int) -> tuple[float, float]:
     """(VmRSS, VmHWM) of a process in MiB: its resident memory now, and at its peak."""
     values: dict[str, float] = {}
@@ -274,35 +257,11 @@ def new_number(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10].upper()}"
 
 
-def registration(campaign: Campaign, number: str) -> Registration:
-    return Registration(
-        dossier_number=number,
-        campaign=campaign,
-        route="externe",
-        speciality=None,
-        candidate=Candidate(
-            civility="Madame",
-            last_name="Le Goff",
-            first_name="Maëlle",
-            birth_date=date(1994, 5, 17),
-            email=f"{number.lower()}@example.fr",
-            address=Address("12 rue du Port", "56000", "Vannes"),
-        ),
-        registered_at=datetime.now(UTC),
-    )
-
-
 async def start_dossier(client: Client, task_queue: str, reg: Registration) -> WorkflowHandle:
-    """As the web's `DossierGateway.start` does it."""
-    return await client.start_workflow(
-        DossierWorkflow.run,
-        reg,
-        id=names.dossier_workflow_id(reg.dossier_number),
-        task_queue=task_queue,
-        search_attributes=names.dossier_search_attributes(reg),
-        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-    )
+    """As the web starts a dossier (`DossierGateway.start`)."""
+    gateway = DossierGateway(client, task_queue)
+    await gateway.start(reg)
+    return gateway.handle(reg.dossier_number)
 
 
 def an_upload() -> UploadedDocument:

@@ -15,16 +15,27 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.client import Client
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+)
 from temporalio.worker import Worker
 
 with workflow.unsafe.imports_passed_through():
+    from devtools.samples import registration
     from domain.campaign import Campaign
-    from domain.dossier import Address, Candidate, Decision, DecisionKind, Dossier, ExamResult, Registration
+    from domain.dossier import (
+        Decision,
+        DecisionKind,
+        Dossier,
+        ExamResult,
+        Registration,
+    )
     from domain.status import Status
     from workflows import names
     from workflows.dossier import DossierWorkflow, Outcome
@@ -98,37 +109,15 @@ class PromptInstructionDossierWorkflow(DossierWorkflow):
 
 def build_prompt_worker(client: Client, task_queue: str, settings, database) -> Worker:
     """A worker for prompt dossiers only, on its own task queue, with the real mail activity."""
-    from activities.mail import Mailer  # not at module level: the workflow sandbox re-imports this module
+    from activities.mail import (
+        Mailer,  # not at module level: the workflow sandbox re-imports this module
+    )
 
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[PromptInstructionDossierWorkflow],
         activities=[Mailer(settings, database).send_mail],
-    )
-
-
-FIRST_NAMES = ["Maëlle", "Yann", "Nolwenn", "Erwan", "Soizic", "Gwenaël", "Anne", "Loïc", "Katell", "Ronan"]
-LAST_NAMES = ["Le Goff", "Le Bihan", "Tanguy", "Guillou", "Le Gall", "Morvan", "Quéré", "Jaouen", "Le Roux", "Kerhervé"]
-
-
-def registration(campaign: Campaign, number: str, index: int = 0, route: str = "externe", **candidate) -> Registration:
-    fields = {
-        "civility": "Madame" if index % 2 == 0 else "Monsieur",
-        "last_name": LAST_NAMES[index % len(LAST_NAMES)],
-        "first_name": FIRST_NAMES[(index // len(LAST_NAMES)) % len(FIRST_NAMES)],
-        "birth_date": date(1990 + index % 10, 1 + index % 12, 1 + index % 28),
-        "email": f"{number.lower()}@example.fr",
-        "address": Address("12 rue du Port", "56000", "Vannes"),
-    }
-    fields.update(candidate)
-    return Registration(
-        dossier_number=number,
-        campaign=campaign,
-        route=route,
-        speciality=None,
-        candidate=Candidate(**fields),
-        registered_at=datetime.now(UTC),
     )
 
 

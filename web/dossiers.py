@@ -6,6 +6,8 @@ the workflow becomes an HTTP 409 carrying the workflow's French message as is.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi import HTTPException, status
@@ -19,6 +21,27 @@ from workflows import names
 from workflows.dossier import REFUSAL, Ack, DossierWorkflow
 
 UNAVAILABLE = "Le service est momentanément indisponible. Merci de réessayer dans quelques instants."
+
+
+def dossier_handle(client: Client, dossier_number: str) -> WorkflowHandle[DossierWorkflow, Any]:
+    return client.get_workflow_handle_for(DossierWorkflow.run, names.dossier_workflow_id(dossier_number))
+
+
+@contextmanager
+def workflow_errors() -> Iterator[None]:
+    """What a call to a dossier's workflow can answer, as HTTP: the workflow's refusal → 409
+    with its French message; an unknown dossier → 404; Temporal unreachable → 503."""
+    try:
+        yield
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError) and cause.type == REFUSAL:
+            raise HTTPException(status.HTTP_409_CONFLICT, cause.message) from exc
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from exc
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "Dossier introuvable.") from exc
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from exc
 
 
 class DossierGateway:
@@ -38,31 +61,17 @@ class DossierGateway:
         )
 
     def handle(self, dossier_number: str) -> WorkflowHandle[DossierWorkflow, Any]:
-        return self.client.get_workflow_handle_for(
-            DossierWorkflow.run, names.dossier_workflow_id(dossier_number)
-        )
+        return dossier_handle(self.client, dossier_number)
 
     async def view(self, dossier_number: str) -> Dossier:
-        try:
+        with workflow_errors():
             return await self.handle(dossier_number).query(DossierWorkflow.view)
-        except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
-                raise HTTPException(status.HTTP_404_NOT_FOUND, "Dossier introuvable.") from exc
-            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from exc
 
-    async def update(self, dossier_number: str, update: Any, *args: Any) -> Ack:
-        """Send an Update; its validator's refusal comes back as HTTP 409 with its message."""
-        try:
-            return await self.handle(dossier_number).execute_update(update, *args)
-        except WorkflowUpdateFailedError as exc:
-            cause = exc.cause
-            if isinstance(cause, ApplicationError) and cause.type == REFUSAL:
-                raise HTTPException(status.HTTP_409_CONFLICT, cause.message) from exc
-            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from exc
-        except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
-                raise HTTPException(status.HTTP_404_NOT_FOUND, "Dossier introuvable.") from exc
-            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from exc
+    async def update(self, dossier_number: str, update: Any, *args: Any, update_id: str | None = None) -> Ack:
+        """Send an Update; its validator's refusal comes back as HTTP 409 with its message.
+        An `update_id` makes a repeated request (a double click) apply once."""
+        with workflow_errors():
+            return await self.handle(dossier_number).execute_update(update, *args, id=update_id)
 
     async def signal(self, dossier_number: str, signal: Any, *args: Any) -> None:
         await self.handle(dossier_number).signal(signal, *args)

@@ -17,16 +17,14 @@ import hashlib
 import logging
 import secrets
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-import aiosmtplib
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from infra.database import Account, PasswordReset
+from infra.smtp import SMTP_ERRORS, compose, deliver
 from infra.settings import Settings
 from web.security import hash_password
 
@@ -119,24 +117,10 @@ async def send_link(settings: Settings, number: str, to: str, token: str) -> Non
         space_url=settings.public_url,
     )
     subject, _, body = text.partition("\n")
-    msg = EmailMessage()
-    msg["From"] = settings.mail_from
-    msg["To"] = to
-    msg["Subject"] = subject.strip()
-    msg["Date"] = formatdate(localtime=False)
-    msg["Message-ID"] = make_msgid(domain=settings.mail_from.rsplit("@", 1)[-1].strip(">") or None)
-    msg["X-Dossier"] = number
-    msg.set_content(body.lstrip("\n"))
+    # A fresh key per link: two requests are two distinct mails.
+    msg = compose(settings, to=to, subject=subject.strip(), body=body.lstrip("\n"), key=f"reset/{token}", dossier=number)
     try:
-        await aiosmtplib.send(
-            msg,
-            hostname=settings.smtp_host,
-            port=settings.smtp_port,
-            username=settings.smtp_username or None,
-            password=settings.smtp_password or None,
-            start_tls=settings.smtp_starttls,
-            timeout=30,
-        )
-    except (aiosmtplib.SMTPException, OSError) as exc:
+        await deliver(settings, msg)
+    except SMTP_ERRORS as exc:
         log.error("Dossier %s: password-reset mail not sent (%s)", number, exc)
 

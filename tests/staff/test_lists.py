@@ -8,7 +8,12 @@ import re
 import pytest
 from temporalio.client import Client
 
-from devtools.prompt_instruction import dossiers_at, registration, start_dossier, wait_for_status_count
+from devtools.prompt_instruction import (
+    dossiers_at,
+    start_dossier,
+    wait_for_status_count,
+)
+from devtools.samples import registration
 from domain.status import Status
 from infra.database import Database
 from infra.staff_accounts import StaffRole

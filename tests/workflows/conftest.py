@@ -5,23 +5,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from devtools import test_server
+from devtools import samples, test_server
 from domain.campaign import Campaign
-from domain.dossier import Address, Candidate, Registration
+from domain.dossier import Registration
 from infra.database import Database
 from infra.settings import Settings
 from infra.temporal import DATA_CONVERTER
 from worker import build_worker
 from workflows import names
-from workflows.dossier import DossierWorkflow
 
 
 # One time-skipping server per test module: after a module has moved its clock months ahead,
@@ -58,31 +56,7 @@ async def time_worker(time_env: WorkflowEnvironment, time_settings: Settings, da
 
 
 def registration(campaign: Campaign, now: datetime | None = None, route: str = "externe", **candidate) -> Registration:
-    number = f"T-{uuid.uuid4().hex[:10].upper()}"
-    fields = {
-        "civility": "Madame",
-        "last_name": "Le Goff",
-        "first_name": "Maëlle",
-        "birth_date": date(1994, 5, 17),
-        "email": f"{number.lower()}@example.fr",
-        "address": Address("12 rue du Port", "56000", "Vannes"),
-    }
-    fields.update(candidate)
-    return Registration(
-        dossier_number=number,
-        campaign=campaign,
-        route=route,
-        speciality=None,
-        candidate=Candidate(**fields),
-        registered_at=now or datetime.now(UTC),
-    )
-
-
-async def start_dossier(client: Client, task_queue: str, reg: Registration) -> WorkflowHandle:
-    return await client.start_workflow(
-        DossierWorkflow.run,
-        reg,
-        id=names.dossier_workflow_id(reg.dossier_number),
-        task_queue=task_queue,
-        search_attributes=names.dossier_search_attributes(reg),
+    """Madame Maëlle Le Goff (or who the fields say) with a fresh dossier number."""
+    return samples.registration(
+        campaign, f"T-{uuid.uuid4().hex[:10].upper()}", route=route, registered_at=now, **candidate
     )

@@ -17,9 +17,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
-from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client
+from temporalio.service import RPCError
 
 from activities.letters import DepositRefused, Issued
 from domain.campaign import ExamKind
@@ -31,13 +30,12 @@ from infra.database import StoredFile, get_campaign, list_campaigns
 from letters.result import LABELS as RESULT_LABELS
 from letters.transcript import Mark
 from web.deps import FilesDep, SessionDep
-from web.dossiers import UNAVAILABLE
+from web.dossiers import UNAVAILABLE, dossier_handle, workflow_errors
 from web.staff.deps import ClientDep, Instructor, IssuerDep, Reader, StaffUser, now
 from web.staff.directory import Directory
 from web.staff.forms import FormError, parse_local
 from web.templating import render
-from workflows import names
-from workflows.dossier import REFUSAL, Ack, DossierWorkflow, ResultEntry
+from workflows.dossier import Ack, DossierWorkflow, ResultEntry
 from workflows.visibility import DossierFilter
 
 log = logging.getLogger(__name__)
@@ -61,10 +59,6 @@ DECISION_LABELS = {
 
 
 # ----------------------------------------------------------------------------- messages
-def _handle(client: Client, number: str):
-    return client.get_workflow_handle_for(DossierWorkflow.run, names.dossier_workflow_id(number))
-
-
 _REQUEST_ID = re.compile(r"^[a-z0-9-]{8,80}$")
 
 
@@ -72,17 +66,8 @@ async def send_update(client: Client, number: str, update: Any, arg: Any, reques
     """An Update under the form's request ID; a refusal becomes HTTP 409 with its message.
     The "staff/" prefix keeps form IDs apart from the bulk actions' and the letters' IDs."""
     update_id = f"staff/{request_id}" if _REQUEST_ID.match(request_id or "") else None
-    try:
-        return await _handle(client, number).execute_update(update, arg, id=update_id)
-    except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        if isinstance(cause, ApplicationError) and cause.type == REFUSAL:
-            raise HTTPException(status.HTTP_409_CONFLICT, cause.message) from exc
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from exc
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "Dossier introuvable.") from exc
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from exc
+    with workflow_errors():
+        return await dossier_handle(client, number).execute_update(update, arg, id=update_id)
 
 
 def available_decisions(dossier: Dossier) -> list[DecisionKind]:
@@ -151,12 +136,8 @@ async def dossier_list(
 
 # ----------------------------------------------------------------------------- dossier
 async def _view(client: Client, number: str) -> Dossier:
-    try:
-        return await _handle(client, number).query(DossierWorkflow.view)
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "Dossier introuvable.") from exc
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from exc
+    with workflow_errors():
+        return await dossier_handle(client, number).query(DossierWorkflow.view)
 
 
 async def _page(request: Request, user: StaffUser, db: SessionDep, client: Client, number: str,

@@ -1,0 +1,48 @@
+"""One way out for every email: the message's headers and the SMTP connection, from settings.
+
+Used by the mail activity (dossier events) and by the web's password-reset link; each caller
+decides what a failure means (retry by Temporal, or a log line and "ask again").
+"""
+
+from __future__ import annotations
+
+import hashlib
+from email.message import EmailMessage
+from email.utils import formatdate
+
+import aiosmtplib
+
+from infra.settings import Settings
+
+# What a refused or unreachable SMTP server raises.
+SMTP_ERRORS = (aiosmtplib.SMTPException, OSError)
+
+
+def message_id(key: str, sender: str) -> str:
+    """A Message-ID derived from the event's key: a copy sent twice carries the same one."""
+    domain = sender.rsplit("@", 1)[-1].strip(">") or "inscriptions.local"
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
+
+
+def compose(settings: Settings, *, to: str, subject: str, body: str, key: str, dossier: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = settings.mail_from
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = message_id(key, settings.mail_from)
+    msg["X-Dossier"] = dossier  # lets the dev mailbox and the tests group mail by dossier
+    msg.set_content(body)
+    return msg
+
+
+async def deliver(settings: Settings, msg: EmailMessage) -> None:
+    await aiosmtplib.send(
+        msg,
+        hostname=settings.smtp_host,
+        port=settings.smtp_port,
+        username=settings.smtp_username or None,
+        password=settings.smtp_password or None,
+        start_tls=settings.smtp_starttls,
+        timeout=30,
+    )
