@@ -1,4 +1,5 @@
-"""The worker: runs the dossier workflows and their activities (email)."""
+"""The worker: runs every workflow (dossiers, campaign-wide changes, bulk actions) and their
+activities (email, letters, campaign signals, batches)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from temporalio.worker import Worker
 
 from activities.batch import BatchActivities
 from activities.campaigns import CampaignActivities
+from activities.letters import DocumentIssuer
 from activities.mail import Mailer
 from infra.database import Database
 from infra.files import FileStore
@@ -18,6 +20,7 @@ from infra.settings import Settings, get_settings
 from infra.temporal import connect
 from workflows.batch import BatchWorkflow
 from workflows.campaign import CampaignDeadlineWorkflow, CampaignExamsWorkflow
+from workflows.client import WorkflowClient
 from workflows.dossier import DossierWorkflow
 
 WORKFLOWS = [DossierWorkflow, CampaignDeadlineWorkflow, CampaignExamsWorkflow, BatchWorkflow]
@@ -26,9 +29,12 @@ log = logging.getLogger("worker")
 
 
 def build_worker(client: Client, settings: Settings, database: Database) -> Worker:
+    workflows = WorkflowClient(client, settings.task_queue)
+    files = FileStore(settings.files_dir)
     mailer = Mailer(settings, database)
-    campaigns = CampaignActivities(client)
-    batches = BatchActivities(client, database, FileStore(settings.files_dir))
+    campaigns = CampaignActivities(workflows)
+    issuer = DocumentIssuer(workflows, database, files)
+    batches = BatchActivities(workflows, database, files, issuer)
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -36,6 +42,7 @@ def build_worker(client: Client, settings: Settings, database: Database) -> Work
         max_cached_workflows=settings.worker_cached_workflows,
         activities=[
             mailer.send_mail,
+            issuer.print_letter,
             campaigns.signal_deadline_extension,
             campaigns.signal_exam_amendment,
             batches.count,

@@ -10,21 +10,18 @@ and the item (the server answers a repeated ID with the first outcome), and lett
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from temporalio import activity
-from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
 
-from activities.letters import DepositRefused, DocumentIssuer, exams_of_stage
+from activities.letters import DepositRefused, DocumentIssuer, attendance, convocation_letter, exams_of_stage
+from activities.letters import transcript_letter
 from activities.results_csv import BadResultsFile, ResultRow, ResultsFile, RowIssue, parse_results
 from domain.campaign import ExamKind
-from domain.dossier import Decision, DecisionKind, Dossier
+from domain.dossier import Decision, DecisionKind, Dossier, Refusal
 from domain.status import Status
-from infra.access_maps import access_maps
 from infra.database import Database, get_campaign
 from infra.files import FileStore
 from workflows import names
@@ -38,7 +35,8 @@ from workflows.batch import (
     Page,
     PageInput,
 )
-from workflows.dossier import REFUSAL, DossierWorkflow, ResultEntry
+from workflows.client import NotFound, WorkflowClient
+from workflows.dossier import DossierWorkflow, ResultEntry
 from workflows.visibility import DossierFilter, dossier_query
 
 T = TypeVar("T")
@@ -66,19 +64,12 @@ class _Refused(Exception):
         self.message = message
 
 
-def _refusal(exc: WorkflowUpdateFailedError) -> str | None:
-    cause = exc.cause
-    if isinstance(cause, ApplicationError) and cause.type == REFUSAL:
-        return cause.message
-    return None
-
-
 class BatchActivities:
-    def __init__(self, client: Client, database: Database, files: FileStore) -> None:
+    def __init__(self, client: WorkflowClient, database: Database, files: FileStore, issuer: DocumentIssuer) -> None:
         self.client = client
         self.database = database
         self.files = files
-        self.issuer = DocumentIssuer(client, database, files)
+        self.issuer = issuer
         self._parsed: dict[str, ResultsFile] = {}
 
     # ------------------------------------------------------------------ selection
@@ -97,20 +88,14 @@ class BatchActivities:
         """How much work there is: matching dossiers, or the file's data lines."""
         if input.request.kind is BatchKind.RESULTS:
             return len(self._results_file(input.request).items)
-        return (await self.client.count_workflows(await self._query(input.request))).count
+        return await self.client.count(await self._query(input.request))
 
     @activity.defn(name=names.BATCH_LIST_PAGE)
     async def list_page(self, input: PageInput) -> Page:
         """One page of the selection; the page token is a keyset cursor, so dossiers leaving
         the selection as they are processed (admitted ones) do not shift later pages."""
-        token = base64.b64decode(input.cursor) if input.cursor else None
-        iterator = self.client.list_workflows(
-            await self._query(input.request), page_size=input.request.page_size, next_page_token=token
-        )
-        await iterator.fetch_next_page()
-        ids = [execution.id for execution in iterator.current_page or []]
-        next_token = iterator.next_page_token
-        return Page(ids, base64.b64encode(next_token).decode() if next_token else "")
+        page = await self.client.id_page(await self._query(input.request), input.request.page_size, input.cursor)
+        return Page(page.ids, page.next_token)
 
     # ------------------------------------------------------------------ the actions
     @activity.defn(name=names.BATCH_ADMIT)
@@ -127,18 +112,17 @@ class BatchActivities:
         request = input.request
         async with self.database.sessions() as session:
             campaign = await get_campaign(session, request.campaign_id)
-            maps = await access_maps(session, request.campaign_id)
         exam = campaign.exam(request.exam_code) if campaign else None
         if exam is None:
             raise ApplicationError(f"Épreuve inconnue : {request.exam_code}.", non_retryable=True)
-        access_map = self.files.read(maps[exam.code].ref) if exam.code in maps else None
+        access_map = await self.issuer.access_map(request.campaign_id, exam.code)
 
         async def convene(number: str) -> None:
             dossier = await self._view(number)
             if dossier.campaign.id != request.campaign_id:
                 raise _Refused("Ce dossier n'appartient pas à cette session.")
             try:
-                issued = await self.issuer.convocation(dossier, exam, access_map)
+                issued = await self.issuer.issue(dossier, convocation_letter(dossier, exam, access_map))
             except DepositRefused as refused:
                 raise _Refused(refused.message) from None
             if not issued.deposited:
@@ -170,13 +154,14 @@ class BatchActivities:
                 )
             except _Refused as refused:
                 raise _Refused(f"{row.dossier_number} : {refused.message}") from None
+            # The dossier prints its result letter itself; the transcript and the attendance
+            # certificates come from the file.
             dossier = await self._view(row.dossier_number)
-            await self.issuer.result_letter(dossier, row.result)
             if row.marks:
-                await self.issuer.transcript(dossier, row.marks, row.result)
+                await self.issuer.issue(dossier, transcript_letter(dossier, row.marks, row.result))
             if row.present:
                 for exam in exams_of_stage(dossier, row.result):
-                    await self.issuer.attendance(dossier, exam)
+                    await self.issuer.issue(dossier, attendance(dossier, exam))
 
         outcome = await self._each(request, rows, apply, item_name=lambda row: f"ligne {row.line}")
         outcome.processed += len(issues)
@@ -186,30 +171,20 @@ class BatchActivities:
         return outcome
 
     # ------------------------------------------------------------------ helpers
-    def _handle(self, number: str):
-        return self.client.get_workflow_handle_for(DossierWorkflow.run, names.dossier_workflow_id(number))
-
-    async def _update(self, number: str, update, arg: object, update_id: str) -> None:
+    async def _update(self, number: str, update: Any, arg: object, update_id: str) -> None:
         """Send an update under a deterministic ID; the dossier's refusal becomes `_Refused`."""
         try:
-            await self._handle(number).execute_update(update, arg, id=update_id)
-        except WorkflowUpdateFailedError as exc:
-            message = _refusal(exc)
-            if message is None:
-                raise
-            raise _Refused(message) from None
-        except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
-                raise _Refused("dossier introuvable.") from None
-            raise
+            await self.client.update(number, update, arg, update_id=update_id)
+        except Refusal as refusal:
+            raise _Refused(refusal.message) from None
+        except NotFound:
+            raise _Refused("dossier introuvable.") from None
 
     async def _view(self, number: str) -> Dossier:
         try:
-            return await self._handle(number).query(DossierWorkflow.view)
-        except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
-                raise _Refused("dossier introuvable.") from None
-            raise
+            return await self.client.view(number)
+        except NotFound:
+            raise _Refused("dossier introuvable.") from None
 
     def _results_file(self, request: BatchRequest) -> ResultsFile:
         """The parsed file; kept for the next chunks (a file reference never changes content),

@@ -6,19 +6,15 @@ import asyncio
 from typing import Any
 
 from temporalio import activity
-from temporalio.client import Client
 
 from domain.campaign import ExamAmendment
 from workflows import names
 from workflows.campaign import DeadlineExtension
-
-
-def open_dossiers_query(campaign_id: str) -> str:
-    return f"{names.CAMPAIGN.name} = '{campaign_id}' AND ExecutionStatus = 'Running' AND WorkflowType = '{names.DOSSIER_WORKFLOW}'"
+from workflows.client import WorkflowClient
 
 
 class CampaignActivities:
-    def __init__(self, client: Client, settle_seconds: float = 2.0) -> None:
+    def __init__(self, client: WorkflowClient, settle_seconds: float = 2.0) -> None:
         self.client = client
         self.settle_seconds = settle_seconds
 
@@ -58,11 +54,11 @@ class CampaignActivities:
         started just before the campaign was changed (they took the old definition)."""
         told: set[str] = set()
         for attempt in range(2):
-            async for execution in self.client.list_workflows(open_dossiers_query(campaign_id)):
-                if execution.id in told:
+            async for workflow_id in self.client.open_dossiers(campaign_id):
+                if workflow_id in told:
                     continue
-                await self.client.get_workflow_handle(execution.id).signal(signal, arg)
-                told.add(execution.id)
+                await self.client.signal_id(workflow_id, signal, arg)
+                told.add(workflow_id)
                 if len(told) % 100 == 0:
                     activity.heartbeat(len(told))
                     activity.logger.info("%s of %s: %d dossiers told", what, campaign_id, len(told))

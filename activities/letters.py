@@ -1,10 +1,12 @@
-"""Issue the centre's letters: render the PDF, store it, deposit it in the dossier — once.
+"""The centre's letters: print the PDF, store it, and deposit it in the dossier — once.
 
-Used by the bulk actions' activities and by the staff pages for one dossier. Each letter has a
-key saying what it is for; the key finds an earlier copy (`GeneratedDocument`), and the deposit
-carries an update ID derived from it, so a retry or a second click never deposits a second
-copy. The dossier workflow decides when the candidate sees it (convocations about 15 days
-before the exam) and emails them.
+The dossier's workflow orders its letters through the `print_letter` activity (after a
+decision, a result, or a staff request) and deposits what it returns itself, so a decision and
+its letter are durable together. The bulk actions, which are activities already, print and
+deposit through `DocumentIssuer.issue`. Each letter has a key saying what it is for; the key
+finds an earlier copy (`GeneratedDocument`), and a deposit carries an update ID derived from
+it, so a retry or a second click never deposits a second copy. The dossier workflow decides
+when the candidate sees it (convocations about 15 days before the exam) and emails them.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from domain.campaign import ExamDate, ExamKind
 from domain.documents import CentreDocument, CentreDocumentKind
-from domain.dossier import Dossier, ExamResult
+from domain.dossier import Dossier, ExamResult, Refusal
+from domain.letters import RESULT_OF_STATUS, LetterKind, LetterOrder, Mark, PrintOrder, check_letter, stage_of
+from infra.access_maps import access_maps
 from infra.database import Database, StoredFile
 from infra.files import FileStore
 from infra.generated_documents import GeneratedDocument
@@ -33,8 +37,9 @@ from letters.regularisation import regularisation_request
 from letters.rejection import rejection_letter
 from letters.result import LABELS as RESULT_LABELS
 from letters.result import result_letter
-from letters.transcript import Mark, transcript
+from letters.transcript import transcript
 from workflows import names
+from workflows.client import WorkflowClient
 from workflows.dossier import REFUSAL, DossierWorkflow
 
 # The dossier sets the deposit and release instants itself; these only fill the fields.
@@ -56,6 +61,17 @@ class Issued:
     deposited: bool  # False when the dossier already held this very document
 
 
+@dataclass
+class Letter:
+    """One letter for one dossier: its key (what it is for), its kind and title, its renderer."""
+
+    key: str
+    kind: CentreDocumentKind
+    title: str
+    render: Callable[[], bytes]
+    exam_code: str | None = None
+
+
 def _filename(title: str, dossier_number: str) -> str:
     """« Convocation — Épreuve écrite » -> "convocation-epreuve-ecrite-RED2027-00012.pdf"."""
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
@@ -63,127 +79,158 @@ def _filename(title: str, dossier_number: str) -> str:
     return f"{slug[:80]}-{dossier_number}.pdf"
 
 
+# ----------------------------------------------------------------------------- the letters
+def regularisation(dossier: Dossier) -> Letter:
+    reg = dossier.regularisation
+    if reg is None:
+        raise Refusal("Aucune demande de pièces n'a été faite pour ce dossier.")
+    route = dossier.route
+    labels = [category.label if (category := route.category(m)) else m for m in reg.missing]
+    ctx = LetterContext.of(dossier, datetime.now(UTC))
+    return Letter(
+        f"{dossier.dossier_number}/regularisation", CentreDocumentKind.REGULARISATION,
+        "Demande de régularisation", lambda: regularisation_request(ctx, labels, reg.deadline, reg.note),
+    )
+
+
+def rejection(dossier: Dossier) -> Letter:
+    if not dossier.decision_reasons:
+        raise Refusal("Ce dossier n'a pas été rejeté.")
+    ctx = LetterContext.of(dossier, datetime.now(UTC))
+    return Letter(
+        f"{dossier.dossier_number}/rejet", CentreDocumentKind.REJECTION_LETTER,
+        "Courrier de non admission à concourir",
+        lambda: rejection_letter(ctx, dossier.status.label, dossier.decision_reasons),
+    )
+
+
+def convocation_letter(dossier: Dossier, exam: ExamDate, access_map: bytes | None) -> Letter:
+    ctx = LetterContext.of(dossier, datetime.now(UTC))
+    return Letter(
+        f"{dossier.dossier_number}/convocation/{exam.code}", CentreDocumentKind.CONVOCATION,
+        f"Convocation — {exam.label}", lambda: convocation(ctx, exam, access_map), exam_code=exam.code,
+    )
+
+
+def attendance(dossier: Dossier, exam: ExamDate) -> Letter:
+    ctx = LetterContext.of(dossier, datetime.now(UTC))
+    return Letter(
+        f"{dossier.dossier_number}/attestation/{exam.code}", CentreDocumentKind.ATTENDANCE,
+        f"Attestation de présence — {exam.label}", lambda: attendance_certificate(ctx, exam),
+    )
+
+
+def transcript_letter(dossier: Dossier, marks: list[Mark], result: ExamResult) -> Letter:
+    written = stage_of(result) is ExamKind.WRITTEN
+    stage = "ecrit" if written else "oral"
+    title = "Relevé de notes — " + ("épreuves d'admissibilité" if written else "épreuves d'admission")
+    ctx = LetterContext.of(dossier, datetime.now(UTC))
+    return Letter(
+        f"{dossier.dossier_number}/releve/{stage}", CentreDocumentKind.TRANSCRIPT,
+        title, lambda: transcript(ctx, marks, RESULT_LABELS[result]),
+    )
+
+
+def result(dossier: Dossier, exam_result: ExamResult) -> Letter:
+    ctx = LetterContext.of(dossier, datetime.now(UTC))
+    return Letter(
+        f"{dossier.dossier_number}/resultat/{exam_result.value}", CentreDocumentKind.RESULT_LETTER,
+        f"Courrier de résultat — {RESULT_LABELS[exam_result]}", lambda: result_letter(ctx, exam_result),
+    )
+
+
+def exams_of_stage(dossier: Dossier, exam_result: ExamResult) -> list[ExamDate]:
+    """The exam dates a result concludes (an attendance certificate for each)."""
+    return [e for e in dossier.campaign.exams if e.kind is stage_of(exam_result)]
+
+
+# ----------------------------------------------------------------------------- printing
 class DocumentIssuer:
-    def __init__(self, client: Client, database: Database, files: FileStore) -> None:
+    def __init__(self, client: WorkflowClient, database: Database, files: FileStore) -> None:
         self.client = client
         self.database = database
         self.files = files
 
-    async def view(self, dossier_number: str) -> Dossier:
-        handle = self.client.get_workflow_handle_for(DossierWorkflow.run, names.dossier_workflow_id(dossier_number))
-        return await handle.query(DossierWorkflow.view)
+    async def letter(self, dossier: Dossier, order: LetterOrder) -> Letter:
+        """The letter an order asks for; a `Refusal` when it does not fit the dossier."""
+        check_letter(dossier, order, datetime.now(UTC))
+        kind = order.kind
+        if kind is LetterKind.REGULARISATION:
+            return regularisation(dossier)
+        if kind is LetterKind.REJECTION:
+            return rejection(dossier)
+        if kind is LetterKind.TRANSCRIPT:
+            return transcript_letter(dossier, order.marks, RESULT_OF_STATUS[dossier.status])
+        if kind is LetterKind.RESULT:
+            return result(dossier, order.result or RESULT_OF_STATUS[dossier.status])
+        exam = dossier.campaign.exam(order.exam_code or "")
+        assert exam is not None, "check_letter refuses an unknown exam"
+        if kind is LetterKind.ATTENDANCE:
+            return attendance(dossier, exam)
+        return convocation_letter(dossier, exam, await self.access_map(dossier.campaign.id, exam.code))
 
-    async def issue(
-        self,
-        dossier: Dossier,
-        key: str,
-        kind: CentreDocumentKind,
-        title: str,
-        render: Callable[[], bytes],
-        exam_code: str | None = None,
-    ) -> Issued:
-        number = dossier.dossier_number
-        ref = await self._stored(number, key, kind, title, render)
-        if any(d.ref == ref for d in dossier.documents):
-            return Issued(ref, title, deposited=False)
-        document = CentreDocument(
-            ref=ref, kind=kind, title=title, exam_code=exam_code,
+    async def access_map(self, campaign_id: str, exam_code: str) -> bytes | None:
+        """The exam's access map, joined to its convocations, if staff uploaded one."""
+        async with self.database.sessions() as session:
+            maps = await access_maps(session, campaign_id)
+        return self.files.read(maps[exam_code].ref) if exam_code in maps else None
+
+    async def print(self, dossier: Dossier, letter: Letter) -> CentreDocument:
+        """The document to deposit: rendered and stored the first time, found again after."""
+        ref = await self._stored(dossier.dossier_number, letter)
+        return CentreDocument(
+            ref=ref, kind=letter.kind, title=letter.title, exam_code=letter.exam_code,
             deposited_at=_PLACEHOLDER, release_at=_PLACEHOLDER,
         )
-        handle = self.client.get_workflow_handle_for(DossierWorkflow.run, names.dossier_workflow_id(number))
-        try:
-            await handle.execute_update(DossierWorkflow.deposit_document, document, id=f"deposit/{key}")
-        except WorkflowUpdateFailedError as exc:
-            cause = exc.cause
-            if isinstance(cause, ApplicationError) and cause.type == REFUSAL:
-                # A concurrent call may have deposited it between our view and this update.
-                if any(d.ref == ref for d in (await self.view(number)).documents):
-                    return Issued(ref, title, deposited=False)
-                raise DepositRefused(cause.message) from exc
-            raise
-        return Issued(ref, title, deposited=True)
 
-    async def _stored(self, number: str, key: str, kind: CentreDocumentKind, title: str, render: Callable[[], bytes]) -> str:
+    @activity.defn(name=names.PRINT_LETTER)
+    async def print_letter(self, input: PrintOrder) -> CentreDocument:
+        """The workflow's letters: print what the order asks; the workflow deposits it."""
+        try:
+            letter = await self.letter(input.dossier, input.order)
+        except Refusal as refusal:
+            raise ApplicationError(refusal.message, type=REFUSAL, non_retryable=True) from None
+        document = await self.print(input.dossier, letter)
+        activity.logger.info("Dossier %s: %s printed (%s)", input.dossier.dossier_number, letter.title, document.ref)
+        return document
+
+    async def issue(self, dossier: Dossier, letter: Letter) -> Issued:
+        """Print and deposit from an activity (the bulk actions); a refusal → `DepositRefused`."""
+        document = await self.print(dossier, letter)
+        if any(d.ref == document.ref for d in dossier.documents):
+            return Issued(document.ref, letter.title, deposited=False)
+        number = dossier.dossier_number
+        try:
+            await self.client.update(number, DossierWorkflow.deposit_document, document, update_id=f"deposit/{letter.key}")
+        except Refusal as refusal:
+            # A concurrent call may have deposited it between our view and this update.
+            if any(d.ref == document.ref for d in (await self.client.view(number)).documents):
+                return Issued(document.ref, letter.title, deposited=False)
+            raise DepositRefused(refusal.message) from refusal
+        return Issued(document.ref, letter.title, deposited=True)
+
+    async def _stored(self, number: str, letter: Letter) -> str:
         """The file reference of this letter, rendering and storing it the first time."""
         async with self.database.sessions() as session:
-            row = await session.get(GeneratedDocument, key)
+            row = await session.get(GeneratedDocument, letter.key)
             if row is not None:
                 return row.ref
         # Rendering is CPU work of ~10-20 ms: off the event loop, so heartbeats and the other
-        # dossiers of the chunk keep moving.
-        data = await asyncio.to_thread(render)
+        # dossiers of a chunk keep moving.
+        data = await asyncio.to_thread(letter.render)
         ref, sha256 = self.files.save(data)
         async with self.database.sessions() as session:
             session.add(StoredFile(
-                ref=ref, dossier_number=number, filename=_filename(title, number),
+                ref=ref, dossier_number=number, filename=_filename(letter.title, number),
                 content_type="application/pdf", size=len(data), sha256=sha256,
             ))
-            session.add(GeneratedDocument(key=key, ref=ref, dossier_number=number, kind=str(kind)))
+            session.add(GeneratedDocument(key=letter.key, ref=ref, dossier_number=number, kind=str(letter.kind)))
             try:
                 await session.commit()
             except IntegrityError:  # a concurrent attempt stored it first: keep theirs
                 await session.rollback()
                 self.files.delete(ref)
-                row = await session.get(GeneratedDocument, key)
+                row = await session.get(GeneratedDocument, letter.key)
                 assert row is not None
                 return row.ref
         return ref
-
-    # ------------------------------------------------------------------ the letters
-    async def regularisation(self, dossier: Dossier) -> Issued:
-        reg = dossier.regularisation
-        if reg is None:
-            raise DepositRefused("Aucune demande de pièces n'a été faite pour ce dossier.")
-        labels = [(dossier.route.category(m).label if dossier.route.category(m) else m) for m in reg.missing]  # type: ignore[union-attr]
-        ctx = LetterContext.of(dossier, datetime.now(UTC))
-        return await self.issue(
-            dossier, f"{dossier.dossier_number}/regularisation", CentreDocumentKind.REGULARISATION,
-            "Demande de régularisation", lambda: regularisation_request(ctx, labels, reg.deadline, reg.note),
-        )
-
-    async def rejection(self, dossier: Dossier) -> Issued:
-        if not dossier.decision_reasons:
-            raise DepositRefused("Ce dossier n'a pas été rejeté.")
-        ctx = LetterContext.of(dossier, datetime.now(UTC))
-        return await self.issue(
-            dossier, f"{dossier.dossier_number}/rejet", CentreDocumentKind.REJECTION_LETTER,
-            "Courrier de non admission à concourir",
-            lambda: rejection_letter(ctx, dossier.status.label, dossier.decision_reasons),
-        )
-
-    async def convocation(self, dossier: Dossier, exam: ExamDate, access_map: bytes | None) -> Issued:
-        ctx = LetterContext.of(dossier, datetime.now(UTC))
-        return await self.issue(
-            dossier, f"{dossier.dossier_number}/convocation/{exam.code}", CentreDocumentKind.CONVOCATION,
-            f"Convocation — {exam.label}", lambda: convocation(ctx, exam, access_map), exam_code=exam.code,
-        )
-
-    async def attendance(self, dossier: Dossier, exam: ExamDate) -> Issued:
-        ctx = LetterContext.of(dossier, datetime.now(UTC))
-        return await self.issue(
-            dossier, f"{dossier.dossier_number}/attestation/{exam.code}", CentreDocumentKind.ATTENDANCE,
-            f"Attestation de présence — {exam.label}", lambda: attendance_certificate(ctx, exam),
-        )
-
-    async def transcript(self, dossier: Dossier, marks: list[Mark], result: ExamResult) -> Issued:
-        stage = "ecrit" if result in (ExamResult.ADMISSIBLE, ExamResult.NOT_ADMISSIBLE) else "oral"
-        title = "Relevé de notes — " + ("épreuves d'admissibilité" if stage == "ecrit" else "épreuves d'admission")
-        ctx = LetterContext.of(dossier, datetime.now(UTC))
-        return await self.issue(
-            dossier, f"{dossier.dossier_number}/releve/{stage}", CentreDocumentKind.TRANSCRIPT,
-            title, lambda: transcript(ctx, marks, RESULT_LABELS[result]),
-        )
-
-    async def result_letter(self, dossier: Dossier, result: ExamResult) -> Issued:
-        ctx = LetterContext.of(dossier, datetime.now(UTC))
-        return await self.issue(
-            dossier, f"{dossier.dossier_number}/resultat/{result.value}", CentreDocumentKind.RESULT_LETTER,
-            f"Courrier de résultat — {RESULT_LABELS[result]}", lambda: result_letter(ctx, result),
-        )
-
-
-def exams_of_stage(dossier: Dossier, result: ExamResult) -> list[ExamDate]:
-    """The exam dates a result concludes: the written tests for (non) admissible, the orals
-    for admis / non admis."""
-    kind = ExamKind.WRITTEN if result in (ExamResult.ADMISSIBLE, ExamResult.NOT_ADMISSIBLE) else ExamKind.ORAL
-    return [e for e in dossier.campaign.exams if e.kind is kind]

@@ -80,7 +80,7 @@ from domain.status import Status
 from infra.settings import PROJECT_ROOT
 from infra.temporal import DATA_CONVERTER
 from tests.factories import campaign as make_campaign
-from web.dossiers import DossierGateway
+from workflows.client import WorkflowClient
 from workflows import names
 from workflows.dossier import DossierWorkflow, Validate
 
@@ -258,10 +258,10 @@ def new_number(prefix: str) -> str:
 
 
 async def start_dossier(client: Client, task_queue: str, reg: Registration) -> WorkflowHandle:
-    """As the web starts a dossier (`DossierGateway.start`)."""
-    gateway = DossierGateway(client, task_queue)
-    await gateway.start(reg)
-    return gateway.handle(reg.dossier_number)
+    """As the web starts a dossier (`WorkflowClient.start_dossier`)."""
+    gateway = WorkflowClient(client, task_queue)
+    await gateway.start_dossier(reg)
+    return gateway.temporal.get_workflow_handle_for(DossierWorkflow.run, reg.dossier_number)
 
 
 def an_upload() -> UploadedDocument:

@@ -108,16 +108,20 @@ class PromptInstructionDossierWorkflow(DossierWorkflow):
 
 
 def build_prompt_worker(client: Client, task_queue: str, settings, database) -> Worker:
-    """A worker for prompt dossiers only, on its own task queue, with the real mail activity."""
-    from activities.mail import (
-        Mailer,  # not at module level: the workflow sandbox re-imports this module
-    )
+    """A worker for prompt dossiers only, on its own task queue, with the real mail and letter
+    activities."""
+    # Not at module level: the workflow sandbox re-imports this module.
+    from activities.letters import DocumentIssuer
+    from activities.mail import Mailer
+    from infra.files import FileStore
+    from workflows.client import WorkflowClient
 
+    issuer = DocumentIssuer(WorkflowClient(client, task_queue), database, FileStore(settings.files_dir))
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[PromptInstructionDossierWorkflow],
-        activities=[Mailer(settings, database).send_mail],
+        activities=[Mailer(settings, database).send_mail, issuer.print_letter],
     )
 
 

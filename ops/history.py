@@ -20,6 +20,7 @@ from temporalio.api.history.v1 import HistoryEvent
 
 from domain.fr import datetime_fr
 from domain.status import Status
+from domain.letters import LetterKind
 from workflows import names
 
 INFO, ERROR, TECHNICAL = "info", "erreur", "technique"
@@ -95,6 +96,9 @@ def _update_text(name: str, arg: Any) -> str:
         return f"Document déposé par le centre : {arg.get('title', '?')}"
     if name == names.RECORD_RESULT:
         return f"Résultat enregistré : {_RESULTS.get(arg.get('result'), arg.get('result', '?'))}"
+    if name == names.ISSUE_LETTER:
+        text = f"Courrier demandé : {_LETTERS.get(arg.get('kind'), arg.get('kind', '?'))}"
+        return text + (f" par {arg['by']}" if arg.get("by") else "")
     return f"Demande « {name} »"
 
 
@@ -125,8 +129,11 @@ def _signal_text(name: str, arg: Any, time_zone: str) -> str:
     return f"Signal « {name} » reçu"
 
 
+_LETTERS = {kind.value: kind.document_kind.label for kind in LetterKind}
+
 _ACTIVITIES = {
     names.SEND_MAIL: "Envoi d'un e-mail",
+    names.PRINT_LETTER: "Impression d'un courrier",
     names.SIGNAL_DEADLINE_EXTENSION: "Prolongation transmise aux dossiers ouverts",
     names.SIGNAL_EXAM_AMENDMENT: "Modification des épreuves transmise aux dossiers ouverts",
     names.BATCH_COUNT: "Décompte du travail",
@@ -141,6 +148,9 @@ def _activity_text(activity_type: str, arg: Any) -> str:
     text = _ACTIVITIES.get(activity_type, f"Activité « {activity_type} »")
     if activity_type == names.SEND_MAIL and isinstance(arg, dict):
         text += f" « {arg.get('template', '?')} » à {arg.get('to', '?')}"
+    if activity_type == names.PRINT_LETTER and isinstance(arg, dict) and isinstance(arg.get("order"), dict):
+        kind = arg["order"].get("kind")
+        text += f" : {_LETTERS.get(kind, kind or '?')}"
     return text
 
 

@@ -21,6 +21,7 @@ from temporalio.client import Client
 
 from devtools.prompt_instruction import build_prompt_worker, dossiers_at, wait_for_status_count
 from domain.campaign import Campaign
+from domain.documents import CentreDocument, CentreDocumentKind
 from domain.dossier import Dossier
 from domain.status import Status
 from infra.database import Database, save_campaign
@@ -109,6 +110,11 @@ async def dossiers(client: Client, queue: str, campaign: Campaign, count: int, s
 
 async def view(client: Client, number: str) -> Dossier:
     return await client.get_workflow_handle_for(DossierWorkflow.run, number).query(DossierWorkflow.view)
+
+
+async def letters_of(client: Client, number: str, kind: CentreDocumentKind) -> list[CentreDocument]:
+    """The dossier's documents of one kind (empty until the workflow has deposited one)."""
+    return [d for d in (await view(client, number)).documents if d.kind is kind]
 
 
 def error_of(response: httpx.Response) -> str:

@@ -12,7 +12,7 @@ from web.csrf import protection_of, require_csrf_unless_json
 from web.deps import (
     CurrentCandidate,
     FilesDep,
-    GatewayDep,
+    ClientDep,
     SessionDep,
     SettingsDep,
     TokensDep,
@@ -57,10 +57,10 @@ async def campaigns_open_now(db: SessionDep) -> list[dict]:
 
 @router.post("/preinscriptions", status_code=status.HTTP_201_CREATED)
 async def create_preregistration(
-    form: PreRegistrationIn, db: SessionDep, gateway: GatewayDep
+    form: PreRegistrationIn, db: SessionDep, client: ClientDep
 ) -> PreRegistrationOut:
     """Pre-register: creates the account and the dossier; the dossier number is emailed."""
-    registration = await preregister(form, db, gateway, now())
+    registration = await preregister(form, db, client, now())
     return PreRegistrationOut(
         dossier_number=registration.dossier_number,
         status="en_attente",
@@ -86,29 +86,29 @@ async def logout(request: Request, response: Response, settings: SettingsDep) ->
 
 
 @router.get("/dossier")
-async def my_dossier(number: CurrentCandidate, gateway: GatewayDep) -> DossierOut:
+async def my_dossier(number: CurrentCandidate, client: ClientDep) -> DossierOut:
     """The dossier's status, documents, timeline, next deadlines and allowed actions."""
-    return DossierOut.of(await gateway.view(number), now())
+    return DossierOut.of(await client.view(number), now())
 
 
 @router.post("/dossier/validation")
-async def validate(body: ValidationIn, number: CurrentCandidate, gateway: GatewayDep) -> AckOut:
+async def validate(body: ValidationIn, number: CurrentCandidate, client: ClientDep) -> AckOut:
     """« Valider ma demande d'inscription » (requires the sworn statement)."""
-    ack = await gateway.update(number, DossierWorkflow.validate, Validate(body.sworn_statement))
+    ack = await client.update(number, DossierWorkflow.validate, Validate(body.sworn_statement))
     return AckOut(status=ack.status, status_label=ack.label)
 
 
 @router.post("/dossier/desistement")
-async def withdraw(number: CurrentCandidate, gateway: GatewayDep) -> AckOut:
+async def withdraw(number: CurrentCandidate, client: ClientDep) -> AckOut:
     """Cancel the registration (désistement); send `{}` as JSON or the `X-CSRF-Token` header."""
-    ack = await gateway.update(number, DossierWorkflow.withdraw)
+    ack = await client.update(number, DossierWorkflow.withdraw)
     return AckOut(status=ack.status, status_label=ack.label)
 
 
 @router.post("/dossier/adresse")
-async def change_address(body: AddressIn, number: CurrentCandidate, gateway: GatewayDep) -> AckOut:
+async def change_address(body: AddressIn, number: CurrentCandidate, client: ClientDep) -> AckOut:
     """Report a change of address."""
-    ack = await gateway.update(number, DossierWorkflow.change_address, Address(**body.model_dump()))
+    ack = await client.update(number, DossierWorkflow.change_address, Address(**body.model_dump()))
     return AckOut(status=ack.status, status_label=ack.label)
 
 
@@ -116,11 +116,11 @@ async def change_address(body: AddressIn, number: CurrentCandidate, gateway: Gat
 async def upload_document(
     number: CurrentCandidate,
     db: SessionDep,
-    gateway: GatewayDep,
+    client: ClientDep,
     files: FilesDep,
     category: str = Form(),
     file: UploadFile = File(),
 ) -> AckOut:
     """Upload a supporting document (PDF, GIF, JPEG or PNG, 10 MB at most); needs `X-CSRF-Token`."""
-    ack = await store_upload(number, category, file, db, gateway, files, now())
+    ack = await store_upload(number, category, file, db, client, files, now())
     return AckOut(status=ack.status, status_label=ack.label)

@@ -1,6 +1,6 @@
-"""The web application: candidate space (pages and JSON API).
+"""The web application: the candidate space (pages and JSON API) and the staff back office.
 
-It holds a Temporal client, a database and a file store; no dossier state.
+It holds a workflow client (`workflows.client`), a database and a file store; no dossier state.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from infra.files import FileStore
 from infra.settings import Settings, get_settings
 from infra.temporal import connect
 from web import api, candidate, csrf, errors, staff
-from web.dossiers import DossierGateway
 from web.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware, ServerTimingMiddleware
 from web.security import SessionTokens
 from web.templating import STATIC_DIR
+from workflows.client import WorkflowClient
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         client = await connect(settings)
         app.state.settings = settings
         app.state.database = database
-        app.state.gateway = DossierGateway(client, settings.task_queue)
+        app.state.client = WorkflowClient(client, settings.task_queue)
         app.state.tokens = SessionTokens(settings.secret_key, settings.session_hours * 3600)
         app.state.files = FileStore(settings.files_dir)
         log.info("Web app ready: Temporal %s, task queue %s", settings.temporal_address, settings.task_queue)

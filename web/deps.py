@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from infra.database import Account, Database
 from infra.files import FileStore
 from infra.settings import Settings
-from web.dossiers import DossierGateway
+from workflows.client import WorkflowClient
 from web.security import SessionTokens
 
 SESSION_COOKIE = "inscriptions_session"
@@ -35,8 +35,8 @@ async def get_db(request: Request):
         yield session
 
 
-async def get_gateway(request: Request) -> DossierGateway:
-    return request.app.state.gateway
+async def get_client(request: Request) -> WorkflowClient:
+    return request.app.state.client
 
 
 async def get_tokens(request: Request) -> SessionTokens:
@@ -49,7 +49,7 @@ async def get_files(request: Request) -> FileStore:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_db)]
-GatewayDep = Annotated[DossierGateway, Depends(get_gateway)]
+ClientDep = Annotated[WorkflowClient, Depends(get_client)]
 TokensDep = Annotated[SessionTokens, Depends(get_tokens)]
 FilesDep = Annotated[FileStore, Depends(get_files)]
 

@@ -1,19 +1,26 @@
 """Errors as pages: a refusal on a page route shows a French page, never a JSON body.
 
-The JSON API (`/api/...`) keeps FastAPI's `{"detail": ...}` answers. Pages that need a login
+The JSON API (`/api/...`) keeps FastAPI's `{"detail": ...}` answers. What the workflow client
+raises is translated here, once, for every route: the workflow's `Refusal` → 409 with its French
+message, `NotFound` → 404, `Unavailable` → 503 with a `Retry-After`. Pages that need a login
 raise `LoginRequired(login_url)`, which sends the browser to the login page of its area (the
 candidate space's by default; the back office passes its own).
 """
 
 from __future__ import annotations
 
+import logging
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from domain.dossier import Refusal
 from web.templating import render
+from workflows.client import NotFound, Unavailable
+
+log = logging.getLogger(__name__)
 
 API_PREFIX = "/api"
 
@@ -40,6 +47,24 @@ class LoginRequired(Exception):
         self.login_url = login_url
 
 
+RETRY_AFTER_SECONDS = "5"
+
+
+def as_http(exc: Refusal | NotFound | Unavailable) -> HTTPException:
+    """What the workflow client raised, as the HTTP answer every route gives it."""
+    if isinstance(exc, Refusal):
+        return HTTPException(status.HTTP_409_CONFLICT, exc.message)
+    if isinstance(exc, NotFound):
+        return HTTPException(status.HTTP_404_NOT_FOUND, exc.message)
+    return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, exc.message, {"retry-after": RETRY_AFTER_SECONDS})
+
+
+def problem(exc: HTTPException | Refusal) -> tuple[int, str]:
+    """Status and French message of a refusal a page shows in place (the form stays filled)."""
+    http = as_http(exc) if isinstance(exc, Refusal) else exc
+    return http.status_code, str(http.detail)
+
+
 def error_page(request: Request, status_code: int, message: str, headers: dict[str, str] | None = None) -> Response:
     response = render(
         request,
@@ -64,6 +89,15 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 405 and message == "Method Not Allowed":
             message = "Cette action n'est pas possible depuis cette page."
         return error_page(request, exc.status_code, message, exc.headers)
+
+    async def workflow_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, (Refusal, NotFound, Unavailable))
+        if isinstance(exc, Unavailable):
+            log.warning("%s %s: Temporal unavailable (%s)", request.method, request.url.path, exc.__cause__ or exc)
+        return await http_error(request, as_http(exc))
+
+    for kind in (Refusal, NotFound, Unavailable):
+        app.add_exception_handler(kind, workflow_error)
 
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, exc: LoginRequired) -> Response:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.campaign import Campaign
 from domain.dossier import Address, Candidate, Registration
 from infra.database import Account, get_campaign, list_campaigns, next_number
-from web.dossiers import UNAVAILABLE, DossierGateway
+from workflows.client import UNAVAILABLE, WorkflowClient
 from web.schemas import PreRegistrationIn
 from web.security import hash_password, password_problem
 from workflows import names
@@ -85,7 +85,7 @@ def check_form(form: PreRegistrationIn, campaign: Campaign, now: datetime) -> No
 
 
 async def preregister(
-    form: PreRegistrationIn, session: AsyncSession, gateway: DossierGateway, now: datetime
+    form: PreRegistrationIn, session: AsyncSession, client: WorkflowClient, now: datetime
 ) -> Registration:
     campaign = await get_campaign(session, form.campaign_id)
     if campaign is None:
@@ -146,7 +146,7 @@ async def preregister(
     await session.flush()
 
     try:
-        await gateway.start(registration)
+        await client.start_dossier(registration)
     except Exception as exc:
         await session.rollback()
         log.error("Pre-registration %s not created: the dossier workflow did not start (%s)", number, exc)
@@ -154,13 +154,13 @@ async def preregister(
     try:
         await session.commit()
     except Exception as exc:
-        await gateway.handle(number).terminate("account could not be saved")
+        await client.terminate(number, "account could not be saved")
         log.error("Pre-registration %s undone: its account could not be saved (%s)", number, exc)
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from exc
 
     if previous is not None:
         try:
-            await gateway.handle(previous.dossier_number).signal(names.REPLACED_BY, number)
+            await client.signal(previous.dossier_number, names.REPLACED_BY, number)
         except Exception as exc:  # the new dossier stands; the operator must close the old one
             log.error(
                 "Dossier %s replaces %s but the old dossier could not be told (%s); "

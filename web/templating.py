@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from temporalio.client import WorkflowExecutionStatus
 
 from domain.fr import date_fr, datetime_fr, duration_fr
 from web.csrf import csrf_input
@@ -56,7 +57,23 @@ def _iso(instant: datetime | None) -> str:
     return instant.isoformat(timespec="minutes") if instant else ""
 
 
-env.filters.update(when=_when, day=_day, time_left=_time_left, file_size=_file_size, iso=_iso)
+_EXECUTION_LABELS = {
+    WorkflowExecutionStatus.RUNNING: "En cours",
+    WorkflowExecutionStatus.COMPLETED: "Terminé",
+    WorkflowExecutionStatus.FAILED: "En échec",
+    WorkflowExecutionStatus.TERMINATED: "Arrêté",
+    WorkflowExecutionStatus.CANCELED: "Annulé",
+    WorkflowExecutionStatus.CONTINUED_AS_NEW: "En cours",
+    WorkflowExecutionStatus.TIMED_OUT: "Expiré",
+}
+
+
+def batch_state(execution_status: WorkflowExecutionStatus | None) -> str:
+    """A bulk action's state in words (« En cours », « Terminé »…)."""
+    return _EXECUTION_LABELS.get(execution_status, "?") if execution_status else "?"
+
+
+env.filters.update(batch_state=batch_state, when=_when, day=_day, time_left=_time_left, file_size=_file_size, iso=_iso)
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -23,7 +23,7 @@ from domain.documents import ALLOWED_MIME_TYPES, MAX_UPLOAD_BYTES, UploadedDocum
 from domain.dossier import Refusal
 from infra.database import StoredFile
 from infra.files import FileStore
-from web.dossiers import DossierGateway
+from workflows.client import NotFound, Unavailable, WorkflowClient
 from workflows.dossier import Ack, DossierWorkflow
 
 log = logging.getLogger(__name__)
@@ -70,17 +70,15 @@ async def store_upload(
     category: str,
     upload: UploadFile | None,
     db: AsyncSession,
-    gateway: DossierGateway,
+    client: WorkflowClient,
     files: FileStore,
     now: datetime,
 ) -> Ack:
     """Check, store, then record in the dossier; the workflow's refusal comes back as HTTP 409."""
     checked = await read_upload(upload)
-    dossier = await gateway.view(number)
-    try:  # fail fast before writing anything; the workflow checks again, authoritatively
-        dossier.check_upload(category, now)
-    except Refusal as refusal:
-        raise HTTPException(status.HTTP_409_CONFLICT, refusal.message) from None
+    dossier = await client.view(number)
+    # Fail fast before writing anything (a Refusal); the workflow checks again, authoritatively.
+    dossier.check_upload(category, now)
     # Writing and fsyncing 10 MB takes a while: in a thread, so other candidates' pages don't wait.
     ref, sha256 = await asyncio.to_thread(files.save, checked.data)
     size = len(checked.data)
@@ -94,19 +92,19 @@ async def store_upload(
         content_type=checked.content_type, uploaded_at=now,
     )
     try:
-        ack = await gateway.update(number, DossierWorkflow.record_upload, document)
-    except HTTPException as exc:
-        if exc.status_code == status.HTTP_409_CONFLICT:
-            # Refused by the validator: nothing reached the dossier, so nothing may stay here.
-            await asyncio.to_thread(files.delete, ref)
-            row = await db.get(StoredFile, ref)
-            if row is not None:
-                await db.delete(row)
-                await db.commit()
-        else:
-            # Unknown outcome (Temporal unreachable, timeout): the update may have been
-            # recorded, so the file is kept rather than risk a dossier pointing at nothing.
-            log.warning("Dossier %s: upload %s kept, outcome unknown (%s)", number, ref, exc.detail)
+        ack = await client.update(number, DossierWorkflow.record_upload, document)
+    except Refusal:
+        # Refused by the validator: nothing reached the dossier, so nothing may stay here.
+        await asyncio.to_thread(files.delete, ref)
+        row = await db.get(StoredFile, ref)
+        if row is not None:
+            await db.delete(row)
+            await db.commit()
+        raise
+    except (Unavailable, NotFound) as exc:
+        # Unknown outcome (Temporal unreachable, timeout): the update may have been
+        # recorded, so the file is kept rather than risk a dossier pointing at nothing.
+        log.warning("Dossier %s: upload %s kept, outcome unknown (%s)", number, ref, exc.__cause__ or exc)
         raise
     log.info("Dossier %s: %s stored as %s (%d bytes)", number, category, ref, size)
     return ack

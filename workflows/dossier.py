@@ -9,6 +9,11 @@ The lifecycle (DOMAIN.md):
 5. convocations deposited by staff are released about 15 days before their exam;
 6. results and letters follow; the dossier stays readable until staff archive it.
 
+Letters are printed by an activity and deposited here: the letter that goes with a decision or
+a result is ordered by the handler that records it and printed by one loop (`_issue_letters`),
+so the decision and its letter are durable together; staff ask for other letters with the
+`issue_letter` Update, which waits for the print.
+
 The rules live in `domain.dossier.Dossier`; this class only turns messages and timers into calls
 on it. Handlers are synchronous, so they never interleave: emails are queued by the rules and sent
 by one loop (`_send_mails`), which keeps them in order and lets them wait out an SMTP outage
@@ -23,12 +28,13 @@ from typing import Callable
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.campaign import ExamAmendment
     from domain.dossier import Address, Decision, Dossier, ExamResult, Refusal, Registration
     from domain.documents import CentreDocument, UploadedDocument
+    from domain.letters import LETTER_OF_DECISION, LetterKind, LetterOrder, PrintOrder, check_letter
     from domain.status import Status
     from workflows import names
 
@@ -36,9 +42,15 @@ REFUSAL = "Refusal"  # ApplicationError type of every refused message
 
 # workflow.patched IDs, one per change that alters the commands of open dossiers (README).
 UNCANCELLED_TIMERS = "uncancelled-timers"  # 2026-11: messages no longer cancel the timer
+LETTERS_IN_WORKFLOW = "letters-in-workflow"  # 2026-12: decisions and results order their letter
 
 # Mail waits out an SMTP outage: retried forever, backing off to one try every 10 minutes.
 MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=10))
+# A decision's letter waits out a storage or database outage the same way; a letter staff
+# asked for on a page gives up after a few tries, so the page can say so.
+LETTER_RETRY = MAIL_RETRY
+ASKED_LETTER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3)
+LETTER_FAILED = "Le document n'a pas pu être produit. Réessayez dans quelques instants."
 
 
 @dataclass
@@ -58,6 +70,16 @@ class Ack:
 
     status: Status
     label: str
+
+
+@dataclass
+class LetterAck:
+    """What an `issue_letter` Update leaves: the dossier's status and the letter's fate."""
+
+    status: Status
+    label: str
+    title: str
+    deposited: bool  # False when the dossier already held this very letter
 
 
 @dataclass
@@ -85,18 +107,22 @@ class DossierWorkflow:
         # Due instants a timer is running for (the tasks are kept so they stay referenced).
         self._timers: dict[datetime, asyncio.Task[None]] = {}
         self._published_status: Status | None = None
+        self._letters: list[LetterOrder] = []  # ordered by decisions and results, printed in order
 
     @workflow.run
     async def run(self, registration: Registration) -> Outcome:
         mails = asyncio.ensure_future(self._send_mails())
+        letters = asyncio.ensure_future(self._issue_letters())
         while not self.dossier.archived:
             self.dossier.run_due(workflow.now())
             self._publish_status()
             await self._sleep_until_due_or_message(self.dossier.next_due())
-        # Leave nothing half done: every accepted message handled, every queued email sent.
+        # Leave nothing half done: every accepted message handled, every letter printed, every
+        # queued email sent.
         await workflow.wait_condition(
-            lambda: workflow.all_handlers_finished() and not self.dossier.outbox
+            lambda: workflow.all_handlers_finished() and not self._letters and not self.dossier.outbox
         )
+        letters.cancel()
         mails.cancel()
         return Outcome(self.dossier.dossier_number, self.dossier.status)
 
@@ -152,6 +178,42 @@ class DossierWorkflow:
             )
             self.dossier.outbox.pop(0)
 
+    async def _print(self, order: LetterOrder, retry: RetryPolicy) -> CentreDocument:
+        return await workflow.execute_activity(
+            names.PRINT_LETTER,
+            PrintOrder(self.dossier, order),
+            result_type=CentreDocument,
+            start_to_close_timeout=timedelta(seconds=60),
+            retry_policy=retry,
+        )
+
+    def _deposit_printed(self, document: CentreDocument) -> bool:
+        """Deposit a printed letter; False when the dossier already holds it (a repeated order)."""
+        if any(d.ref == document.ref for d in self.dossier.documents):
+            return False
+        self.dossier.deposit(document, workflow.now())
+        return True
+
+    async def _issue_letters(self) -> None:
+        """The letters of decisions and results, in order. One that cannot be deposited any more
+        (the dossier moved on meanwhile) is left out and logged: staff can still issue it."""
+        while True:
+            await workflow.wait_condition(lambda: bool(self._letters))
+            order = self._letters[0]
+            try:
+                self._deposit_printed(await self._print(order, LETTER_RETRY))
+                self._accepted()
+            except (ActivityError, Refusal) as exc:
+                workflow.logger.warning(
+                    "Dossier %s: letter %s not deposited (%s)",
+                    self.dossier.dossier_number, order.kind.value, getattr(exc, "message", exc),
+                )
+            self._letters.pop(0)
+
+    def _order_letter(self, order: LetterOrder) -> None:
+        if workflow.patched(LETTERS_IN_WORKFLOW):
+            self._letters.append(order)
+
     def _publish_status(self) -> None:
         if self.dossier.status != self._published_status:
             self._published_status = self.dossier.status
@@ -203,6 +265,9 @@ class DossierWorkflow:
     @workflow.update(name=names.DECIDE)
     def decide(self, decision: Decision) -> Ack:
         _refuse(lambda: self.dossier.decide(decision, workflow.now()))
+        letter = LETTER_OF_DECISION.get(decision.kind)
+        if letter is not None:
+            self._order_letter(LetterOrder(letter, by=decision.by))
         return self._accepted()
 
     @decide.validator
@@ -221,11 +286,36 @@ class DossierWorkflow:
     @workflow.update(name=names.RECORD_RESULT)
     def record_result(self, entry: ResultEntry) -> Ack:
         _refuse(lambda: self.dossier.record_result(entry.result, workflow.now()))
+        self._order_letter(LetterOrder(LetterKind.RESULT, by=entry.by, result=entry.result))
         return self._accepted()
 
     @record_result.validator
     def _result_allowed(self, entry: ResultEntry) -> None:
         _refuse(lambda: self.dossier.check_result(entry.result, workflow.now()))
+
+    @workflow.update(name=names.ISSUE_LETTER)
+    async def issue_letter(self, order: LetterOrder) -> LetterAck:
+        """Print a letter staff asked for and deposit it; answers once it is in the dossier."""
+        try:
+            document = await self._print(order, ASKED_LETTER_RETRY)
+        except ActivityError as exc:
+            cause = exc.cause
+            if isinstance(cause, ApplicationError) and cause.type == REFUSAL:
+                raise ApplicationError(cause.message, type=REFUSAL, non_retryable=True) from None
+            raise ApplicationError(LETTER_FAILED, type="LetterFailed", non_retryable=True) from None
+        deposited = False
+
+        def deposit() -> None:
+            nonlocal deposited
+            deposited = self._deposit_printed(document)
+
+        _refuse(deposit)  # the dossier may have moved on while the letter was printed
+        ack = self._accepted()
+        return LetterAck(ack.status, ack.label, document.title, deposited)
+
+    @issue_letter.validator
+    def _letter_allowed(self, order: LetterOrder) -> None:
+        _refuse(lambda: check_letter(self.dossier, order, workflow.now()))
 
     # ------------------------------------------------------------ system messages
     @workflow.signal(name=names.REPLACED_BY)

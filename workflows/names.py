@@ -31,6 +31,7 @@ CHANGE_ADDRESS = "change_address"
 DECIDE = "decide"
 DEPOSIT_DOCUMENT = "deposit_document"
 RECORD_RESULT = "record_result"
+ISSUE_LETTER = "issue_letter"
 # Signals (no answer needed: the sender cannot do anything with a refusal).
 REPLACED_BY = "replaced_by"
 EXTEND_DEADLINE = "extend_deadline"
@@ -40,6 +41,7 @@ ARCHIVE = "archive"
 VIEW = "view"
 # Activities, called by name so workflow modules never import their I/O libraries.
 SEND_MAIL = "send_mail"
+PRINT_LETTER = "print_letter"
 SIGNAL_DEADLINE_EXTENSION = "signal_deadline_extension"
 SIGNAL_EXAM_AMENDMENT = "signal_exam_amendment"
 # Staff bulk actions (workflows/batch.py, activities/batch.py).

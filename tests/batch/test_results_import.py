@@ -10,7 +10,7 @@ from domain.documents import CentreDocumentKind
 from domain.status import Status
 from infra.database import Database
 from infra.staff_accounts import StaffRole
-from tests.backoffice import dossiers, error_of, post_form, saved_campaign, view
+from tests.backoffice import dossiers, error_of, letters_of, post_form, saved_campaign, view
 from tests.conftest import eventually
 from tests.letters.pdf import pdf_lines
 from tests.web.pages import text_of
@@ -72,7 +72,10 @@ async def test_results_file_reports_bad_rows_and_applies_good_ones_once(
     page = text_of(await http.get(f"/staff/lots/{workflow_id}"))
     assert "ligne 6" in page and "impossible : le dossier est au statut « Dossier complet »" in page
 
-    # Good rows: status, result letter, transcript with the marks, attendance certificate.
+    # Good rows: status, result letter (printed by the dossier itself), transcript with the
+    # marks, attendance certificate.
+    for number in (a, b):
+        await eventually(lambda: letters_of(client, number, CentreDocumentKind.RESULT_LETTER))
     da, db_ = await view(client, a), await view(client, b)
     assert da.status is Status.ADMISSIBLE and db_.status is Status.NOT_ADMISSIBLE
     kinds = sorted(doc.kind.value for doc in da.documents)

@@ -16,7 +16,7 @@ from infra.settings import Settings
 from ops.replay_check import main, replay_files, replay_visible, report
 from tests.factories import campaign as make_campaign
 from tests.workflows.conftest import registration
-from web.dossiers import DossierGateway
+from workflows.client import WorkflowClient
 from workflows.dossier import DossierWorkflow, Validate
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -26,9 +26,9 @@ SAVED = PROJECT / "tests" / "replay" / "histories"
 async def real_dossier(client: Client, settings: Settings) -> str:
     """A dossier on the production workflow (the session's worker), validated: an update, emails."""
     reg = registration(make_campaign())
-    gateway = DossierGateway(client, settings.task_queue)
-    await gateway.start(reg)
-    await gateway.handle(reg.dossier_number).execute_update(DossierWorkflow.validate, Validate(True))
+    gateway = WorkflowClient(client, settings.task_queue)
+    await gateway.start_dossier(reg)
+    await gateway.temporal.get_workflow_handle_for(DossierWorkflow.run, reg.dossier_number).execute_update(DossierWorkflow.validate, Validate(True))
     return reg.dossier_number
 
 

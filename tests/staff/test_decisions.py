@@ -15,8 +15,8 @@ from domain.documents import CentreDocumentKind
 from domain.status import Status
 from infra.database import Database, StoredFile
 from infra.staff_accounts import StaffRole
-from tests.backoffice import dossiers, error_of, post_form, saved_campaign, view
-from tests.conftest import mail_with_subject
+from tests.backoffice import dossiers, error_of, letters_of, post_form, saved_campaign, view
+from tests.conftest import eventually, mail_with_subject
 from tests.letters.pdf import pdf_lines
 from tests.web.pages import text_of
 
@@ -63,7 +63,8 @@ async def test_incomplete_then_complete_then_admit_with_each_refusal(
     assert dossier.status is Status.INCOMPLETE
     assert dossier.regularisation is not None and dossier.regularisation.missing == ["diplome", "formulaire"]
     assert abs(dossier.regularisation.deadline - deadline) < timedelta(minutes=1)
-    [letter] = [d for d in dossier.documents if d.kind is CentreDocumentKind.REGULARISATION]
+    # The workflow prints the letter once the decision is recorded, then deposits it.
+    [letter] = await eventually(lambda: letters_of(client, number, CentreDocumentKind.REGULARISATION))
     async with database.sessions() as session:
         stored = await session.get(StoredFile, letter.ref)
     assert stored is not None and stored.content_type == "application/pdf"
@@ -107,9 +108,8 @@ async def test_rejection_needs_reasons_and_deposits_its_letter(
 
     done = await decide(http, rejected, "rejete", reasons="Diplôme de niveau insuffisant\nPièce d'identité expirée")
     assert done.status_code == 303
-    dossier = await view(client, rejected)
-    assert dossier.status is Status.REJECTED
-    [letter] = [d for d in dossier.documents if d.kind is CentreDocumentKind.REJECTION_LETTER]
+    assert (await view(client, rejected)).status is Status.REJECTED
+    [letter] = await eventually(lambda: letters_of(client, rejected, CentreDocumentKind.REJECTION_LETTER))
     assert letter.released_at is not None  # a letter is visible at once
     text = pdf_lines((await http.get(f"/staff/dossiers/{rejected}/fichiers/{letter.ref}")).content)
     assert "Diplôme de niveau insuffisant" in text and "Pièce d'identité expirée" in text

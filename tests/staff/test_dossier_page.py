@@ -15,7 +15,8 @@ from domain.status import Status
 from infra.database import Database, StoredFile
 from infra.files import FileStore
 from infra.staff_accounts import StaffRole
-from tests.backoffice import dossiers, error_of, post_form, saved_campaign, view
+from tests.backoffice import dossiers, error_of, letters_of, post_form, saved_campaign, view
+from tests.conftest import eventually
 from tests.letters.pdf import pdf_lines
 from tests.web.pages import PDF, PNG, client as http_client, text_of
 from workflows.dossier import DossierWorkflow
@@ -100,6 +101,8 @@ async def test_letters_deposited_from_the_dossier_page(
     assert (await post_form(http, page, f"{page}/courriers", {"letter": "releve", "marks": marks})).status_code == 303
     assert (await post_form(http, page, f"{page}/courriers", {"letter": "attestation", "exam": "ecrit"})).status_code == 303
 
+    # The result letter is printed by the dossier itself once the result is recorded.
+    await eventually(lambda: letters_of(client, number, CentreDocumentKind.RESULT_LETTER))
     dossier = await view(client, number)
     assert dossier.status is Status.ADMISSIBLE
     by_kind = {d.kind: d for d in dossier.documents}

@@ -73,13 +73,13 @@ async def test_a_dossier_whose_workflow_cannot_start_leaves_no_account_and_the_c
     from dataclasses import replace
 
     from tests.workflows.conftest import registration
-    from web.dossiers import UNAVAILABLE, DossierGateway
+    from workflows.client import UNAVAILABLE, WorkflowClient
     from web.registration import dossier_number
 
     c = await open_campaign(database)
     # The number the next pre-registration will take is already a workflow ID: its start fails.
     taken = dossier_number(c, 1)
-    await DossierGateway(client, "nobody-polls-this").start(replace(registration(c), dossier_number=taken))
+    await WorkflowClient(client, "nobody-polls-this").start_dossier(replace(registration(c), dossier_number=taken))
     data = form(c.id)
     refused = await http.post("/api/preinscriptions", json=data)
     assert refused.status_code == 503

@@ -16,7 +16,7 @@ from infra.settings import Settings
 from tests.conftest import eventually, mail_with_subject
 from tests.factories import campaign as make_campaign
 from tests.workflows.conftest import registration
-from web.dossiers import DossierGateway
+from workflows.client import WorkflowClient
 from workflows import names
 from workflows.campaign import CampaignDeadlineWorkflow, DeadlineExtension
 from workflows.dossier import DossierWorkflow, Validate
@@ -29,14 +29,14 @@ async def ids_matching(client: Client, query: str) -> set[str]:
 async def test_an_extension_reaches_every_open_dossier_of_the_campaign_only(
     client: Client, settings: Settings, worker, mail_sink: MailSink
 ) -> None:
-    gateway = DossierGateway(client, settings.task_queue)
+    gateway = WorkflowClient(client, settings.task_queue)
     c = make_campaign(deadline_in=timedelta(seconds=15), reminders=[])
     other = make_campaign(deadline_in=timedelta(seconds=15), reminders=[])
     waiting, validated, elsewhere = (registration(c), registration(c), registration(other))
     for reg in (waiting, validated, elsewhere):
-        await gateway.start(reg)
+        await gateway.start_dossier(reg)
     handles: dict[str, WorkflowHandle] = {
-        r.dossier_number: gateway.handle(r.dossier_number) for r in (waiting, validated, elsewhere)
+        r.dossier_number: gateway.temporal.get_workflow_handle_for(DossierWorkflow.run, r.dossier_number) for r in (waiting, validated, elsewhere)
     }
     await handles[validated.dossier_number].execute_update(DossierWorkflow.validate, Validate(True))
 

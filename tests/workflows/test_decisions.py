@@ -32,7 +32,7 @@ from tests.workflows.steps import (
     upload,
     view,
 )
-from web.dossiers import DossierGateway
+from workflows.client import WorkflowClient
 from workflows.dossier import DossierWorkflow, ResultEntry, Validate
 
 
@@ -42,7 +42,7 @@ async def under_instruction(env: WorkflowEnvironment, settings: Settings) -> tup
     monday = next_weekday_at(t0, 0, time(10, 0))
     c = make_campaign(now=t0, deadline_in=(monday - t0) + timedelta(days=10), grace=timedelta(days=3))
     reg = registration(c, t0)
-    await DossierGateway(env.client, settings.task_queue).start(reg)
+    await WorkflowClient(env.client, settings.task_queue).start_dossier(reg)
     handle = env.client.get_workflow_handle_for(DossierWorkflow.run, reg.dossier_number)
     await skip_to(env, monday)
     await handle.execute_update(DossierWorkflow.validate, Validate(True))

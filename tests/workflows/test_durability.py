@@ -28,7 +28,7 @@ from tests.conftest import eventually
 from tests.factories import campaign as make_campaign
 from tests.workflows.conftest import registration
 from tests.workflows.steps import mail_counts
-from web.dossiers import DossierGateway
+from workflows.client import WorkflowClient
 from workflows.dossier import DossierWorkflow
 
 
@@ -92,7 +92,7 @@ async def test_a_killed_worker_restarts_without_losing_a_timer_or_doubling_a_mai
         # Deadline 12 s ahead, never validated: the cancellation timer fires while no worker runs.
         c = make_campaign(deadline_in=timedelta(seconds=12), reminders=[])
         reg = registration(c, datetime.now(UTC))
-        await DossierGateway(client, queue).start(reg)
+        await WorkflowClient(client, queue).start_dossier(reg)
         number = reg.dossier_number
 
         # The number's email cannot go out: the SMTP server answers 451; the activity retries.

@@ -35,7 +35,7 @@ from tests.workflows.steps import (
     upload,
     view,
 )
-from web.dossiers import DossierGateway
+from workflows.client import WorkflowClient
 from workflows.dossier import DossierWorkflow, ResultEntry, Validate
 
 
@@ -61,9 +61,9 @@ async def test_a_dossier_lives_from_preregistration_to_its_results(
     tuesday = next_weekday_at(t0, 1, time(16, 30))
     c = realistic_campaign(t0, tuesday)
     reg = registration(c, t0)
-    gateway = DossierGateway(client, time_settings.task_queue)
-    await gateway.start(reg)
-    handle = gateway.handle(reg.dossier_number)
+    gateway = WorkflowClient(client, time_settings.task_queue)
+    await gateway.start_dossier(reg)
+    handle = gateway.temporal.get_workflow_handle_for(DossierWorkflow.run, reg.dossier_number)
     number = reg.dossier_number
 
     # Validation on a Tuesday at 16:30: uploads close until Wednesday 8:30 (the seed's example).
@@ -160,9 +160,9 @@ async def test_uploads_close_at_the_end_of_the_grace_period(
     friday = next_weekday_at(t0, 4, time(9, 0))
     c = realistic_campaign(t0, friday)
     reg = registration(c, t0)
-    gateway = DossierGateway(client, time_settings.task_queue)
-    await gateway.start(reg)
-    handle = gateway.handle(reg.dossier_number)
+    gateway = WorkflowClient(client, time_settings.task_queue)
+    await gateway.start_dossier(reg)
+    handle = gateway.temporal.get_workflow_handle_for(DossierWorkflow.run, reg.dossier_number)
 
     # Friday 9:00 → Monday 8:30 (the seed's second example), unless Monday is a holiday.
     await skip_to(time_env, friday)
@@ -192,9 +192,9 @@ async def test_reminders_7_and_1_days_before_the_deadline_then_cancellation(
     t0 = await time_env.get_current_time()
     c = make_campaign(now=t0, deadline_in=timedelta(days=20))
     reg = registration(c, t0)
-    gateway = DossierGateway(client, time_settings.task_queue)
-    await gateway.start(reg)
-    handle = gateway.handle(reg.dossier_number)
+    gateway = WorkflowClient(client, time_settings.task_queue)
+    await gateway.start_dossier(reg)
+    handle = gateway.temporal.get_workflow_handle_for(DossierWorkflow.run, reg.dossier_number)
     number = reg.dossier_number
 
     await skip_to(time_env, c.validation_deadline - timedelta(days=7) + timedelta(minutes=1))

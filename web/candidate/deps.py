@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from domain.dossier import Dossier
-from web.deps import GatewayDep, session_candidate
+from web.deps import ClientDep, session_candidate
 from web.errors import LoginRequired
 from web.middleware import QUERY_SECONDS
 
@@ -49,9 +49,9 @@ async def candidate_page(number: Annotated[str | None, Depends(session_candidate
 CandidatePage = Annotated[str, Depends(candidate_page)]
 
 
-async def my_dossier(request: Request, number: CandidatePage, gateway: GatewayDep) -> Dossier:
+async def my_dossier(request: Request, number: CandidatePage, client: ClientDep) -> Dossier:
     started = time.perf_counter()
-    dossier = await gateway.view(number)
+    dossier = await client.view(number)
     request.scope.setdefault("state", {})[QUERY_SECONDS] = time.perf_counter() - started
     return dossier
 

@@ -15,12 +15,13 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile, s
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from domain.documents import ALLOWED_MIME_TYPES
-from domain.dossier import Dossier
+from domain.dossier import Dossier, Refusal
 from domain.status import Status
 from infra.database import StoredFile
 from web.candidate.deps import CandidatePage, MyDossier, now
 from web.candidate.space import space_page
-from web.deps import FilesDep, GatewayDep, SessionDep
+from web.deps import ClientDep, FilesDep, SessionDep
+from web.errors import problem
 from web.uploads import store_upload
 
 router = APIRouter(prefix="/espace")
@@ -75,16 +76,17 @@ async def upload(
     request: Request,
     number: CandidatePage,
     db: SessionDep,
-    gateway: GatewayDep,
+    client: ClientDep,
     files: FilesDep,
     category: Annotated[str, Form()] = "",
     fichier: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     try:
-        await store_upload(number, category, fichier, db, gateway, files, now())
-    except HTTPException as exc:
-        dossier = await gateway.view(number)
-        return _uploads_page(request, dossier, exc.status_code, error=exc.detail, failed_category=category)
+        await store_upload(number, category, fichier, db, client, files, now())
+    except (HTTPException, Refusal) as exc:
+        code, message = problem(exc)
+        dossier = await client.view(number)
+        return _uploads_page(request, dossier, code, error=message, failed_category=category)
     return RedirectResponse("/espace/pieces?ok=piece", status_code=status.HTTP_303_SEE_OTHER)
 
 

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from domain.dossier import Action, Address, Dossier
+from domain.dossier import Action, Address, Dossier, Refusal
 from letters.registration_form import registration_form_pdf
 from web.candidate.deps import CandidatePage, MyDossier, flash, now
 from web.candidate.status_text import EXPLANATIONS, tone
-from web.deps import GatewayDep
+from web.deps import ClientDep
 from web.ics import dossier_calendar
 from web.schemas import AddressIn
 from web.templating import render
@@ -90,15 +90,15 @@ async def validation_page(request: Request, dossier: MyDossier) -> Response:
 async def validate(
     request: Request,
     number: CandidatePage,
-    gateway: GatewayDep,
+    client: ClientDep,
     sworn_statement: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        await gateway.update(number, DossierWorkflow.validate, Validate(sworn_statement == "oui"))
-    except HTTPException as exc:
-        dossier = await gateway.view(number)
-        return space_page(request, "candidate/validation.html", dossier, "validation", exc.status_code,
-                      error=exc.detail, sworn_statement=SWORN_STATEMENT)
+        await client.update(number, DossierWorkflow.validate, Validate(sworn_statement == "oui"))
+    except Refusal as refusal:
+        dossier = await client.view(number)
+        return space_page(request, "candidate/validation.html", dossier, "validation", status.HTTP_409_CONFLICT,
+                          error=refusal.message, sworn_statement=SWORN_STATEMENT)
     return RedirectResponse("/espace?ok=validee", status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -120,20 +120,20 @@ ADDRESS_LABELS = {"line1": "Adresse", "line2": "Complément d'adresse", "postal_
 
 
 @router.post("/adresse", response_class=HTMLResponse)
-async def change_address(request: Request, number: CandidatePage, gateway: GatewayDep) -> Response:
+async def change_address(request: Request, number: CandidatePage, client: ClientDep) -> Response:
     submitted = await request.form()
     values = {name: str(submitted.get(name, "")).strip() for name in ADDRESS_LABELS}
     try:
         address = AddressIn(**{**values, "country": values["country"] or "France"})
-        await gateway.update(number, DossierWorkflow.change_address, Address(**address.model_dump()))
+        await client.update(number, DossierWorkflow.change_address, Address(**address.model_dump()))
     except ValidationError as exc:
         fields = sorted({ADDRESS_LABELS.get(str(e["loc"][0]), "?") for e in exc.errors() if e["loc"]})
         error, code = f"Vérifiez les champs suivants : {', '.join(fields)}.", 422
-    except HTTPException as exc:
-        error, code = exc.detail, exc.status_code
+    except Refusal as refusal:
+        error, code = refusal.message, status.HTTP_409_CONFLICT
     else:
         return RedirectResponse("/espace/mes-donnees?ok=adresse", status_code=status.HTTP_303_SEE_OTHER)
-    dossier = await gateway.view(number)
+    dossier = await client.view(number)
     return space_page(request, "candidate/address.html", dossier, "donnees", code, values=values, error=error)
 
 
@@ -153,15 +153,15 @@ async def withdrawal_confirmation(request: Request, dossier: MyDossier) -> Respo
 async def withdraw(
     request: Request,
     number: CandidatePage,
-    gateway: GatewayDep,
+    client: ClientDep,
     confirmation: Annotated[str, Form()] = "",
 ) -> Response:
     if confirmation != "oui":  # only the confirmation page sends it
         return RedirectResponse("/espace/desistement/confirmation", status_code=status.HTTP_303_SEE_OTHER)
     try:
-        await gateway.update(number, DossierWorkflow.withdraw)
-    except HTTPException as exc:
-        dossier = await gateway.view(number)
-        return space_page(request, "candidate/withdrawal.html", dossier, "tableau", exc.status_code,
-                      confirming=False, error=exc.detail)
+        await client.update(number, DossierWorkflow.withdraw)
+    except Refusal as refusal:
+        dossier = await client.view(number)
+        return space_page(request, "candidate/withdrawal.html", dossier, "tableau", status.HTTP_409_CONFLICT,
+                          confirming=False, error=refusal.message)
     return RedirectResponse("/espace?ok=desistement", status_code=status.HTTP_303_SEE_OTHER)

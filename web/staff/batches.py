@@ -10,63 +10,25 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.service import RPCError, RPCStatusCode
 
 from activities.results_csv import BadResultsFile, parse_results
 from domain.documents import MAX_UPLOAD_BYTES
 from infra.database import get_campaign
-from web.deps import FilesDep, SessionDep, SettingsDep
-from web.dossiers import UNAVAILABLE
-from web.staff.deps import ClientDep, Instructor, Reader
-from web.templating import DEFAULT_TIME_ZONE, render
+from web.deps import ClientDep, FilesDep, SessionDep
+from web.staff.campaigns import campaign_page  # the page whose form starts a batch
+from web.staff.deps import Instructor, Reader
+from web.templating import DEFAULT_TIME_ZONE, batch_state, render
 from workflows import names
-from workflows.batch import BatchKind, BatchProgress, BatchRequest, BatchState, BatchWorkflow
-from workflows.visibility import batches_query
+from workflows.batch import BatchKind, BatchRequest, BatchState
+from workflows.client import AlreadyStarted, Unavailable
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 
-_EXECUTION_LABELS = {
-    WorkflowExecutionStatus.RUNNING: "En cours",
-    WorkflowExecutionStatus.COMPLETED: "Terminé",
-    WorkflowExecutionStatus.FAILED: "En échec",
-    WorkflowExecutionStatus.TERMINATED: "Arrêté",
-    WorkflowExecutionStatus.CANCELED: "Annulé",
-    WorkflowExecutionStatus.CONTINUED_AS_NEW: "En cours",
-    WorkflowExecutionStatus.TIMED_OUT: "Expiré",
-}
-
-
-@dataclass
-class BatchRow:
-    workflow_id: str
-    label: str
-    by: str
-    started_at: datetime | None
-    state: str
-
-
-async def recent_batches(client: Client, campaign_id: str, limit: int = 20) -> list[BatchRow]:
-    rows = []
-    async for execution in client.list_workflows(batches_query(campaign_id), limit=limit):
-        memo = await execution.memo()
-        rows.append(BatchRow(
-            workflow_id=execution.id,
-            label=str(memo.get("label", execution.id)),
-            by=str(memo.get("by", "")),
-            started_at=execution.start_time,
-            state=_EXECUTION_LABELS.get(execution.status, "?") if execution.status else "?",
-        ))
-    return rows
 
 
 @router.post("/sessions/{campaign_id}/lots", response_class=HTMLResponse)
@@ -76,14 +38,11 @@ async def start_batch(
     user: Instructor,
     db: SessionDep,
     client: ClientDep,
-    settings: SettingsDep,
     files: FilesDep,
     kind: Annotated[str, Form()] = "",
     exam: Annotated[str, Form()] = "",
     fichier: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    from web.staff.campaigns import campaign_page  # the page this form belongs to
-
     campaign = await get_campaign(db, campaign_id)
     if campaign is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Session introuvable.")
@@ -98,7 +57,7 @@ async def start_batch(
     label = batch_kind.label
     request_ = BatchRequest(batch_kind, campaign.id, requested_by=user.signature)
     scope = ""
-    reuse = WorkflowIDReusePolicy.ALLOW_DUPLICATE  # a later run takes dossiers that became eligible since
+    once = False  # a later run takes dossiers that became eligible since
     if batch_kind is BatchKind.CONVOCATIONS:
         exam_date = campaign.exam(exam)
         if exam_date is None:
@@ -119,73 +78,40 @@ async def start_batch(
             return await refuse("Le fichier ne contient aucune ligne de résultat.")
         checksum = hashlib.sha256(data).hexdigest()
         scope = checksum[:16]
-        reuse = WorkflowIDReusePolicy.REJECT_DUPLICATE  # the same file is imported once
+        once = True  # the same file is imported once
         request_.file_ref, _ = files.save(data)
         request_.file_name = (fichier.filename or "resultats.csv")[-200:] if fichier else "resultats.csv"
         label = f"{label} — {request_.file_name}"
     workflow_id = names.batch_workflow_id(batch_kind.value, campaign.id, scope)
     try:
-        await client.start_workflow(
-            BatchWorkflow.run,
-            BatchState(request_),
-            id=workflow_id,
-            task_queue=settings.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=reuse,
-            search_attributes=TypedSearchAttributes([SearchAttributePair(names.CAMPAIGN, campaign.id)]),
-            memo={"label": label, "by": user.signature, "kind": batch_kind.value},
-        )
-    except WorkflowAlreadyStartedError:
+        await client.start_batch(workflow_id, BatchState(request_), once=once, label=label, by=user.signature)
+    except AlreadyStarted:
         if request_.file_ref:
             files.delete(request_.file_ref)  # the copy just stored: the first import keeps its own
         return await refuse(
             "Ce fichier de résultats a déjà été importé : consultez le lot ci-dessous. Pour corriger des lignes, "
             "importez un fichier ne contenant que les lignes corrigées.", 409,
         )
-    except RPCError as exc:
-        log.error("Batch %s not started: %s", workflow_id, exc)
+    except Unavailable as exc:
+        log.error("Batch %s not started: %s", workflow_id, exc.__cause__)
         if request_.file_ref:
             files.delete(request_.file_ref)
-        return await refuse(UNAVAILABLE, 503)
+        return await refuse(exc.message, 503)
     log.info("Batch %s started by %s", workflow_id, user.login)
     return RedirectResponse(f"/staff/lots/{workflow_id}", status_code=status.HTTP_303_SEE_OTHER)
 
 
 @router.get("/lots/{workflow_id}", response_class=HTMLResponse)
 async def batch_page(request: Request, workflow_id: str, user: Reader, client: ClientDep, db: SessionDep) -> Response:
-    handle = client.get_workflow_handle(workflow_id)
-    try:
-        description = await handle.describe()
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "Action groupée introuvable.") from exc
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from exc
-    if description.workflow_type != names.BATCH_WORKFLOW:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "Action groupée introuvable.")
-    memo = await description.memo()
-    running = description.status in (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.CONTINUED_AS_NEW)
-    progress: BatchProgress | None = None
-    failure = None
-    try:
-        progress = await handle.query(names.BATCH_PROGRESS, result_type=BatchProgress)
-    except RPCError as exc:
-        log.warning("Batch %s: progress query failed (%s)", workflow_id, exc)
-    except Exception as exc:  # a failed run cannot always answer; its failure says why
-        log.warning("Batch %s: progress query failed (%s)", workflow_id, exc)
-    if description.status == WorkflowExecutionStatus.FAILED:
-        try:
-            await handle.result()
-        except WorkflowFailureError as exc:
-            failure = getattr(exc.cause, "message", None) or str(exc.cause)
-    campaign_id = description.typed_search_attributes.get(names.CAMPAIGN) or ""
+    batch = await client.batch(workflow_id)
+    campaign_id = batch.campaign_id
     campaign = await get_campaign(db, campaign_id) if campaign_id else None
     response = render(
         request, "staff/batch.html", user=user, active="sessions", workflow_id=workflow_id,
-        label=memo.get("label", workflow_id), by=memo.get("by", ""), running=running,
-        state=_EXECUTION_LABELS.get(description.status, "?") if description.status else "?",
-        progress=progress, failure=failure, campaign_id=campaign_id,
+        label=batch.label, by=batch.by, running=batch.running, state=batch_state(batch.status),
+        progress=batch.progress, failure=batch.failure, campaign_id=campaign_id,
         tz=campaign.time_zone if campaign else DEFAULT_TIME_ZONE,
     )
-    if running:
+    if batch.running:
         response.headers["refresh"] = "3"  # no script on our pages: the browser reloads it
     return response

@@ -18,9 +18,6 @@ from typing import Annotated
 import filetype
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.service import RPCError
 
 from domain.calendar import DEFAULT_TIME_ZONES, HOLIDAY_ZONES
 from domain.campaign import Campaign, CampaignError, ExamAmendment
@@ -29,17 +26,14 @@ from domain.fr import datetime_fr
 from domain.status import Status
 from infra.access_maps import ACCESS_MAP_TYPES, ExamAccessMap, access_maps
 from infra.database import get_campaign, list_campaigns, save_campaign
-from web.deps import FilesDep, SessionDep, SettingsDep
-from web.dossiers import UNAVAILABLE
-from web.staff.batches import recent_batches
+from web.deps import ClientDep, FilesDep, SessionDep, SettingsDep
 from web.staff.campaign_form import CampaignForm, build_campaign
-from web.staff.deps import Administrator, ClientDep, Reader, StaffUser, now
-from web.staff.directory import Directory
+from web.staff.deps import Administrator, Reader, StaffUser, now
 from web.staff.forms import FormError, local_input, parse_local
 from web.templating import render
-from workflows import names
-from workflows.campaign import CampaignDeadlineWorkflow, CampaignExamsWorkflow, DeadlineExtension
-from workflows.visibility import DossierFilter, dossier_query
+from workflows.campaign import DeadlineExtension
+from workflows.client import AlreadyStarted, Unavailable
+from workflows.visibility import DossierFilter
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -72,8 +66,7 @@ interne | Concours interne
 
 
 async def _dossier_count(client: ClientDep, campaign_id: str) -> int:
-    query = dossier_query(DossierFilter(campaign_id=campaign_id))
-    return (await client.count_workflows(query)).count
+    return await client.count_dossiers(DossierFilter(campaign_id=campaign_id))
 
 
 async def _campaign_or_404(db: SessionDep, campaign_id: str) -> Campaign:
@@ -140,11 +133,8 @@ async def campaign_page(request: Request, campaign_id: str, user: StaffUser, db:
                         error: str | None = None, status_code: int = 200) -> Response:
     """The campaign's page; handlers of its forms show it again with their refusal."""
     campaign = await _campaign_or_404(db, campaign_id)
-    try:
-        counts = await Directory(client).counts(DossierFilter(campaign_id=campaign.id))
-        batches = await recent_batches(client, campaign.id)
-    except RPCError as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from exc
+    counts = await client.counts_by_status(DossierFilter(campaign_id=campaign.id))
+    batches = await client.recent_batches(campaign.id)
     ok = request.query_params.get("ok", "")
     flash = FLASH.get(ok)
     if ok == "prolongation":
@@ -230,18 +220,11 @@ async def _start_exam_amendment(client: ClientDep, settings: SettingsDep, amendm
     The workflow ID is derived from the amended exams: a double click joins the running one.
     A finished run may run again (the same exams typed back after another change must reach
     the dossiers); a dossier ignores an amendment it already follows, so a rerun is harmless."""
-    workflow_id = names.campaign_exams_workflow_id(amendment.campaign_id, amendment.digest())
     try:
-        await client.start_workflow(
-            CampaignExamsWorkflow.run,
-            amendment,
-            id=workflow_id,
-            task_queue=settings.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-        )
-    except RPCError as exc:
-        log.error("Exam amendment %s saved but not started: %s", workflow_id, exc)
+        await client.start_exam_amendment(amendment)
+    except Unavailable as exc:
+        log.error("Exam amendment of %s (%s) saved but not started: %s",
+                  amendment.campaign_id, amendment.digest(), exc.__cause__)
         return False
     return True
 
@@ -290,21 +273,14 @@ async def extend_deadline(
     # Saved (or already saved by a first click): tell the open dossiers. The workflow ID is
     # derived from the deadline, so a double click joins the first run, and a finished run is
     # not repeated.
-    workflow_id = names.campaign_deadline_workflow_id(campaign.id, new_deadline.isoformat())
     try:
-        await client.start_workflow(
-            CampaignDeadlineWorkflow.run,
-            DeadlineExtension(campaign.id, new_deadline),
-            id=workflow_id,
-            task_queue=settings.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        )
-    except WorkflowAlreadyStartedError:
-        log.info("Deadline extension %s already ran; not repeated", workflow_id)
-    except RPCError as exc:
+        await client.start_deadline_extension(DeadlineExtension(campaign.id, new_deadline))
+    except AlreadyStarted as done:
+        log.info("Deadline extension %s already ran; not repeated", done)
+    except Unavailable as exc:
         # The deadline is saved; the extension must still reach the dossiers: say so plainly.
-        log.error("Deadline extension %s saved but not started: %s", workflow_id, exc)
+        log.error("Deadline extension of %s to %s saved but not started: %s",
+                  campaign.id, new_deadline.isoformat(), exc.__cause__)
         return await campaign_page(
             request, campaign_id, user, db, client, status_code=503,
             error="La nouvelle date limite est enregistrée, mais sa transmission aux dossiers n'a pas pu démarrer. "

@@ -15,11 +15,8 @@ from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
-from temporalio.client import Client
-
-from activities.letters import DocumentIssuer
 from infra.staff_accounts import StaffAccount, StaffRole
-from web.deps import SESSION_COOKIE, GatewayDep, SessionDep, TokensDep
+from web.deps import SESSION_COOKIE, SessionDep, TokensDep
 from web.errors import LoginRequired
 
 STAFF = "staff:"
@@ -106,14 +103,3 @@ Instructor = Annotated[StaffUser, Depends(requires(Permission.INSTRUCT))]
 Administrator = Annotated[StaffUser, Depends(requires(Permission.ADMINISTER))]
 Operator = Annotated[StaffUser, Depends(requires(Permission.OPERATE))]
 
-
-def get_client(gateway: GatewayDep) -> Client:
-    return gateway.client
-
-
-def get_issuer(request: Request, gateway: GatewayDep) -> DocumentIssuer:
-    return DocumentIssuer(gateway.client, request.app.state.database, request.app.state.files)
-
-
-ClientDep = Annotated[Client, Depends(get_client)]
-IssuerDep = Annotated[DocumentIssuer, Depends(get_issuer)]

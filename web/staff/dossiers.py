@@ -1,9 +1,10 @@
 """Dossier lists and the dossier page: read, decide, deposit letters, record a result.
 
-Lists come from visibility (`Directory`); a dossier is read with the workflow's query; every
-change is an Update whose refusal the page shows as the workflow worded it. Each form carries a
-random request ID used as the Update ID: a double submission is answered by the server with
-the first outcome instead of a puzzling refusal.
+Lists come from visibility; a dossier is read with the workflow's query; every change is an
+Update whose refusal the page shows as the workflow worded it. Letters are printed and deposited
+by the dossier's workflow (the one of a decision or a result by itself, others on request). Each
+form carries a random request ID used as the Update ID: a double submission is answered by the
+server with the first outcome instead of a puzzling refusal.
 """
 
 from __future__ import annotations
@@ -17,26 +18,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
-from temporalio.client import Client
-from temporalio.service import RPCError
 
-from activities.letters import DepositRefused, Issued
 from domain.campaign import ExamKind
 from domain.documents import CentreDocumentKind
 from domain.dossier import Decision, DecisionKind, Dossier, ExamResult, Refusal
+from domain.letters import LetterKind, LetterOrder, Mark
 from domain.status import Status
-from infra.access_maps import access_maps
 from infra.database import StoredFile, get_campaign, list_campaigns
 from letters.result import LABELS as RESULT_LABELS
-from letters.transcript import Mark
-from web.deps import FilesDep, SessionDep
-from web.dossiers import UNAVAILABLE, dossier_handle, workflow_errors
-from web.staff.deps import ClientDep, Instructor, IssuerDep, Reader, StaffUser, now
-from web.staff.directory import Directory
+from web.deps import ClientDep, FilesDep, SessionDep
+from web.staff.deps import Instructor, Reader, StaffUser, now
 from web.staff.forms import FormError, parse_local
 from web.templating import render
+from workflows.client import WorkflowClient
 from workflows.dossier import Ack, DossierWorkflow, ResultEntry
-from workflows.visibility import DossierFilter
+from workflows.visibility import BadQueryValue, DossierFilter
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -62,12 +58,11 @@ DECISION_LABELS = {
 _REQUEST_ID = re.compile(r"^[a-z0-9-]{8,80}$")
 
 
-async def send_update(client: Client, number: str, update: Any, arg: Any, request_id: str) -> Ack:
-    """An Update under the form's request ID; a refusal becomes HTTP 409 with its message.
-    The "staff/" prefix keeps form IDs apart from the bulk actions' and the letters' IDs."""
+async def send_update(client: WorkflowClient, number: str, update: Any, arg: Any, request_id: str) -> Any:
+    """An Update under the form's request ID (a refusal comes back as `Refusal`). The "staff/"
+    prefix keeps form IDs apart from the bulk actions' and the letters' IDs."""
     update_id = f"staff/{request_id}" if _REQUEST_ID.match(request_id or "") else None
-    with workflow_errors():
-        return await dossier_handle(client, number).execute_update(update, arg, id=update_id)
+    return await client.update(number, update, arg, update_id=update_id)
 
 
 def available_decisions(dossier: Dossier) -> list[DecisionKind]:
@@ -117,14 +112,10 @@ async def dossier_list(
     except ValueError:
         statuses = []
     f = DossierFilter(campaign_id=campaign.id if campaign else None, statuses=statuses, route=voie or None, search=q[:100])
-    directory = Directory(client)
     try:
-        page = await directory.page(f, apres)
-        counts = await directory.counts(f)
-    except RPCError as exc:
-        log.error("Visibility query failed: %s", exc)
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from exc
-    except ValueError:
+        page = await client.dossier_page(f, apres)
+        counts = await client.counts_by_status(f)
+    except BadQueryValue:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "Filtre invalide.") from None
     labels = {c.id: {r.code: r.label for r in c.routes} for c in campaigns}
     return render(
@@ -135,14 +126,9 @@ async def dossier_list(
 
 
 # ----------------------------------------------------------------------------- dossier
-async def _view(client: Client, number: str) -> Dossier:
-    with workflow_errors():
-        return await dossier_handle(client, number).query(DossierWorkflow.view)
-
-
-async def _page(request: Request, user: StaffUser, db: SessionDep, client: Client, number: str,
+async def _page(request: Request, user: StaffUser, db: SessionDep, client: WorkflowClient, number: str,
                 status_code: int = 200, error: str | None = None) -> Response:
-    dossier = await _view(client, number)
+    dossier = await client.view(number)
     refs = [u.ref for u in dossier.uploads] + [d.ref for d in dossier.documents]
     stored = {}
     if refs:
@@ -180,19 +166,19 @@ async def decide(
     user: Instructor,
     db: SessionDep,
     client: ClientDep,
-    issuer: IssuerDep,
     kind: Annotated[str, Form()] = "",
     reasons: Annotated[str, Form()] = "",
     missing: Annotated[list[str] | None, Form()] = None,
     deadline: Annotated[str, Form()] = "",
     request_id: Annotated[str, Form()] = "",
 ) -> Response:
+    """A decision; the dossier prints the letter that goes with it (regularisation, rejection)."""
     number = number.upper()
     try:
         decision_kind = DecisionKind(kind)
     except ValueError:
         return await _page(request, user, db, client, number, 422, "Choisissez une décision.")
-    dossier = await _view(client, number)
+    dossier = await client.view(number)
     try:
         when = parse_local(deadline, dossier.campaign.time_zone, "Date limite de la demande de pièces") \
             if decision_kind is DecisionKind.INCOMPLETE and deadline.strip() else None
@@ -201,19 +187,9 @@ async def decide(
     decision = Decision(decision_kind, by=user.signature, reasons=reasons.strip(), missing=missing or [], deadline=when)
     try:
         await send_update(client, number, DossierWorkflow.decide, decision, request_id)
-    except HTTPException as exc:
-        if exc.status_code == status.HTTP_409_CONFLICT:
-            return await _page(request, user, db, client, number, 409, exc.detail)
-        raise
+    except Refusal as refusal:
+        return await _page(request, user, db, client, number, 409, refusal.message)
     log.info("Dossier %s: decision %s by %s", number, decision_kind.value, user.login)
-    # The letter that goes with the decision. Should this fail, the page offers to deposit it.
-    try:
-        if decision_kind is DecisionKind.INCOMPLETE:
-            await issuer.regularisation(await _view(client, number))
-        elif decision_kind in (DecisionKind.REJECT, DecisionKind.NON_CONFORMING):
-            await issuer.rejection(await _view(client, number))
-    except (DepositRefused, RPCError, OSError) as exc:
-        log.error("Dossier %s: letter of decision %s not deposited (%s)", number, decision_kind.value, exc)
     return _redirect(number, "decision")
 
 
@@ -224,10 +200,10 @@ async def record_result(
     user: Instructor,
     db: SessionDep,
     client: ClientDep,
-    issuer: IssuerDep,
     result: Annotated[str, Form()] = "",
     request_id: Annotated[str, Form()] = "",
 ) -> Response:
+    """A result; the dossier prints the result letter."""
     number = number.upper()
     try:
         exam_result = ExamResult(result)
@@ -235,14 +211,8 @@ async def record_result(
         return await _page(request, user, db, client, number, 422, "Choisissez un résultat.")
     try:
         await send_update(client, number, DossierWorkflow.record_result, ResultEntry(exam_result, user.signature), request_id)
-    except HTTPException as exc:
-        if exc.status_code == status.HTTP_409_CONFLICT:
-            return await _page(request, user, db, client, number, 409, exc.detail)
-        raise
-    try:
-        await issuer.result_letter(await _view(client, number), exam_result)
-    except (DepositRefused, RPCError, OSError) as exc:  # the result stands; the page offers the letter
-        log.error("Dossier %s: result letter not deposited (%s)", number, exc)
+    except Refusal as refusal:
+        return await _page(request, user, db, client, number, 409, refusal.message)
     return _redirect(number, "resultat")
 
 
@@ -278,45 +248,29 @@ async def deposit_letter(
     user: Instructor,
     db: SessionDep,
     client: ClientDep,
-    issuer: IssuerDep,
     letter: Annotated[str, Form()] = "",
     exam: Annotated[str, Form()] = "",
     marks: Annotated[str, Form()] = "",
+    request_id: Annotated[str, Form()] = "",
 ) -> Response:
+    """A letter on request: the dossier's workflow prints it (an activity) and deposits it."""
     number = number.upper()
-    dossier = await _view(client, number)
-    campaign = await get_campaign(db, dossier.campaign.id) or dossier.campaign
-    exam_date = campaign.exam(exam) if exam else None
     try:
-        issued: Issued
-        if letter == "regularisation":
-            issued = await issuer.regularisation(dossier)
-        elif letter == "rejet":
-            issued = await issuer.rejection(dossier)
-        elif letter in ("convocation", "attestation"):
-            if exam_date is None:
-                raise FormError("Choisissez une épreuve de la session.")
-            if letter == "convocation":
-                maps = await access_maps(db, campaign.id)
-                access_map = request.app.state.files.read(maps[exam_date.code].ref) if exam_date.code in maps else None
-                issued = await issuer.convocation(dossier, exam_date, access_map)
-            else:
-                issued = await issuer.attendance(dossier, exam_date)
-        elif letter == "releve":
-            result = {
-                Status.ADMISSIBLE: ExamResult.ADMISSIBLE, Status.NOT_ADMISSIBLE: ExamResult.NOT_ADMISSIBLE,
-                Status.PASSED: ExamResult.PASSED, Status.FAILED: ExamResult.FAILED,
-            }.get(dossier.status)
-            if result is None:
-                raise FormError("Le relevé de notes suit un résultat : enregistrez d'abord le résultat.")
-            issued = await issuer.transcript(dossier, _marks(marks), result)
-        else:
-            raise FormError("Choisissez un document à déposer.")
+        kind = LetterKind(letter)
+    except ValueError:
+        return await _page(request, user, db, client, number, 422, "Choisissez un document à déposer.")
+    try:
+        order = LetterOrder(
+            kind, by=user.signature, exam_code=exam or None,
+            marks=_marks(marks) if kind is LetterKind.TRANSCRIPT else [],
+        )
+        # One form offers two letters (convocation, attendance): the ID names the letter asked for.
+        issued = await send_update(client, number, DossierWorkflow.issue_letter, order, f"{request_id}-{kind.value}")
     except FormError as bad:
         return await _page(request, user, db, client, number, 422, str(bad))
-    except DepositRefused as refused:
-        return await _page(request, user, db, client, number, 409, refused.message)
-    log.info("Dossier %s: %s deposited by %s (%s)", number, issued.title, user.login, issued.ref)
+    except Refusal as refusal:
+        return await _page(request, user, db, client, number, 409, refusal.message)
+    log.info("Dossier %s: %s deposited by %s", number, issued.title, user.login)
     return _redirect(number, "courrier" if issued.deposited else "deja")
 
 

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from temporalio.service import RPCError, RPCStatusCode
 
 from ops.health import run_checks
 from ops.history import ERROR, describe, time_zone_of
-from web.deps import SettingsDep
-from web.dossiers import UNAVAILABLE
-from web.staff.deps import ClientDep, Operator
+from web.deps import ClientDep, SettingsDep
+from web.staff.deps import Operator
 from web.templating import render
 from workflows import names
 
@@ -28,23 +26,11 @@ def temporal_ui_link(ui_url: str, namespace: str, workflow_id: str, run_id: str)
     return f"{ui_url.rstrip('/')}/namespaces/{quote(namespace)}/workflows/{quote(workflow_id, safe='')}/{quote(run_id)}/history"
 
 
-async def _history(client, workflow_id: str):
-    handle = client.get_workflow_handle(workflow_id)
-    try:
-        description = await handle.describe()
-        history = await handle.fetch_history()
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "Dossier introuvable.") from exc
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from exc
-    return description, history
-
-
 @router.get("/dossiers/{number}/historique", response_class=HTMLResponse)
 async def history_page(request: Request, number: str, user: Operator, client: ClientDep, settings: SettingsDep,
                        details: int = 0) -> Response:
     number = number.upper()
-    description, history = await _history(client, names.dossier_workflow_id(number))
+    description, history = await client.history(names.dossier_workflow_id(number))
     tz = time_zone_of(history.events)
     lines = describe(history.events, tz)
     shown = lines if details else [line for line in lines if line.level != "technique"]
@@ -59,7 +45,7 @@ async def history_page(request: Request, number: str, user: Operator, client: Cl
 @router.get("/dossiers/{number}/historique.json")
 async def history_export(number: str, user: Operator, client: ClientDep) -> Response:
     number = number.upper()
-    _, history = await _history(client, names.dossier_workflow_id(number))
+    _, history = await client.history(names.dossier_workflow_id(number))
     return Response(
         history.to_json(),
         media_type="application/json",
@@ -69,7 +55,7 @@ async def history_export(number: str, user: Operator, client: ClientDep) -> Resp
 
 @router.get("/sante", response_class=HTMLResponse)
 async def health_page(request: Request, user: Operator, client: ClientDep, settings: SettingsDep) -> Response:
-    checks = await run_checks(client, request.app.state.database, settings)
+    checks = await run_checks(client.temporal, request.app.state.database, settings)
     healthy = all(c.ok for c in checks)
     return render(request, "staff/health.html", status_code=200 if healthy else 503, user=user, active="sante",
                   checks=checks, healthy=healthy)
@@ -77,7 +63,7 @@ async def health_page(request: Request, user: Operator, client: ClientDep, setti
 
 @router.get("/sante.json")
 async def health_json(request: Request, user: Operator, client: ClientDep, settings: SettingsDep) -> Response:
-    checks = await run_checks(client, request.app.state.database, settings)
+    checks = await run_checks(client.temporal, request.app.state.database, settings)
     healthy = all(c.ok for c in checks)
     return JSONResponse(
         {"ok": healthy, "checks": [c.__dict__ for c in checks]},

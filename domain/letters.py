@@ -1,0 +1,111 @@
+"""The centre's letters: which letter a dossier may receive now, and what an order for one holds.
+
+A letter is printed by an activity and deposited by the dossier's workflow (its decision and
+its letter are durable together). These rules say, before anything is printed, whether the
+letter fits the dossier; the dossier's own deposit rules (`Dossier.check_deposit`) still apply.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from domain.campaign import ExamKind
+from domain.documents import CentreDocumentKind
+from domain.dossier import DecisionKind, Dossier, ExamResult, Refusal
+from domain.status import Status
+
+
+@dataclass
+class Mark:
+    test: str  # the test's name, as the jury's minutes give it
+    mark: float | None  # out of 20; None when the candidate was absent
+
+
+class LetterKind(StrEnum):
+    REGULARISATION = "regularisation"
+    REJECTION = "rejet"
+    CONVOCATION = "convocation"
+    ATTENDANCE = "attestation"
+    TRANSCRIPT = "releve"
+    RESULT = "resultat"
+
+    @property
+    def document_kind(self) -> CentreDocumentKind:
+        return _DOCUMENT_KINDS[self]
+
+    @property
+    def needs_an_exam(self) -> bool:
+        return self in (LetterKind.CONVOCATION, LetterKind.ATTENDANCE)
+
+
+_DOCUMENT_KINDS = {
+    LetterKind.REGULARISATION: CentreDocumentKind.REGULARISATION,
+    LetterKind.REJECTION: CentreDocumentKind.REJECTION_LETTER,
+    LetterKind.CONVOCATION: CentreDocumentKind.CONVOCATION,
+    LetterKind.ATTENDANCE: CentreDocumentKind.ATTENDANCE,
+    LetterKind.TRANSCRIPT: CentreDocumentKind.TRANSCRIPT,
+    LetterKind.RESULT: CentreDocumentKind.RESULT_LETTER,
+}
+
+# The letter that goes with a decision, issued by the workflow once the decision is recorded.
+LETTER_OF_DECISION: dict[DecisionKind, LetterKind] = {
+    DecisionKind.INCOMPLETE: LetterKind.REGULARISATION,
+    DecisionKind.REJECT: LetterKind.REJECTION,
+    DecisionKind.NON_CONFORMING: LetterKind.REJECTION,
+}
+
+# The result a dossier's status records (the transcript and the result letter follow it).
+RESULT_OF_STATUS: dict[Status, ExamResult] = {
+    Status.ADMISSIBLE: ExamResult.ADMISSIBLE,
+    Status.NOT_ADMISSIBLE: ExamResult.NOT_ADMISSIBLE,
+    Status.PASSED: ExamResult.PASSED,
+    Status.FAILED: ExamResult.FAILED,
+}
+
+
+def stage_of(result: ExamResult) -> ExamKind:
+    """The exams a result concludes: the written tests for (non) admissible, the orals for
+    admis / non admis."""
+    if result in (ExamResult.ADMISSIBLE, ExamResult.NOT_ADMISSIBLE):
+        return ExamKind.WRITTEN
+    return ExamKind.ORAL
+
+
+@dataclass
+class LetterOrder:
+    """What staff (or the workflow, after a decision or a result) ask to be printed."""
+
+    kind: LetterKind
+    by: str = ""
+    exam_code: str | None = None
+    marks: list[Mark] = field(default_factory=list)
+    result: ExamResult | None = None  # the result letter's result; others use the status's
+
+
+def check_letter(dossier: Dossier, order: LetterOrder, now: datetime) -> None:
+    """Refuse, with the reason in French, a letter that does not fit the dossier now."""
+    kind = order.kind
+    if kind.needs_an_exam:
+        exam = dossier.campaign.exam(order.exam_code or "")
+        if exam is None:
+            raise Refusal("Choisissez une épreuve de la session.")
+    if kind is LetterKind.REGULARISATION and dossier.regularisation is None:
+        raise Refusal("Aucune demande de pièces n'a été faite pour ce dossier.")
+    if kind is LetterKind.REJECTION and not dossier.decision_reasons:
+        raise Refusal("Ce dossier n'a pas été rejeté.")
+    if kind is LetterKind.TRANSCRIPT:
+        if dossier.status not in RESULT_OF_STATUS:
+            raise Refusal("Le relevé de notes suit un résultat : enregistrez d'abord le résultat.")
+        if not order.marks:
+            raise Refusal("Indiquez au moins une note, une épreuve par ligne : « épreuve ; note ».")
+    if kind is LetterKind.RESULT and (order.result or RESULT_OF_STATUS.get(dossier.status)) is None:
+        raise Refusal("Le courrier de résultat suit un résultat : enregistrez d'abord le résultat.")
+    dossier.check_deposit(kind.document_kind, order.exam_code if kind is LetterKind.CONVOCATION else None, now)
+
+
+@dataclass
+class PrintOrder:
+    """The print activity's input: the dossier as it stands, and the letter to print."""
+
+    dossier: Dossier
+    order: LetterOrder

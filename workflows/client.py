@@ -1,0 +1,387 @@
+"""The one way to the project's workflows: start, view, update, signal, list by visibility.
+
+The web layer, the activities, the operator tools, the benchmarks and the tests reach a
+dossier, a campaign-wide change or a bulk action through `WorkflowClient`, never through a
+Temporal handle of their own. Temporal's errors come out as three exceptions, each meaning
+one thing to a caller:
+
+- `Refusal` (the domain's): the workflow's rules refused the message; its French message is for
+  the user, and nothing was written to the history;
+- `NotFound`: no such workflow;
+- `Unavailable`: Temporal could not answer now (unreachable, overloaded, timed out); trying
+  again later is the remedy.
+
+Workflow modules never import this one (it is client code, outside the sandbox).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from temporalio.client import (
+    Client,
+    WorkflowExecution,
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowHistory,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.campaign import ExamAmendment
+from domain.dossier import Dossier, Refusal, Registration
+from domain.status import Status
+from workflows import names
+from workflows.batch import BatchProgress, BatchState, BatchWorkflow
+from workflows.campaign import CampaignDeadlineWorkflow, CampaignExamsWorkflow, DeadlineExtension
+from workflows.dossier import REFUSAL, Ack, DossierWorkflow
+from workflows.visibility import DossierFilter, batches_query, dossier_query, status_count_queries
+
+UNAVAILABLE = "Le service est momentanément indisponible. Merci de réessayer dans quelques instants."
+PAGE_SIZE = 50
+
+
+class NotFound(Exception):
+    """No workflow answers to this ID; the message is for the user."""
+
+    def __init__(self, message: str = "Dossier introuvable.") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Unavailable(Exception):
+    """Temporal did not answer now; the message is for the user, the cause for the log."""
+
+    def __init__(self, message: str = UNAVAILABLE) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class AlreadyStarted(Exception):
+    """A workflow under this ID ran already and its reuse policy forbids another run."""
+
+
+@contextmanager
+def _translated(not_found: str = "Dossier introuvable.") -> Iterator[None]:
+    try:
+        yield
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError) and cause.type == REFUSAL:
+            raise Refusal(cause.message) from exc
+        raise Unavailable() from exc
+    except WorkflowUpdateRPCTimeoutOrCancelledError as exc:
+        raise Unavailable() from exc
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise NotFound(not_found) from exc
+        raise Unavailable() from exc
+
+
+# ----------------------------------------------------------------------------- list rows
+@dataclass
+class DossierRow:
+    number: str
+    name: str
+    campaign_id: str
+    route: str
+    status: Status | None
+    started_at: datetime | None
+    running: bool
+
+
+@dataclass
+class DossierPage:
+    rows: list[DossierRow]
+    next_token: str  # "" on the last page
+
+
+@dataclass
+class IdPage:
+    ids: list[str]
+    next_token: str  # "" on the last page
+
+
+@dataclass
+class BatchRow:
+    workflow_id: str
+    label: str
+    by: str
+    started_at: datetime | None
+    status: WorkflowExecutionStatus | None
+
+
+@dataclass
+class BatchInfo:
+    workflow_id: str
+    label: str
+    by: str
+    campaign_id: str
+    status: WorkflowExecutionStatus | None
+    progress: BatchProgress | None
+    failure: str | None  # why a failed run failed
+
+    @property
+    def running(self) -> bool:
+        return self.status in (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.CONTINUED_AS_NEW)
+
+
+def encode_token(token: bytes | None) -> str:
+    """A visibility page token as it travels in a URL or an activity's input."""
+    return base64.urlsafe_b64encode(token).decode() if token else ""
+
+
+def decode_token(token: str) -> bytes | None:
+    if not token:
+        return None
+    try:
+        return base64.urlsafe_b64decode(token.encode())
+    except (binascii.Error, ValueError):
+        return None  # a mangled link starts from the first page
+
+
+def _row(execution: WorkflowExecution) -> DossierRow:
+    attrs = execution.typed_search_attributes
+    status = attrs.get(names.STATUS)
+    try:
+        parsed = Status(status) if status else None
+    except ValueError:
+        parsed = None
+    return DossierRow(
+        number=attrs.get(names.DOSSIER_NUMBER) or execution.id,
+        name=attrs.get(names.CANDIDATE_NAME) or "",
+        campaign_id=attrs.get(names.CAMPAIGN) or "",
+        route=attrs.get(names.ROUTE) or "",
+        status=parsed,
+        started_at=execution.start_time,
+        running=execution.close_time is None,
+    )
+
+
+class WorkflowClient:
+    def __init__(self, client: Client, task_queue: str) -> None:
+        self.temporal = client  # for health checks and history reads only
+        self.task_queue = task_queue
+
+    @property
+    def namespace(self) -> str:
+        return self.temporal.namespace
+
+    # ------------------------------------------------------------------ one dossier
+    def _dossier(self, number: str) -> WorkflowHandle[DossierWorkflow, Any]:
+        return self.temporal.get_workflow_handle_for(DossierWorkflow.run, names.dossier_workflow_id(number))
+
+    async def start_dossier(self, registration: Registration) -> None:
+        """Open the dossier's workflow; its number is its ID, so it can never be started twice."""
+        with _translated():
+            await self.temporal.start_workflow(
+                DossierWorkflow.run,
+                registration,
+                id=names.dossier_workflow_id(registration.dossier_number),
+                task_queue=self.task_queue,
+                search_attributes=names.dossier_search_attributes(registration),
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+
+    async def view(self, number: str) -> Dossier:
+        with _translated():
+            return await self._dossier(number).query(DossierWorkflow.view)
+
+    async def update(self, number: str, update: Any, *args: Any, update_id: str | None = None) -> Ack:
+        """Send an Update; the validator's refusal comes back as `Refusal`. An `update_id` makes a
+        repeated request (a double click, a retried activity) apply once: the server answers a
+        repeated ID with the first outcome."""
+        with _translated():
+            return await self._dossier(number).execute_update(update, *args, id=update_id)
+
+    async def signal(self, number: str, signal: Any, *args: Any) -> None:
+        with _translated():
+            await self._dossier(number).signal(signal, *args)
+
+    async def terminate(self, number: str, reason: str) -> None:
+        """Undo a start whose other half failed (the account could not be saved)."""
+        with _translated():
+            await self._dossier(number).terminate(reason)
+
+    # ------------------------------------------------------------------ dossier lists
+    async def dossier_page(self, f: DossierFilter, token: str = "", size: int = PAGE_SIZE) -> DossierPage:
+        """One page of a staff list; the next-page token is opaque and travels in the URL."""
+        with _translated():
+            iterator = self.temporal.list_workflows(dossier_query(f), page_size=size, next_page_token=decode_token(token))
+            await iterator.fetch_next_page()
+        return DossierPage([_row(e) for e in iterator.current_page or []], encode_token(iterator.next_page_token))
+
+    async def id_page(self, query: str, size: int, token: str = "") -> IdPage:
+        """One page of workflow IDs. The token is a keyset cursor: workflows leaving the
+        selection as they are processed do not shift later pages."""
+        with _translated():
+            iterator = self.temporal.list_workflows(query, page_size=size, next_page_token=decode_token(token))
+            await iterator.fetch_next_page()
+        return IdPage([e.id for e in iterator.current_page or []], encode_token(iterator.next_page_token))
+
+    async def count(self, query: str) -> int:
+        with _translated():
+            return (await self.temporal.count_workflows(query)).count
+
+    async def count_dossiers(self, f: DossierFilter) -> int:
+        return await self.count(dossier_query(f))
+
+    async def counts_by_status(self, f: DossierFilter) -> dict[Status, int]:
+        """Counts per status: one count query each (the server groups by ExecutionStatus only),
+        sent together."""
+        queries = status_count_queries(f)
+        counts = await asyncio.gather(*(self.count(q) for q in queries.values()))
+        return dict(zip(queries, counts, strict=True))
+
+    async def open_dossiers(self, campaign_id: str) -> AsyncIterator[str]:
+        """Numbers of the campaign's running dossiers (workflow IDs), as visibility lists them."""
+        query = dossier_query(DossierFilter(campaign_id=campaign_id, running_only=True))
+        with _translated():
+            async for execution in self.temporal.list_workflows(query):
+                yield execution.id
+
+    async def signal_id(self, workflow_id: str, signal: str, arg: Any) -> None:
+        """A signal by workflow ID, for a dossier found through visibility."""
+        with _translated():
+            await self.temporal.get_workflow_handle(workflow_id).signal(signal, arg)
+
+    # ------------------------------------------------------------------ campaign-wide changes
+    async def start_deadline_extension(self, extension: DeadlineExtension) -> str:
+        """Tell the campaign's open dossiers their new deadline. The ID is derived from the
+        deadline: a double click joins the first run; a finished run is not repeated
+        (`AlreadyStarted`)."""
+        workflow_id = names.campaign_deadline_workflow_id(extension.campaign_id, extension.new_deadline.isoformat())
+        try:
+            with _translated():
+                await self.temporal.start_workflow(
+                    CampaignDeadlineWorkflow.run,
+                    extension,
+                    id=workflow_id,
+                    task_queue=self.task_queue,
+                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                )
+        except WorkflowAlreadyStartedError as exc:
+            raise AlreadyStarted(workflow_id) from exc
+        return workflow_id
+
+    async def start_exam_amendment(self, amendment: ExamAmendment) -> str:
+        """Tell the campaign's open dossiers their exams' new dates. The ID is derived from the
+        amended exams: a double click joins the running one; a finished run may run again (the
+        same exams typed back after another change must reach the dossiers, which ignore an
+        amendment they already follow)."""
+        workflow_id = names.campaign_exams_workflow_id(amendment.campaign_id, amendment.digest())
+        with _translated():
+            await self.temporal.start_workflow(
+                CampaignExamsWorkflow.run,
+                amendment,
+                id=workflow_id,
+                task_queue=self.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            )
+        return workflow_id
+
+    async def result(self, workflow_id: str) -> Any:
+        """What a finished campaign-wide change or bulk action returned (waits for it)."""
+        with _translated("Traitement introuvable."):
+            return await self.temporal.get_workflow_handle(workflow_id).result()
+
+    # ------------------------------------------------------------------ bulk actions
+    async def start_batch(
+        self, workflow_id: str, state: BatchState, *, once: bool, label: str, by: str
+    ) -> None:
+        """Start a bulk action, or join the one running under this ID. `once`: a finished run is
+        never repeated (a results file is imported once) and a second start raises
+        `AlreadyStarted`; otherwise a later run takes dossiers that became eligible since."""
+        reuse = WorkflowIDReusePolicy.REJECT_DUPLICATE if once else WorkflowIDReusePolicy.ALLOW_DUPLICATE
+        try:
+            with _translated():
+                await self.temporal.start_workflow(
+                    BatchWorkflow.run,
+                    state,
+                    id=workflow_id,
+                    task_queue=self.task_queue,
+                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                    id_reuse_policy=reuse,
+                    search_attributes=TypedSearchAttributes(
+                        [SearchAttributePair(names.CAMPAIGN, state.request.campaign_id)]
+                    ),
+                    memo={"label": label, "by": by, "kind": state.request.kind.value},
+                )
+        except WorkflowAlreadyStartedError as exc:
+            raise AlreadyStarted(workflow_id) from exc
+
+    async def batch_progress(self, workflow_id: str) -> BatchProgress:
+        with _translated("Action groupée introuvable."):
+            return await self.temporal.get_workflow_handle(workflow_id).query(
+                names.BATCH_PROGRESS, result_type=BatchProgress
+            )
+
+    async def batch(self, workflow_id: str) -> BatchInfo:
+        """A bulk action as its page shows it: label, state, progress, and why it failed."""
+        handle = self.temporal.get_workflow_handle(workflow_id)
+        with _translated("Action groupée introuvable."):
+            description = await handle.describe()
+        if description.workflow_type != names.BATCH_WORKFLOW:
+            raise NotFound("Action groupée introuvable.")
+        memo = await description.memo()
+        progress: BatchProgress | None = None
+        try:
+            progress = await self.batch_progress(workflow_id)
+        except (Unavailable, NotFound, RPCError, ApplicationError):
+            pass  # a failed run cannot always answer; its failure says why
+        failure = None
+        if description.status == WorkflowExecutionStatus.FAILED:
+            try:
+                await handle.result()
+            except WorkflowFailureError as exc:
+                failure = getattr(exc.cause, "message", None) or str(exc.cause)
+        return BatchInfo(
+            workflow_id=workflow_id,
+            label=str(memo.get("label", workflow_id)),
+            by=str(memo.get("by", "")),
+            campaign_id=description.typed_search_attributes.get(names.CAMPAIGN) or "",
+            status=description.status,
+            progress=progress,
+            failure=failure,
+        )
+
+    async def recent_batches(self, campaign_id: str, limit: int = 20) -> list[BatchRow]:
+        rows = []
+        with _translated():
+            async for execution in self.temporal.list_workflows(batches_query(campaign_id), limit=limit):
+                memo = await execution.memo()
+                rows.append(BatchRow(
+                    workflow_id=execution.id,
+                    label=str(memo.get("label", execution.id)),
+                    by=str(memo.get("by", "")),
+                    started_at=execution.start_time,
+                    status=execution.status,
+                ))
+        return rows
+
+    # ------------------------------------------------------------------ operators
+    async def history(self, workflow_id: str) -> tuple[WorkflowExecutionDescription, WorkflowHistory]:
+        """A workflow's description and its whole history, as recorded by the server."""
+        handle = self.temporal.get_workflow_handle(workflow_id)
+        with _translated():
+            return await handle.describe(), await handle.fetch_history()
