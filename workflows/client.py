@@ -47,6 +47,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.campaign import ExamAmendment
 from domain.dossier import Dossier, Refusal, Registration
+from domain.letters import LetterKind
 from domain.status import Status
 from workflows import names
 from workflows.batch import BatchProgress, BatchState, BatchWorkflow
@@ -204,6 +205,11 @@ class WorkflowClient:
     async def view(self, number: str) -> Dossier:
         with _translated():
             return await self._dossier(number).query(DossierWorkflow.view)
+
+    async def pending_letters(self, number: str) -> list[LetterKind]:
+        """Letters the dossier is printing after a decision or a result (empty once deposited)."""
+        with _translated():
+            return await self._dossier(number).query(DossierWorkflow.pending_letters)
 
     async def update(self, number: str, update: Any, *args: Any, update_id: str | None = None) -> Ack:
         """Send an Update; the validator's refusal comes back as `Refusal`. An `update_id` makes a

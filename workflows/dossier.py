@@ -345,3 +345,8 @@ class DossierWorkflow:
     def view(self) -> Dossier:
         """The whole dossier; callers apply the pure view rules with their own clock."""
         return self.dossier
+
+    @workflow.query(name=names.PENDING_LETTERS)
+    def pending_letters(self) -> list[LetterKind]:
+        """Letters ordered by a decision or a result and not yet deposited (being printed)."""
+        return [order.kind for order in self._letters]

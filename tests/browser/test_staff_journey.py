@@ -113,7 +113,7 @@ async def test_staff_journey(
     await page.get_by_label("Motifs (un par ligne ; repris dans le courrier)").first.fill("Diplôme de niveau insuffisant")
     await page.get_by_role("button", name="Rejeter le dossier").click()
     await expect(page.locator(".status-label")).to_have_text("Dossier rejeté")
-    await expect(page.get_by_role("link", name="Courrier de non admission à concourir")).to_be_visible()
+    await expect(page.get_by_role("link", name="Courrier de non admission à concourir")).to_be_visible(timeout=20_000)
 
     # Bulk admission of the complete dossiers, its progress page refreshing itself.
     await page.goto(f"/staff/sessions/{campaign.id}")

@@ -113,9 +113,10 @@ async def test_admission_under_reserve_then_rejection_withholds_the_pending_conv
     assert written is not None
     await skip_to(time_env, written.starts_at - timedelta(days=14))
     dossier = await view(handle)
-    assert dossier.released_documents() == []
+    # The convocation is withheld; only the rejection letter the workflow printed is released.
+    assert [d.kind for d in dossier.released_documents()] == [CentreDocumentKind.REJECTION_LETTER]
     assert "document_retire" in [e.code for e in dossier.timeline]
-    assert mail_counts(mail_sink, number)["Nouveau document dans votre espace"] == 0
+    assert mail_counts(mail_sink, number)["Nouveau document dans votre espace"] == 1
     await handle.signal(DossierWorkflow.archive)
     await handle.result()
 

@@ -107,11 +107,13 @@ async def test_a_dossier_lives_from_preregistration_to_its_results(
     written = c.exam("ecrit")
     assert written is not None
     dossier = await view(handle)
-    assert dossier.released_documents() == []
-    assert dossier.documents[0].release_at == written.starts_at - timedelta(days=15)
+    # Released so far: the regularisation letter the workflow printed with its decision.
+    assert [d.kind for d in dossier.released_documents()] == [CentreDocumentKind.REGULARISATION]
+    [convocation] = [d for d in dossier.documents if d.kind is CentreDocumentKind.CONVOCATION]
+    assert convocation.release_at == written.starts_at - timedelta(days=15)
 
     await skip_to(time_env, written.starts_at - timedelta(days=15) + timedelta(minutes=1))
-    dossier = await eventually(lambda: _released(handle, 1))
+    dossier = await eventually(lambda: _released(handle, 2))
     assert dossier.released_documents()[0].title == "Convocation à l'épreuve écrite"
 
     # Written results, the oral's convocation, the final result and its letter.
@@ -123,12 +125,14 @@ async def test_a_dossier_lives_from_preregistration_to_its_results(
     oral = c.exam("oral")
     assert oral is not None
     await skip_to(time_env, oral.starts_at - timedelta(days=15) + timedelta(minutes=1))
-    await eventually(lambda: _released(handle, 2))
+    # Released: regularisation letter, written convocation, admissibility letter, oral convocation.
+    await eventually(lambda: _released(handle, 4))
     await handle.execute_update(DossierWorkflow.record_result, ResultEntry(ExamResult.PASSED, by="jury"))
-    await handle.execute_update(
-        DossierWorkflow.deposit_document,
-        deposit("f" * 32, CentreDocumentKind.RESULT_LETTER, "Courrier de résultat : admis(e)"),
-    )
+    # Each result's letter is printed by the workflow itself.
+    dossier = await eventually(lambda: _released(handle, 5))
+    assert [d.title for d in dossier.documents if d.kind is CentreDocumentKind.RESULT_LETTER] == [
+        "Courrier de résultat — Admissible", "Courrier de résultat — Admis(e)",
+    ]
     await handle.signal(DossierWorkflow.archive)
     outcome = await handle.result()
     assert outcome.status is Status.PASSED
@@ -141,7 +145,7 @@ async def test_a_dossier_lives_from_preregistration_to_its_results(
         "Dossier incomplet": 1,
         "Rappel": 1,
         "Vous êtes admis(e) à concourir": 1,
-        "Nouveau document dans votre espace": 3,
+        "Nouveau document dans votre espace": 5,
         "Votre résultat": 2,
     }), counts
     await record_history(handle, "full_lifecycle")

@@ -9,6 +9,7 @@ server with the first outcome instead of a puzzling refusal.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import uuid
@@ -128,7 +129,7 @@ async def dossier_list(
 # ----------------------------------------------------------------------------- dossier
 async def _page(request: Request, user: StaffUser, db: SessionDep, client: WorkflowClient, number: str,
                 status_code: int = 200, error: str | None = None) -> Response:
-    dossier = await client.view(number)
+    dossier, printing = await asyncio.gather(client.view(number), client.pending_letters(number))
     refs = [u.ref for u in dossier.uploads] + [d.ref for d in dossier.documents]
     stored = {}
     if refs:
@@ -136,18 +137,26 @@ async def _page(request: Request, user: StaffUser, db: SessionDep, client: Workf
     campaign = await get_campaign(db, dossier.campaign.id) or dossier.campaign
     kinds_present = {d.kind for d in dossier.documents}
     by_category = {c.code: [u for u in dossier.uploads if u.category == c.code] for c in dossier.route.documents}
-    return render(
+    response = render(
         request, "staff/dossier.html", status_code=status_code, user=user, active="dossiers",
         error=error, flash=FLASH.get(request.query_params.get("ok", "")),
         dossier=dossier, tz=dossier.campaign.time_zone, now=now(), stored=stored, by_category=by_category,
         decisions=available_decisions(dossier) if user.may("instruire") else [],
         decision_labels=DECISION_LABELS, results=available_results(dossier) if user.may("instruire") else [],
         result_labels=RESULT_LABELS, exams=campaign.exams, ExamKind=ExamKind,
-        missing_regularisation_letter=dossier.status is Status.INCOMPLETE and CentreDocumentKind.REGULARISATION not in kinds_present,
-        missing_rejection_letter=dossier.status in (Status.REJECTED, Status.NON_CONFORMING)
+        printing=[kind.document_kind.label for kind in printing],
+        missing_regularisation_letter=not printing and dossier.status is Status.INCOMPLETE
+        and CentreDocumentKind.REGULARISATION not in kinds_present,
+        missing_rejection_letter=not printing and dossier.status in (Status.REJECTED, Status.NON_CONFORMING)
         and CentreDocumentKind.REJECTION_LETTER not in kinds_present,
         request_id=uuid.uuid4().hex,
     )
+    if printing:
+        # No script on our pages: the browser reloads it. An explicit URL, because a reload of
+        # the page's "#haut" address would only scroll.
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        response.headers["refresh"] = f"2; url={here}"
+    return response
 
 
 @router.get("/dossiers/{number}", response_class=HTMLResponse)
@@ -265,7 +274,8 @@ async def deposit_letter(
             marks=_marks(marks) if kind is LetterKind.TRANSCRIPT else [],
         )
         # One form offers two letters (convocation, attendance): the ID names the letter asked for.
-        issued = await send_update(client, number, DossierWorkflow.issue_letter, order, f"{request_id}-{kind.value}")
+        letter_request = f"{request_id}-{kind.value}" if request_id else ""
+        issued = await send_update(client, number, DossierWorkflow.issue_letter, order, letter_request)
     except FormError as bad:
         return await _page(request, user, db, client, number, 422, str(bad))
     except Refusal as refusal:
