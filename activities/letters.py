@@ -22,7 +22,8 @@ from temporalio.exceptions import ApplicationError
 
 from domain.campaign import ExamDate, ExamKind
 from domain.documents import CentreDocument, CentreDocumentKind
-from domain.dossier import Dossier, ExamResult
+from domain.dossier import Dossier
+from domain.exams import ExamResult
 from infra.database import Database, StoredFile
 from infra.files import FileStore
 from infra.generated_documents import GeneratedDocument
@@ -166,8 +167,9 @@ class DocumentIssuer:
         )
 
     async def transcript(self, dossier: Dossier, marks: list[Mark], result: ExamResult) -> Issued:
-        stage = "ecrit" if result in (ExamResult.ADMISSIBLE, ExamResult.NOT_ADMISSIBLE) else "oral"
-        title = "Relevé de notes — " + ("épreuves d'admissibilité" if stage == "ecrit" else "épreuves d'admission")
+        written = result.stage is ExamKind.WRITTEN
+        stage = "ecrit" if written else "oral"
+        title = "Relevé de notes — " + ("épreuves d'admissibilité" if written else "épreuves d'admission")
         ctx = LetterContext.of(dossier, datetime.now(UTC))
         return await self.issue(
             dossier, f"{dossier.dossier_number}/releve/{stage}", CentreDocumentKind.TRANSCRIPT,
@@ -185,5 +187,4 @@ class DocumentIssuer:
 def exams_of_stage(dossier: Dossier, result: ExamResult) -> list[ExamDate]:
     """The exam dates a result concludes: the written tests for (non) admissible, the orals
     for admis / non admis."""
-    kind = ExamKind.WRITTEN if result in (ExamResult.ADMISSIBLE, ExamResult.NOT_ADMISSIBLE) else ExamKind.ORAL
-    return [e for e in dossier.campaign.exams if e.kind is kind]
+    return [e for e in dossier.campaign.exams if e.kind is result.stage]

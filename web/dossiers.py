@@ -16,7 +16,8 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.dossier import Dossier, Registration
+from domain.candidate import Registration
+from domain.dossier import Dossier
 from workflows import names
 from workflows.dossier import REFUSAL, Ack, DossierWorkflow
 

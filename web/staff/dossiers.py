@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request, status
@@ -22,8 +21,10 @@ from temporalio.service import RPCError
 
 from activities.letters import DepositRefused, Issued
 from domain.campaign import ExamKind
+from domain.decisions import Decision, DecisionKind
 from domain.documents import CentreDocumentKind
-from domain.dossier import Decision, DecisionKind, Dossier, ExamResult, Refusal
+from domain.dossier import Dossier
+from domain.exams import ExamResult, result_of
 from domain.status import Status
 from infra.access_maps import access_maps
 from infra.database import StoredFile, get_campaign, list_campaigns
@@ -68,33 +69,6 @@ async def send_update(client: Client, number: str, update: Any, arg: Any, reques
     update_id = f"staff/{request_id}" if _REQUEST_ID.match(request_id or "") else None
     with workflow_errors():
         return await dossier_handle(client, number).execute_update(update, arg, id=update_id)
-
-
-def available_decisions(dossier: Dossier) -> list[DecisionKind]:
-    """The decisions the dossier's rules allow now, probed with well-formed decisions (the
-    form only offers these; the workflow still has the last word)."""
-    t = now()
-    first = dossier.route.documents[0].code if dossier.route.documents else ""
-    kinds = []
-    for kind in DecisionKind:
-        probe = Decision(kind, by="", reasons="motif", missing=[first], deadline=t + timedelta(days=365))
-        try:
-            dossier.check_decide(probe, t)
-            kinds.append(kind)
-        except Refusal:
-            pass
-    return kinds
-
-
-def available_results(dossier: Dossier) -> list[ExamResult]:
-    results = []
-    for result in ExamResult:
-        try:
-            dossier.check_result(result, now())
-            results.append(result)
-        except Refusal:
-            pass
-    return results
 
 
 # ----------------------------------------------------------------------------- list
@@ -154,8 +128,8 @@ async def _page(request: Request, user: StaffUser, db: SessionDep, client: Clien
         request, "staff/dossier.html", status_code=status_code, user=user, active="dossiers",
         error=error, flash=FLASH.get(request.query_params.get("ok", "")),
         dossier=dossier, tz=dossier.campaign.time_zone, now=now(), stored=stored, by_category=by_category,
-        decisions=available_decisions(dossier) if user.may("instruire") else [],
-        decision_labels=DECISION_LABELS, results=available_results(dossier) if user.may("instruire") else [],
+        decisions=dossier.available_decisions(now()) if user.may("instruire") else [],
+        decision_labels=DECISION_LABELS, results=dossier.available_results(now()) if user.may("instruire") else [],
         result_labels=RESULT_LABELS, exams=campaign.exams, ExamKind=ExamKind,
         missing_regularisation_letter=dossier.status is Status.INCOMPLETE and CentreDocumentKind.REGULARISATION not in kinds_present,
         missing_rejection_letter=dossier.status in (Status.REJECTED, Status.NON_CONFORMING)
@@ -303,10 +277,7 @@ async def deposit_letter(
             else:
                 issued = await issuer.attendance(dossier, exam_date)
         elif letter == "releve":
-            result = {
-                Status.ADMISSIBLE: ExamResult.ADMISSIBLE, Status.NOT_ADMISSIBLE: ExamResult.NOT_ADMISSIBLE,
-                Status.PASSED: ExamResult.PASSED, Status.FAILED: ExamResult.FAILED,
-            }.get(dossier.status)
+            result = result_of(dossier.status)
             if result is None:
                 raise FormError("Le relevé de notes suit un résultat : enregistrez d'abord le résultat.")
             issued = await issuer.transcript(dossier, _marks(marks), result)
