@@ -17,7 +17,7 @@ from domain.campaign import Campaign, ExamDate, ExamKind, Route
 from domain.candidate import Address, Registration
 from domain.decisions import Decision, DecisionKind, Regularisation
 from domain.documents import CentreDocument, CentreDocumentKind, UploadedDocument
-from domain.exams import CANNOT_SIT, ExamResult, is_convened
+from domain.exams import ExamResult, is_convened, may_sit
 from domain.fr import datetime_fr
 from domain.mail import Mail, MailTemplate
 from domain.space import Action, UploadSlot, UploadWindow
@@ -622,12 +622,8 @@ class Dossier:
 
     def _may_sit(self, exam_code: str | None) -> bool:
         """Whether the candidate can still sit this exam, so its convocation still makes sense."""
-        if self.status in CANNOT_SIT:
-            return False
         exam = self.campaign.exam(exam_code or "")
-        if exam is not None and exam.kind is ExamKind.ORAL:
-            return self.status in (Status.ADMISSIBLE, Status.PASSED, Status.FAILED)
-        return True
+        return may_sit(self.status, exam.kind if exam is not None else None)
 
     def _sits(self, exam_code: str) -> bool:
         """Whether the candidate is convened to this exam (a convocation or access map not

@@ -52,6 +52,16 @@ def is_convened(status: Status, kind: ExamKind) -> bool:
     return status in CONVENED[kind]
 
 
+def may_sit(status: Status, kind: ExamKind | None) -> bool:
+    """Whether a candidate can still sit (or has sat) an exam of this kind, so that its
+    convocation still makes sense; None for a document about no known exam."""
+    if status in CANNOT_SIT:
+        return False
+    if kind is ExamKind.ORAL:
+        return status in REACHED_ORALS
+    return True
+
+
 CONVENED: dict[ExamKind, tuple[Status, ...]] = {
     ExamKind.WRITTEN: (Status.ADMITTED, Status.ADMITTED_UNDER_RESERVE),
     ExamKind.ORAL: (Status.ADMISSIBLE,),
@@ -59,6 +69,9 @@ CONVENED: dict[ExamKind, tuple[Status, ...]] = {
 
 # A result concludes one stage, so it is recorded for those convened to that stage.
 RESULTS_FROM: dict[ExamResult, frozenset[Status]] = {r: frozenset(CONVENED[r.stage]) for r in ExamResult}
+
+# Admissible, and those whose oral result is recorded.
+REACHED_ORALS = frozenset({Status.ADMISSIBLE, Status.PASSED, Status.FAILED})
 
 # No exam any more for these: a convocation not yet released is withheld.
 CANNOT_SIT = frozenset(

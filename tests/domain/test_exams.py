@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from domain.campaign import ExamKind
-from domain.exams import RESULTS_FROM, ExamResult, convened_statuses, is_convened, result_of
+from domain.exams import RESULTS_FROM, ExamResult, convened_statuses, is_convened, may_sit, result_of
 from domain.status import Status
 
 
@@ -33,3 +33,12 @@ def test_a_result_is_recorded_for_those_convened_to_its_stage_and_becomes_their_
 @pytest.mark.parametrize("status", [s for s in Status if s not in {r.status for r in ExamResult}], ids=str)
 def test_other_statuses_record_no_result(status):
     assert result_of(status) is None
+
+
+def test_only_candidates_who_reached_the_orals_may_sit_them_and_closed_dossiers_sit_nothing():
+    assert may_sit(Status.ADMITTED, ExamKind.WRITTEN)
+    assert not may_sit(Status.ADMITTED, ExamKind.ORAL)
+    assert may_sit(Status.ADMISSIBLE, ExamKind.ORAL)
+    assert may_sit(Status.PASSED, ExamKind.ORAL)
+    assert not may_sit(Status.WITHDRAWN, ExamKind.WRITTEN)
+    assert not may_sit(Status.REJECTED, None)
