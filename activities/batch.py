@@ -19,8 +19,9 @@ from temporalio.exceptions import ApplicationError
 from activities.letters import DepositRefused, DocumentIssuer, attendance, convocation_letter, exams_of_stage
 from activities.letters import transcript_letter
 from activities.results_csv import BadResultsFile, ResultRow, ResultsFile, RowIssue, parse_results
-from domain.campaign import ExamKind
-from domain.dossier import Decision, DecisionKind, Dossier, Refusal
+from domain.decisions import Decision, DecisionKind
+from domain.dossier import Dossier, Refusal
+from domain.exams import convened_statuses
 from domain.status import Status
 from infra.database import Database, get_campaign
 from infra.files import FileStore
@@ -51,13 +52,6 @@ def selection_query(request: BatchRequest, exam_kind_statuses: list[Status] | No
     return dossier_query(DossierFilter(campaign_id=request.campaign_id, statuses=statuses, running_only=True))
 
 
-def convocation_statuses(exam_kind: ExamKind) -> list[Status]:
-    """Who is convened: admitted candidates to the written tests, admissible ones to the orals."""
-    if exam_kind is ExamKind.ORAL:
-        return [Status.ADMISSIBLE]
-    return [Status.ADMITTED, Status.ADMITTED_UNDER_RESERVE]
-
-
 class _Refused(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -80,7 +74,7 @@ class BatchActivities:
             exam = campaign.exam(request.exam_code) if campaign else None
             if exam is None:
                 raise ApplicationError(f"Épreuve inconnue : {request.exam_code}.", non_retryable=True)
-            return selection_query(request, convocation_statuses(exam.kind))
+            return selection_query(request, convened_statuses(exam.kind))
         return selection_query(request)
 
     @activity.defn(name=names.BATCH_COUNT)

@@ -24,9 +24,9 @@ from temporalio.exceptions import ApplicationError
 
 from domain.campaign import ExamDate, ExamKind
 from domain.documents import CentreDocument, CentreDocumentKind
-from domain.dossier import Dossier, ExamResult, Refusal
-from domain.letters import RESULT_OF_STATUS, LetterKind, LetterOrder, Mark, PrintOrder, check_letter, stage_of
-from infra.access_maps import access_maps
+from domain.dossier import Dossier, Refusal
+from domain.exams import ExamResult, result_of
+from domain.letters import LetterKind, LetterOrder, Mark, PrintOrder, check_letter
 from infra.database import Database, StoredFile
 from infra.files import FileStore
 from infra.generated_documents import GeneratedDocument
@@ -121,7 +121,7 @@ def attendance(dossier: Dossier, exam: ExamDate) -> Letter:
 
 
 def transcript_letter(dossier: Dossier, marks: list[Mark], result: ExamResult) -> Letter:
-    written = stage_of(result) is ExamKind.WRITTEN
+    written = result.stage is ExamKind.WRITTEN
     stage = "ecrit" if written else "oral"
     title = "Relevé de notes — " + ("épreuves d'admissibilité" if written else "épreuves d'admission")
     ctx = LetterContext.of(dossier, datetime.now(UTC))
@@ -141,7 +141,13 @@ def result(dossier: Dossier, exam_result: ExamResult) -> Letter:
 
 def exams_of_stage(dossier: Dossier, exam_result: ExamResult) -> list[ExamDate]:
     """The exam dates a result concludes (an attendance certificate for each)."""
-    return [e for e in dossier.campaign.exams if e.kind is stage_of(exam_result)]
+    return [e for e in dossier.campaign.exams if e.kind is exam_result.stage]
+
+
+def _recorded_result(dossier: Dossier) -> ExamResult:
+    result = result_of(dossier.status)
+    assert result is not None, "check_letter refuses a transcript before a result"
+    return result
 
 
 # ----------------------------------------------------------------------------- printing
@@ -160,9 +166,9 @@ class DocumentIssuer:
         if kind is LetterKind.REJECTION:
             return rejection(dossier)
         if kind is LetterKind.TRANSCRIPT:
-            return transcript_letter(dossier, order.marks, RESULT_OF_STATUS[dossier.status])
+            return transcript_letter(dossier, order.marks, _recorded_result(dossier))
         if kind is LetterKind.RESULT:
-            return result(dossier, order.result or RESULT_OF_STATUS[dossier.status])
+            return result(dossier, order.result or _recorded_result(dossier))
         exam = dossier.campaign.exam(order.exam_code or "")
         assert exam is not None, "check_letter refuses an unknown exam"
         if kind is LetterKind.ATTENDANCE:

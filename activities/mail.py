@@ -14,7 +14,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from temporalio import activity
 
-from domain.dossier import Mail
+from domain.mail import Mail
 from infra.database import Database, SentMail
 from infra.settings import Settings
 from infra.smtp import SMTP_ERRORS, compose, deliver

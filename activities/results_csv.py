@@ -19,7 +19,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from domain.dossier import ExamResult
+from domain.exams import ExamResult
 from letters.transcript import Mark
 
 MAX_ROWS = 50_000

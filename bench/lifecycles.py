@@ -73,8 +73,8 @@ from bench.common import T0, cpu_seconds, free_port, say
 from devtools.mail_sink import MailSink
 from devtools.mail_sink import start as start_mail_sink
 from domain.campaign import Campaign
+from domain.candidate import Registration
 from domain.documents import CentreDocument, CentreDocumentKind, UploadedDocument
-from domain.dossier import Registration
 from devtools.samples import registration
 from domain.status import Status
 from infra.settings import PROJECT_ROOT

@@ -29,13 +29,10 @@ from temporalio.worker import Worker
 with workflow.unsafe.imports_passed_through():
     from devtools.samples import registration
     from domain.campaign import Campaign
-    from domain.dossier import (
-        Decision,
-        DecisionKind,
-        Dossier,
-        ExamResult,
-        Registration,
-    )
+    from domain.candidate import Registration
+    from domain.decisions import Decision, DecisionKind
+    from domain.dossier import Dossier
+    from domain.exams import ExamResult
     from domain.status import Status
     from workflows import names
     from workflows.dossier import DossierWorkflow, Outcome

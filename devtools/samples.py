@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from domain.campaign import Campaign
-from domain.dossier import Address, Candidate, Registration
+from domain.candidate import Address, Candidate, Registration
 
 FIRST_NAMES = ["Maëlle", "Yann", "Nolwenn", "Erwan", "Soizic", "Gwenaël", "Anne", "Loïc", "Katell", "Ronan"]
 LAST_NAMES = ["Le Goff", "Le Bihan", "Tanguy", "Guillou", "Le Gall", "Morvan", "Quéré", "Jaouen", "Le Roux", "Kerhervé"]

@@ -8,15 +8,21 @@ raises `Refusal`, whose French message is shown to the user as is. Emails are qu
 """
 
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from enum import StrEnum
+from datetime import datetime, timedelta
 
 from domain.calendar import uploads_reopen_at
 from domain.campaign import Campaign, ExamDate, ExamKind, Route
+from domain.candidate import Address, Registration
+from domain.decisions import Decision, DecisionKind, Regularisation
 from domain.documents import CentreDocument, CentreDocumentKind, UploadedDocument
+from domain.exams import ExamResult, is_convened, may_sit
 from domain.fr import datetime_fr
+from domain.mail import Mail, MailTemplate
+from domain.space import Action, UploadSlot, UploadWindow
 from domain.status import Status
+from domain.timeline import TimelineEntry
 
 # The deadline itself still counts: a validation at the deadline's last instant is accepted,
 # and the cancellation falls just after it.
@@ -29,133 +35,6 @@ class Refusal(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-class MailTemplate(StrEnum):
-    PREREGISTERED = "preinscription"
-    VALIDATION_REMINDER = "rappel_validation"
-    DEADLINE_EXTENDED = "prolongation"
-    CANCELLED = "annulation"
-    VALIDATED = "validation"
-    ACKNOWLEDGEMENT = "accuse_reception"
-    REGULARISATION = "demande_regularisation"
-    REGULARISATION_REMINDER = "rappel_regularisation"
-    REJECTED = "rejet"
-    ADMITTED = "admission"
-    DOCUMENT = "document_depose"
-    RESULT = "resultat"
-    WITHDRAWN = "desistement"
-    REPLACED = "remplacement"
-    ADDRESS_CHANGED = "changement_adresse"
-    EXAMS_MOVED = "epreuves_modifiees"
-
-
-@dataclass
-class Mail:
-    key: str  # unique per event: the activity sends each key at most once
-    template: MailTemplate
-    to: str
-    context: dict[str, str]
-
-
-@dataclass
-class Address:
-    line1: str
-    postal_code: str
-    city: str
-    line2: str = ""
-    country: str = "France"
-
-
-@dataclass
-class Candidate:
-    civility: str  # "Madame" / "Monsieur"
-    last_name: str
-    first_name: str
-    birth_date: date
-    email: str
-    address: Address
-    phone: str = ""
-    # Confidentiality option of the form: may the name appear on published result lists.
-    publish_name: bool = True
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name.upper()}"
-
-
-@dataclass
-class Registration:
-    """What the candidate entered at pre-registration; read-only afterwards."""
-
-    dossier_number: str
-    campaign: Campaign
-    route: str
-    speciality: str | None
-    candidate: Candidate
-    registered_at: datetime
-    replaces: str | None = None  # the earlier dossier for the same grade, if any
-
-
-class DecisionKind(StrEnum):
-    COMPLETE = "complet"
-    INCOMPLETE = "incomplet"
-    REJECT = "rejete"
-    NON_CONFORMING = "non_conforme"
-    ADMIT = "admis"
-    ADMIT_UNDER_RESERVE = "admis_sous_reserve"
-
-
-@dataclass
-class Decision:
-    kind: DecisionKind
-    by: str  # the staff member, for the record
-    reasons: str = ""  # rejection reasons, or a note for the regularisation request
-    missing: list[str] = field(default_factory=list)  # categories, for INCOMPLETE
-    deadline: datetime | None = None  # the regularisation's deadline, for INCOMPLETE
-
-
-class ExamResult(StrEnum):
-    ADMISSIBLE = "admissible"
-    NOT_ADMISSIBLE = "non_admissible"
-    PASSED = "admis"
-    FAILED = "non_admis"
-
-
-@dataclass
-class Regularisation:
-    """The single request for missing documents that staff may send during instruction."""
-
-    requested_at: datetime
-    missing: list[str]
-    deadline: datetime
-    note: str = ""
-    reminded: bool = False
-    expired: bool = False
-
-
-@dataclass
-class TimelineEntry:
-    at: datetime
-    code: str
-    text: str
-
-
-@dataclass
-class UploadWindow:
-    open: bool
-    until: datetime | None = None  # when it closes, if open
-    opens_at: datetime | None = None  # when it opens next, if known
-    reason: str = ""  # why it is closed, in French
-
-
-class Action(StrEnum):
-    """What the candidate may do now; pages show only these."""
-
-    VALIDATE = "valider"
-    UPLOAD = "deposer"
-    WITHDRAW = "se_desister"
-    CHANGE_ADDRESS = "changer_adresse"
 
 
 @dataclass
@@ -269,16 +148,41 @@ class Dossier:
         return counts
 
     def check_upload(self, category: str, now: datetime) -> None:
+        refusal = self._upload_refusal(category, now)
+        if refusal is not None:
+            raise Refusal(refusal)
+
+    def upload_slots(self, now: datetime) -> list[UploadSlot]:
+        """Each document category of the route: its files, whether the open regularisation asks
+        for it, and whether a file can be added now (exactly what `check_upload` accepts)."""
+        counts = self.category_counts()
+        asked = set(self.regularisation.missing) if self._regularisation_open(now) and self.regularisation else set()
+        slots = []
+        for cat in self.route.documents:
+            refusal = self._upload_refusal(cat.code, now)
+            slots.append(
+                UploadSlot(
+                    code=cat.code,
+                    label=cat.label,
+                    count=counts.get(cat.code, 0),
+                    max_files=cat.max_files,
+                    asked=cat.code in asked,
+                    can_upload=refusal is None,
+                    reason=refusal or "",
+                )
+            )
+        return slots
+
+    def _upload_refusal(self, category: str, now: datetime) -> str | None:
         window = self.uploads_window(now)
         if not window.open:
-            raise Refusal(window.reason)
+            return window.reason
         cat = self.route.category(category)
         if cat is None:
-            raise Refusal(f"Cette catégorie de pièce n'est pas demandée pour ce dossier : {category}.")
+            return f"Cette catégorie de pièce n'est pas demandée pour ce dossier : {category}."
         if self._files_counted_against_maximum(category, now) >= cat.max_files:
-            raise Refusal(
-                f"« {cat.label} » : le nombre maximal de fichiers ({cat.max_files}) est atteint."
-            )
+            return f"« {cat.label} » : le nombre maximal de fichiers ({cat.max_files}) est atteint."
+        return None
 
     def record_upload(self, upload: UploadedDocument, now: datetime) -> None:
         self.check_upload(upload.category, now)
@@ -324,19 +228,33 @@ class Dossier:
         self._mail(MailTemplate.REPLACED, new_dossier=new_dossier_number)
 
     # ----------------------------------------------------------------- staff actions
-    def check_decide(self, decision: Decision, now: datetime) -> None:
-        kind = decision.kind
-        allowed = _DECISIONS_FROM[kind]
-        if self.status not in allowed:
-            raise Refusal(
-                f"Décision « {_DECISION_LABELS[kind]} » impossible : le dossier est au statut "
+    def available_decisions(self, now: datetime) -> list[DecisionKind]:
+        """The decisions the dossier's status allows now (the staff form offers only these;
+        `check_decide` still checks what the form filled in)."""
+        return [kind for kind in DecisionKind if self._decision_refusal(kind) is None]
+
+    def _decision_refusal(self, kind: DecisionKind) -> str | None:
+        """Why this kind of decision cannot be taken now, whatever its details; None if it can."""
+        if self.status not in kind.allowed_from:
+            return (
+                f"Décision « {kind.label} » impossible : le dossier est au statut "
                 f"« {self.status.label} »."
             )
+        if kind is DecisionKind.INCOMPLETE:
+            if self.regularisation is not None:
+                return "Une seule demande de pièces est possible par dossier ; elle a déjà été faite."
+            if not self.route.documents:
+                return "Aucune pièce n'est demandée pour cette voie."
+        return None
+
+    def check_decide(self, decision: Decision, now: datetime) -> None:
+        kind = decision.kind
+        refusal = self._decision_refusal(kind)
+        if refusal is not None:
+            raise Refusal(refusal)
         if kind in (DecisionKind.REJECT, DecisionKind.NON_CONFORMING) and not decision.reasons.strip():
             raise Refusal("Un rejet doit indiquer ses motifs.")
         if kind is DecisionKind.INCOMPLETE:
-            if self.regularisation is not None:
-                raise Refusal("Une seule demande de pièces est possible par dossier ; elle a déjà été faite.")
             if not decision.missing:
                 raise Refusal("Indiquez les pièces manquantes.")
             unknown = [m for m in decision.missing if self.route.category(m) is None]
@@ -393,9 +311,9 @@ class Dossier:
             exam = self.campaign.exam(exam_code or "")
             if exam is None:
                 raise Refusal(f"{kind.label} : indiquez une épreuve de la session.")
-            if exam.kind is ExamKind.WRITTEN and not self.status.is_admitted:
-                raise Refusal(f"{kind.label} : le candidat n'est pas admis à concourir.")
-            if exam.kind is ExamKind.ORAL and self.status is not Status.ADMISSIBLE:
+            if not is_convened(self.status, exam.kind):
+                if exam.kind is ExamKind.WRITTEN:
+                    raise Refusal(f"{kind.label} : le candidat n'est pas admis à concourir.")
                 raise Refusal(f"{kind.label} : le candidat n'est pas admissible.")
 
     def deposit(self, document: CentreDocument, now: datetime) -> None:
@@ -412,9 +330,12 @@ class Dossier:
         self.documents.append(document)
         self._release_due(now)
 
+    def available_results(self, now: datetime) -> list[ExamResult]:
+        """The results the dossier's status allows now, as the staff form offers them."""
+        return [result for result in ExamResult if self.status in result.allowed_from]
+
     def check_result(self, result: ExamResult, now: datetime) -> None:
-        allowed = _RESULTS_FROM[result]
-        if self.status not in allowed:
+        if self.status not in result.allowed_from:
             raise Refusal(
                 f"Résultat « {result.value} » impossible : le dossier est au statut "
                 f"« {self.status.label} »."
@@ -422,7 +343,7 @@ class Dossier:
 
     def record_result(self, result: ExamResult, now: datetime) -> None:
         self.check_result(result, now)
-        self.status = Status(result.value)
+        self.status = result.status
         self._note(now, "resultat", f"Résultat : {self.status.label}.")
         self._mail(MailTemplate.RESULT, status=self.status.label)
 
@@ -523,85 +444,116 @@ class Dossier:
         self._note(now, "archive", "Dossier archivé.")
 
     # ----------------------------------------------------------------- what falls due
+    # Each timed rule is a pair of methods, listed once in TIMED_RULES (end of the module):
+    # when it falls due next (`Due`, or None), and what it does then. `run_due` applies the
+    # rules in the table's order (the order of the mails and notes), `next_due` takes the
+    # earliest of their instants, so the two cannot disagree.
     def run_due(self, now: datetime) -> None:
         """Apply whatever time has brought: reminders, cancellation, instruction, releases."""
-        if self.status is Status.AWAITING_DOSSIER:
-            due = [
-                r
-                for r in self.campaign.validation_reminders
-                if r not in self.reminders_done and now >= self.validation_deadline - r
-            ]
-            if due and now <= self.validation_deadline:
-                self._mail(
-                    MailTemplate.VALIDATION_REMINDER,
-                    deadline=self._when(self.validation_deadline),
-                )
-                self._note(now, "rappel_validation", "Rappel : demande d'inscription à valider.")
-            self.reminders_done.extend(due)
-            if now > self.validation_deadline:
-                self.status = Status.CANCELLED
-                self._note(
-                    now,
-                    "annulation",
-                    "Préinscription annulée : la demande d'inscription n'a pas été validée "
-                    "avant la date limite.",
-                )
-                self._mail(MailTemplate.CANCELLED, deadline=self._when(self.validation_deadline))
-        if self.status is Status.TRANSFERRING and self.uploads_reopen_at and now >= self.uploads_reopen_at:
-            self.status = Status.IN_INSTRUCTION
-            self.instruction_started_at = now
-            self._note(now, "instruction", "Dossier en cours d'instruction : accusé de réception envoyé.")
-            self._mail(MailTemplate.ACKNOWLEDGEMENT)
-        if (
-            not self.grace_end_noted
-            and self.validated_at is not None
-            and now > self.validation_deadline + self.campaign.upload_grace
-        ):
-            self.grace_end_noted = True
-            self._note(now, "fin_depot", "Période de dépôt des pièces close.")
-        reg = self.regularisation
-        if reg is not None and self.status is Status.INCOMPLETE:
-            if not reg.reminded and reg.deadline - self.campaign.regularisation_reminder <= reg.requested_at:
-                reg.reminded = True  # the request itself is recent enough: no second mail
-            if not reg.reminded and now >= reg.deadline - self.campaign.regularisation_reminder:
-                reg.reminded = True
-                still_missing = self._still_missing(reg)
-                if still_missing and now <= reg.deadline:
-                    self._mail(
-                        MailTemplate.REGULARISATION_REMINDER,
-                        missing=self._labels(still_missing),
-                        deadline=self._when(reg.deadline),
-                    )
-                    self._note(now, "rappel_pieces", "Rappel : pièces demandées à transmettre.")
-            if not reg.expired and now > reg.deadline:
-                reg.expired = True
-                self._note(now, "fin_regularisation", "Délai de transmission des pièces demandées expiré.")
-        self._release_due(now)
+        for rule in TIMED_RULES:
+            due = rule.due(self)
+            if due is not None and due.reached(now):
+                rule.apply(self, now)
 
     def next_due(self) -> datetime | None:
         """The next instant at which `run_due` has something to do."""
-        instants: list[datetime] = []
-        if self.status is Status.AWAITING_DOSSIER:
-            instants += [
-                self.validation_deadline - r
-                for r in self.campaign.validation_reminders
-                if r not in self.reminders_done
-            ]
-            instants.append(self.validation_deadline + AFTER_DEADLINE)
-        if self.status is Status.TRANSFERRING and self.uploads_reopen_at:
-            instants.append(self.uploads_reopen_at)
-        if not self.grace_end_noted and self.validated_at is not None:
-            instants.append(self.validation_deadline + self.campaign.upload_grace + AFTER_DEADLINE)
-        reg = self.regularisation
-        if reg is not None and self.status is Status.INCOMPLETE:
-            if not reg.reminded:
-                instants.append(reg.deadline - self.campaign.regularisation_reminder)
-            if not reg.expired:
-                instants.append(reg.deadline + AFTER_DEADLINE)
-        instants += [
-            d.release_at for d in self.documents if d.released_at is None and not d.withheld
+        instants = [due.first_instant for rule in TIMED_RULES if (due := rule.due(self)) is not None]
+        return min(instants, default=None)
+
+    def _validation_reminder_due(self) -> "Due | None":
+        if self.status is not Status.AWAITING_DOSSIER:
+            return None
+        pending = [r for r in self.campaign.validation_reminders if r not in self.reminders_done]
+        return Due(min(self.validation_deadline - r for r in pending)) if pending else None
+
+    def _remind_validation(self, now: datetime) -> None:
+        # Reminders that fell due together send one mail; past the deadline, none.
+        due = [
+            r
+            for r in self.campaign.validation_reminders
+            if r not in self.reminders_done and now >= self.validation_deadline - r
         ]
-        return min(instants) if instants else None
+        if now <= self.validation_deadline:
+            self._mail(MailTemplate.VALIDATION_REMINDER, deadline=self._when(self.validation_deadline))
+            self._note(now, "rappel_validation", "Rappel : demande d'inscription à valider.")
+        self.reminders_done.extend(due)
+
+    def _cancellation_due(self) -> "Due | None":
+        if self.status is not Status.AWAITING_DOSSIER:
+            return None
+        return Due(self.validation_deadline, after=True)
+
+    def _cancel(self, now: datetime) -> None:
+        self.status = Status.CANCELLED
+        self._note(
+            now,
+            "annulation",
+            "Préinscription annulée : la demande d'inscription n'a pas été validée "
+            "avant la date limite.",
+        )
+        self._mail(MailTemplate.CANCELLED, deadline=self._when(self.validation_deadline))
+
+    def _instruction_due(self) -> "Due | None":
+        if self.status is not Status.TRANSFERRING or not self.uploads_reopen_at:
+            return None
+        return Due(self.uploads_reopen_at)
+
+    def _start_instruction(self, now: datetime) -> None:
+        self.status = Status.IN_INSTRUCTION
+        self.instruction_started_at = now
+        self._note(now, "instruction", "Dossier en cours d'instruction : accusé de réception envoyé.")
+        self._mail(MailTemplate.ACKNOWLEDGEMENT)
+
+    def _grace_end_due(self) -> "Due | None":
+        if self.grace_end_noted or self.validated_at is None:
+            return None
+        return Due(self.validation_deadline + self.campaign.upload_grace, after=True)
+
+    def _note_grace_end(self, now: datetime) -> None:
+        self.grace_end_noted = True
+        self._note(now, "fin_depot", "Période de dépôt des pièces close.")
+
+    def _regularisation_reminder_due(self) -> "Due | None":
+        reg = self.regularisation
+        if reg is None or self.status is not Status.INCOMPLETE or reg.reminded:
+            return None
+        return Due(reg.deadline - self.campaign.regularisation_reminder)
+
+    def _remind_regularisation(self, now: datetime) -> None:
+        reg = self.regularisation
+        assert reg is not None
+        reg.reminded = True
+        if reg.deadline - self.campaign.regularisation_reminder <= reg.requested_at:
+            return  # the request itself is recent enough: no second mail
+        still_missing = self._still_missing(reg)
+        if still_missing and now <= reg.deadline:
+            self._mail(
+                MailTemplate.REGULARISATION_REMINDER,
+                missing=self._labels(still_missing),
+                deadline=self._when(reg.deadline),
+            )
+            self._note(now, "rappel_pieces", "Rappel : pièces demandées à transmettre.")
+
+    def _regularisation_expiry_due(self) -> "Due | None":
+        reg = self.regularisation
+        if reg is None or self.status is not Status.INCOMPLETE or reg.expired:
+            return None
+        return Due(reg.deadline, after=True)
+
+    def _expire_regularisation(self, now: datetime) -> None:
+        assert self.regularisation is not None
+        self.regularisation.expired = True
+        self._note(now, "fin_regularisation", "Délai de transmission des pièces demandées expiré.")
+
+    def _withholding_due(self) -> "Due | None":
+        # Due as soon as the status makes a pending convocation moot; the workflow runs what is
+        # due right after every message, so this never waits for a timer.
+        moot = [d.deposited_at for d in self.documents if self._is_moot(d)]
+        return Due(min(moot)) if moot else None
+
+    def _document_release_due(self) -> "Due | None":
+        pending = [d.release_at for d in self.documents if d.released_at is None and not d.withheld]
+        return Due(min(pending)) if pending else None
 
     # ----------------------------------------------------------------- views
     def allowed_actions(self, now: datetime) -> list[Action]:
@@ -629,11 +581,9 @@ class Dossier:
         for doc in self.documents:
             if doc.released_at is None and not doc.withheld:
                 items.append((f"Mise à disposition : {doc.title}", doc.release_at))
-        if self.status.is_admitted or self.status is Status.ADMISSIBLE:
-            wanted = ExamKind.WRITTEN if self.status.is_admitted else ExamKind.ORAL
-            for exam in self.campaign.exams:
-                if exam.kind is wanted and exam.starts_at > now:
-                    items.append((f"{exam.label} — {exam.venue}", exam.starts_at))
+        for exam in self.campaign.exams:
+            if is_convened(self.status, exam.kind) and exam.starts_at > now:
+                items.append((f"{exam.label} — {exam.venue}", exam.starts_at))
         return sorted(items, key=lambda item: item[1])
 
     def released_documents(self) -> list[CentreDocument]:
@@ -672,12 +622,8 @@ class Dossier:
 
     def _may_sit(self, exam_code: str | None) -> bool:
         """Whether the candidate can still sit this exam, so its convocation still makes sense."""
-        if self.status in _CANNOT_SIT:
-            return False
         exam = self.campaign.exam(exam_code or "")
-        if exam is not None and exam.kind is ExamKind.ORAL:
-            return self.status in (Status.ADMISSIBLE, Status.PASSED, Status.FAILED)
-        return True
+        return may_sit(self.status, exam.kind if exam is not None else None)
 
     def _sits(self, exam_code: str) -> bool:
         """Whether the candidate is convened to this exam (a convocation or access map not
@@ -687,25 +633,28 @@ class Dossier:
         ):
             return self._may_sit(exam_code)
         exam = self.campaign.exam(exam_code)
-        if exam is None:
-            return False
-        if exam.kind is ExamKind.WRITTEN:
-            return self.status.is_admitted
-        return self.status is Status.ADMISSIBLE
+        return exam is not None and is_convened(self.status, exam.kind)
+
+    def _is_moot(self, doc: CentreDocument) -> bool:
+        """A convocation not released yet for an exam the candidate can no longer sit."""
+        return (
+            doc.released_at is None
+            and not doc.withheld
+            and doc.kind.is_for_an_exam
+            and not self._may_sit(doc.exam_code)
+        )
 
     def _withhold_moot_documents(self, now: datetime) -> None:
         for doc in self.documents:
-            if (
-                doc.released_at is None
-                and not doc.withheld
-                and doc.kind.is_for_an_exam
-                and not self._may_sit(doc.exam_code)
-            ):
+            if self._is_moot(doc):
                 doc.withheld = True
                 self._note(now, "document_retire", f"Document retiré avant sa mise à disposition : {doc.title}.")
 
     def _release_due(self, now: datetime) -> None:
         self._withhold_moot_documents(now)
+        self._release_documents(now)
+
+    def _release_documents(self, now: datetime) -> None:
         for doc in self.documents:
             if doc.released_at is None and not doc.withheld and now >= doc.release_at:
                 doc.released_at = now
@@ -750,38 +699,39 @@ class Dossier:
         )
 
 
-_DECISION_LABELS = {
-    DecisionKind.COMPLETE: "Dossier complet",
-    DecisionKind.INCOMPLETE: "Dossier incomplet",
-    DecisionKind.REJECT: "Dossier rejeté",
-    DecisionKind.NON_CONFORMING: "Dossier non conforme",
-    DecisionKind.ADMIT: "Admis(e) à concourir",
-    DecisionKind.ADMIT_UNDER_RESERVE: "Admis(e) à concourir sous réserve",
-}
+@dataclass(frozen=True)
+class Due:
+    """When a timed rule applies: from `at` on, or only once `at` has passed (`after`: a
+    deadline whose last instant still counts)."""
 
-_CANNOT_SIT = {
-    Status.CANCELLED,
-    Status.WITHDRAWN,
-    Status.REPLACED,
-    Status.REJECTED,
-    Status.NON_CONFORMING,
-}
+    at: datetime
+    after: bool = False
 
-_INSTRUCTED = {Status.IN_INSTRUCTION, Status.INCOMPLETE, Status.COMPLETE}
-_DECISIONS_FROM: dict[DecisionKind, set[Status]] = {
-    DecisionKind.COMPLETE: {Status.IN_INSTRUCTION, Status.INCOMPLETE},
-    DecisionKind.INCOMPLETE: {Status.IN_INSTRUCTION},
-    # Conditions may still be checked up to appointment: a reserve can end in a rejection.
-    DecisionKind.REJECT: _INSTRUCTED | {Status.ADMITTED_UNDER_RESERVE},
-    DecisionKind.NON_CONFORMING: _INSTRUCTED | {Status.ADMITTED_UNDER_RESERVE},
-    DecisionKind.ADMIT: {Status.COMPLETE, Status.ADMITTED_UNDER_RESERVE},
-    DecisionKind.ADMIT_UNDER_RESERVE: _INSTRUCTED,
-}
+    def reached(self, now: datetime) -> bool:
+        return now > self.at if self.after else now >= self.at
 
-_RESULTS_FROM: dict[ExamResult, set[Status]] = {
-    ExamResult.ADMISSIBLE: {Status.ADMITTED, Status.ADMITTED_UNDER_RESERVE},
-    ExamResult.NOT_ADMISSIBLE: {Status.ADMITTED, Status.ADMITTED_UNDER_RESERVE},
-    ExamResult.PASSED: {Status.ADMISSIBLE},
-    ExamResult.FAILED: {Status.ADMISSIBLE},
-}
+    @property
+    def first_instant(self) -> datetime:
+        """The instant a timer waits for."""
+        return self.at + AFTER_DEADLINE if self.after else self.at
 
+
+@dataclass(frozen=True)
+class TimedRule:
+    name: str
+    due: Callable[[Dossier], Due | None]
+    apply: Callable[[Dossier, datetime], None]  # called only once `due` is reached
+
+
+# In the order `run_due` applies them: it decides the order of the mails and timeline notes,
+# which the workflow's recorded histories depend on.
+TIMED_RULES: tuple[TimedRule, ...] = (
+    TimedRule("validation_reminder", Dossier._validation_reminder_due, Dossier._remind_validation),
+    TimedRule("cancellation", Dossier._cancellation_due, Dossier._cancel),
+    TimedRule("instruction", Dossier._instruction_due, Dossier._start_instruction),
+    TimedRule("grace_end", Dossier._grace_end_due, Dossier._note_grace_end),
+    TimedRule("regularisation_reminder", Dossier._regularisation_reminder_due, Dossier._remind_regularisation),
+    TimedRule("regularisation_expiry", Dossier._regularisation_expiry_due, Dossier._expire_regularisation),
+    TimedRule("withholding", Dossier._withholding_due, Dossier._withhold_moot_documents),
+    TimedRule("release", Dossier._document_release_due, Dossier._release_documents),
+)

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from domain.campaign import ExamKind
+from domain.decisions import DecisionKind
 from domain.documents import CentreDocumentKind
-from domain.dossier import DecisionKind, Dossier, ExamResult, Refusal
-from domain.status import Status
+from domain.dossier import Dossier, Refusal
+from domain.exams import ExamResult, result_of
 
 
 @dataclass
@@ -54,23 +54,6 @@ LETTER_OF_DECISION: dict[DecisionKind, LetterKind] = {
     DecisionKind.NON_CONFORMING: LetterKind.REJECTION,
 }
 
-# The result a dossier's status records (the transcript and the result letter follow it).
-RESULT_OF_STATUS: dict[Status, ExamResult] = {
-    Status.ADMISSIBLE: ExamResult.ADMISSIBLE,
-    Status.NOT_ADMISSIBLE: ExamResult.NOT_ADMISSIBLE,
-    Status.PASSED: ExamResult.PASSED,
-    Status.FAILED: ExamResult.FAILED,
-}
-
-
-def stage_of(result: ExamResult) -> ExamKind:
-    """The exams a result concludes: the written tests for (non) admissible, the orals for
-    admis / non admis."""
-    if result in (ExamResult.ADMISSIBLE, ExamResult.NOT_ADMISSIBLE):
-        return ExamKind.WRITTEN
-    return ExamKind.ORAL
-
-
 @dataclass
 class LetterOrder:
     """What staff (or the workflow, after a decision or a result) ask to be printed."""
@@ -94,11 +77,11 @@ def check_letter(dossier: Dossier, order: LetterOrder, now: datetime) -> None:
     if kind is LetterKind.REJECTION and not dossier.decision_reasons:
         raise Refusal("Ce dossier n'a pas été rejeté.")
     if kind is LetterKind.TRANSCRIPT:
-        if dossier.status not in RESULT_OF_STATUS:
+        if result_of(dossier.status) is None:
             raise Refusal("Le relevé de notes suit un résultat : enregistrez d'abord le résultat.")
         if not order.marks:
             raise Refusal("Indiquez au moins une note, une épreuve par ligne : « épreuve ; note ».")
-    if kind is LetterKind.RESULT and (order.result or RESULT_OF_STATUS.get(dossier.status)) is None:
+    if kind is LetterKind.RESULT and (order.result or result_of(dossier.status)) is None:
         raise Refusal("Le courrier de résultat suit un résultat : enregistrez d'abord le résultat.")
     dossier.check_deposit(kind.document_kind, order.exam_code if kind is LetterKind.CONVOCATION else None, now)
 

@@ -3,7 +3,7 @@ non admis after the orals."""
 
 from __future__ import annotations
 
-from domain.dossier import ExamResult
+from domain.exams import ExamResult
 from letters.layout import Letter, LetterContext
 
 TITLE = "Courrier de résultat"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile, status
 
-from domain.dossier import Address
+from domain.candidate import Address
 from web.csrf import protection_of, require_csrf_unless_json
 from web.deps import (
     CurrentCandidate,

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.campaign import Campaign
-from domain.dossier import Address, Candidate, Registration
+from domain.candidate import Address, Candidate, Registration
 from infra.database import Account, get_campaign, list_campaigns, next_number
 from workflows.client import UNAVAILABLE, WorkflowClient
 from web.schemas import PreRegistrationIn

@@ -32,8 +32,11 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.campaign import ExamAmendment
-    from domain.dossier import Address, Decision, Dossier, ExamResult, Refusal, Registration
+    from domain.candidate import Address, Registration
+    from domain.decisions import Decision
     from domain.documents import CentreDocument, UploadedDocument
+    from domain.dossier import Dossier, Refusal
+    from domain.exams import ExamResult
     from domain.letters import LETTER_OF_DECISION, LetterKind, LetterOrder, PrintOrder, check_letter
     from domain.status import Status
     from workflows import names

@@ -13,7 +13,7 @@ from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSear
 from domain.status import Status
 
 if TYPE_CHECKING:
-    from domain.dossier import Registration
+    from domain.candidate import Registration
 
 TASK_QUEUE = "inscriptions"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from activities.results_csv import BadResultsFile, ResultRow, RowIssue, parse_results
-from domain.dossier import ExamResult
+from domain.exams import ExamResult
 from letters.transcript import Mark
 
 

@@ -15,20 +15,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from domain.campaign import ExamDate, ExamKind
+from domain.candidate import Address, Candidate, Registration
+from domain.decisions import Decision, DecisionKind
 from domain.documents import CentreDocument, CentreDocumentKind, UploadedDocument
-from domain.dossier import (
-    AFTER_DEADLINE,
-    Action,
-    Address,
-    Candidate,
-    Decision,
-    DecisionKind,
-    Dossier,
-    ExamResult,
-    MailTemplate,
-    Refusal,
-    Registration,
-)
+from domain.dossier import AFTER_DEADLINE, Dossier, Refusal
+from domain.exams import ExamResult
+from domain.mail import MailTemplate
+from domain.space import Action
 from domain.status import Status
 from tests.factories import campaign
 

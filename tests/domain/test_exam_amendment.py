@@ -12,8 +12,10 @@ import pytest
 
 from activities.mail import render
 from domain.campaign import ExamAmendment, ExamDate, ExamKind
+from domain.decisions import DecisionKind
 from domain.documents import CentreDocumentKind
-from domain.dossier import DecisionKind, Dossier, MailTemplate
+from domain.dossier import Dossier
+from domain.mail import MailTemplate
 from tests.domain.test_dossier import (
     ORAL_AT,
     WRITTEN_AT,

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from PIL import Image
 
-from domain.dossier import Dossier, ExamResult
+from domain.dossier import Dossier
+from domain.exams import ExamResult
 from letters.attendance import attendance_certificate
 from letters.convocation import convocation
 from letters.layout import LetterContext, latin1

@@ -9,7 +9,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.dossier import Registration
+    from domain.candidate import Registration
     from workflows import names
     from workflows.dossier import DossierWorkflow, Outcome
 

@@ -14,7 +14,7 @@ from temporalio.worker import Worker
 
 from devtools import samples, test_server
 from domain.campaign import Campaign
-from domain.dossier import Registration
+from domain.candidate import Registration
 from infra.database import Database
 from infra.settings import Settings
 from infra.temporal import DATA_CONVERTER

@@ -13,8 +13,10 @@ from temporalio.testing import WorkflowEnvironment
 from devtools.mail_sink import MailSink
 from domain.calendar import uploads_reopen_at
 from domain.campaign import Campaign
+from domain.candidate import Address
+from domain.decisions import Decision, DecisionKind
 from domain.documents import CentreDocumentKind
-from domain.dossier import Address, Decision, DecisionKind, ExamResult
+from domain.exams import ExamResult
 from domain.status import Status
 from infra.settings import Settings
 from tests.conftest import eventually, mail_with_subject

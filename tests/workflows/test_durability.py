@@ -20,7 +20,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.mail import Mailer
 from devtools.mail_sink import MailSink
-from domain.dossier import Mail, MailTemplate
+from domain.mail import Mail, MailTemplate
 from domain.status import Status
 from infra.database import Database
 from infra.settings import PROJECT_ROOT, Settings

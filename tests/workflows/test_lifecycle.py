@@ -16,8 +16,10 @@ from temporalio.testing import WorkflowEnvironment
 from devtools.mail_sink import MailSink
 from domain.calendar import local_instant, to_local, uploads_reopen_at
 from domain.campaign import Campaign, ExamDate, ExamKind
+from domain.decisions import Decision, DecisionKind
 from domain.documents import CentreDocumentKind
-from domain.dossier import Decision, DecisionKind, Dossier, ExamResult
+from domain.dossier import Dossier
+from domain.exams import ExamResult
 from domain.status import Status
 from infra.settings import Settings
 from tests.conftest import eventually

@@ -16,7 +16,6 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from domain.documents import ALLOWED_MIME_TYPES
 from domain.dossier import Dossier, Refusal
-from domain.status import Status
 from infra.database import StoredFile
 from web.candidate.deps import CandidatePage, MyDossier, now
 from web.candidate.space import space_page
@@ -30,24 +29,19 @@ NOT_FOUND = "Document introuvable dans votre dossier."
 
 
 def _categories(dossier: Dossier) -> list[dict]:
-    """Each category with its counter, its files and whether a file can be added now."""
-    instant = now()
-    window = dossier.uploads_window(instant)
-    counts = dossier.category_counts()
-    reg = dossier.regularisation
-    asked = set(reg.missing) if reg and dossier.status is Status.INCOMPLETE and instant <= reg.deadline else set()
+    """Each category with its counter, its files and whether a file can be added now, as the
+    dossier says (the workflow still has the last word)."""
     return [
         {
-            "code": c.code,
-            "label": c.label,
-            "count": counts.get(c.code, 0),
-            "max": c.max_files,
-            "asked": c.code in asked,
-            "files": [u for u in dossier.uploads if u.category == c.code],
-            # The workflow has the last word; this only hides forms that could not succeed.
-            "can_add": window.open and (counts.get(c.code, 0) < c.max_files or c.code in asked),
+            "code": slot.code,
+            "label": slot.label,
+            "count": slot.count,
+            "max": slot.max_files,
+            "asked": slot.asked,
+            "files": [u for u in dossier.uploads if u.category == slot.code],
+            "can_add": slot.can_upload,
         }
-        for c in dossier.route.documents
+        for slot in dossier.upload_slots(now())
     ]
 
 

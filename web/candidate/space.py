@@ -10,7 +10,9 @@ from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from domain.dossier import Action, Address, Dossier, Refusal
+from domain.candidate import Address
+from domain.dossier import Dossier, Refusal
+from domain.space import Action
 from letters.registration_form import registration_form_pdf
 from web.candidate.deps import CandidatePage, MyDossier, flash, now
 from web.candidate.status_text import EXPLANATIONS, tone

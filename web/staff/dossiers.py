@@ -13,7 +13,6 @@ import asyncio
 import logging
 import re
 import uuid
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request, status
@@ -21,8 +20,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from domain.campaign import ExamKind
+from domain.decisions import Decision, DecisionKind
 from domain.documents import CentreDocumentKind
-from domain.dossier import Decision, DecisionKind, Dossier, ExamResult, Refusal
+from domain.dossier import Dossier, Refusal
+from domain.exams import ExamResult
 from domain.letters import LetterKind, LetterOrder, Mark
 from domain.status import Status
 from infra.database import StoredFile, get_campaign, list_campaigns
@@ -64,33 +65,6 @@ async def send_update(client: WorkflowClient, number: str, update: Any, arg: Any
     prefix keeps form IDs apart from the bulk actions' and the letters' IDs."""
     update_id = f"staff/{request_id}" if _REQUEST_ID.match(request_id or "") else None
     return await client.update(number, update, arg, update_id=update_id)
-
-
-def available_decisions(dossier: Dossier) -> list[DecisionKind]:
-    """The decisions the dossier's rules allow now, probed with well-formed decisions (the
-    form only offers these; the workflow still has the last word)."""
-    t = now()
-    first = dossier.route.documents[0].code if dossier.route.documents else ""
-    kinds = []
-    for kind in DecisionKind:
-        probe = Decision(kind, by="", reasons="motif", missing=[first], deadline=t + timedelta(days=365))
-        try:
-            dossier.check_decide(probe, t)
-            kinds.append(kind)
-        except Refusal:
-            pass
-    return kinds
-
-
-def available_results(dossier: Dossier) -> list[ExamResult]:
-    results = []
-    for result in ExamResult:
-        try:
-            dossier.check_result(result, now())
-            results.append(result)
-        except Refusal:
-            pass
-    return results
 
 
 # ----------------------------------------------------------------------------- list
@@ -141,8 +115,8 @@ async def _page(request: Request, user: StaffUser, db: SessionDep, client: Workf
         request, "staff/dossier.html", status_code=status_code, user=user, active="dossiers",
         error=error, flash=FLASH.get(request.query_params.get("ok", "")),
         dossier=dossier, tz=dossier.campaign.time_zone, now=now(), stored=stored, by_category=by_category,
-        decisions=available_decisions(dossier) if user.may("instruire") else [],
-        decision_labels=DECISION_LABELS, results=available_results(dossier) if user.may("instruire") else [],
+        decisions=dossier.available_decisions(now()) if user.may("instruire") else [],
+        decision_labels=DECISION_LABELS, results=dossier.available_results(now()) if user.may("instruire") else [],
         result_labels=RESULT_LABELS, exams=campaign.exams, ExamKind=ExamKind,
         printing=[kind.document_kind.label for kind in printing],
         missing_regularisation_letter=not printing and dossier.status is Status.INCOMPLETE
