@@ -20,7 +20,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.letters import DepositRefused, DocumentIssuer, exams_of_stage
-from activities.results_csv import BadResultsFile, ResultRow, ResultsFile, RowIssue, parse_results
+from domain.results_file import BadResultsFile, ResultRow, ResultsFile, RowIssue, parse_results
 from domain.campaign import ExamKind
 from domain.dossier import Decision, DecisionKind, Dossier
 from domain.status import Status

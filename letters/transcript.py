@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from domain.marks import Mark
 from letters.layout import Letter, LetterContext
 
 TITLE = "Relevé de notes"
-
-
-@dataclass
-class Mark:
-    test: str  # the test's name, as the jury's minutes give it
-    mark: float | None  # out of 20; None when the candidate was absent
 
 
 def mark_fr(mark: float | None) -> str:

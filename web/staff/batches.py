@@ -21,7 +21,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.results_csv import BadResultsFile, parse_results
+from domain.results_file import BadResultsFile, parse_results
 from domain.documents import MAX_UPLOAD_BYTES
 from infra.database import get_campaign
 from web.deps import FilesDep, SessionDep, SettingsDep

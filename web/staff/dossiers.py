@@ -24,11 +24,11 @@ from activities.letters import DepositRefused, Issued
 from domain.campaign import ExamKind
 from domain.documents import CentreDocumentKind
 from domain.dossier import Decision, DecisionKind, Dossier, ExamResult, Refusal
+from domain.marks import Mark, MarkOutOfRange, UnreadableMark, parse_mark
 from domain.status import Status
 from infra.access_maps import access_maps
 from infra.database import StoredFile, get_campaign, list_campaigns
 from letters.result import LABELS as RESULT_LABELS
-from letters.transcript import Mark
 from web.deps import FilesDep, SessionDep
 from web.dossiers import UNAVAILABLE, dossier_handle, workflow_errors
 from web.staff.deps import ClientDep, Instructor, IssuerDep, Reader, StaffUser, now
@@ -247,7 +247,7 @@ async def record_result(
 
 
 def _marks(text: str) -> list[Mark]:
-    """« Épreuve ; note » lines; « ABS » for an absence."""
+    """« Épreuve ; note » lines (or « épreuve = note »), each mark as `parse_mark` reads it."""
     marks = []
     for line in (text or "").splitlines():
         if not line.strip():
@@ -255,17 +255,12 @@ def _marks(text: str) -> list[Mark]:
         test, _, raw = line.rpartition(";") if ";" in line else line.rpartition("=")
         if not test.strip():
             raise FormError(f"« {line.strip()} » : écrivez « épreuve ; note ».")
-        raw = raw.strip()
-        if raw.upper().startswith("ABS"):
-            marks.append(Mark(test.strip(), None))
-            continue
         try:
-            value = float(raw.replace(",", "."))
-        except ValueError:
+            marks.append(Mark(test.strip(), parse_mark(raw)))
+        except UnreadableMark:
             raise FormError(f"« {line.strip()} » : la note doit être un nombre (ou ABS).") from None
-        if not 0 <= value <= 20:
-            raise FormError(f"« {line.strip()} » : la note doit être comprise entre 0 et 20.")
-        marks.append(Mark(test.strip(), value))
+        except MarkOutOfRange:
+            raise FormError(f"« {line.strip()} » : la note doit être comprise entre 0 et 20.") from None
     if not marks:
         raise FormError("Indiquez au moins une note, une épreuve par ligne : « épreuve ; note ».")
     return marks
