@@ -1,4 +1,5 @@
-"""Bulk actions from the back office: start one, follow its progress, list a campaign's.
+"""Bulk actions from the back office: start one, follow its progress (a campaign's list of them
+is on its page, `web.staff.batch_runs`).
 
 Each action is a `BatchWorkflow` (workflows/batch.py). Its workflow ID names the action, the
 campaign and its scope (an exam, the results file's checksum): a second click while it runs
@@ -10,13 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
@@ -26,48 +25,15 @@ from domain.documents import MAX_UPLOAD_BYTES
 from infra.database import get_campaign
 from web.deps import FilesDep, SessionDep, SettingsDep
 from web.dossiers import UNAVAILABLE
+from web.staff.batch_runs import execution_label
+from web.staff.campaign_page import campaign_or_404, campaign_page
 from web.staff.deps import ClientDep, Instructor, Reader
 from web.templating import DEFAULT_TIME_ZONE, render
 from workflows import names
 from workflows.batch import BatchKind, BatchProgress, BatchRequest, BatchState, BatchWorkflow
-from workflows.visibility import batches_query
 
 log = logging.getLogger(__name__)
 router = APIRouter()
-
-_EXECUTION_LABELS = {
-    WorkflowExecutionStatus.RUNNING: "En cours",
-    WorkflowExecutionStatus.COMPLETED: "Terminé",
-    WorkflowExecutionStatus.FAILED: "En échec",
-    WorkflowExecutionStatus.TERMINATED: "Arrêté",
-    WorkflowExecutionStatus.CANCELED: "Annulé",
-    WorkflowExecutionStatus.CONTINUED_AS_NEW: "En cours",
-    WorkflowExecutionStatus.TIMED_OUT: "Expiré",
-}
-
-
-@dataclass
-class BatchRow:
-    workflow_id: str
-    label: str
-    by: str
-    started_at: datetime | None
-    state: str
-
-
-async def recent_batches(client: Client, campaign_id: str, limit: int = 20) -> list[BatchRow]:
-    rows = []
-    async for execution in client.list_workflows(batches_query(campaign_id), limit=limit):
-        memo = await execution.memo()
-        rows.append(BatchRow(
-            workflow_id=execution.id,
-            label=str(memo.get("label", execution.id)),
-            by=str(memo.get("by", "")),
-            started_at=execution.start_time,
-            state=_EXECUTION_LABELS.get(execution.status, "?") if execution.status else "?",
-        ))
-    return rows
-
 
 @router.post("/sessions/{campaign_id}/lots", response_class=HTMLResponse)
 async def start_batch(
@@ -82,11 +48,7 @@ async def start_batch(
     exam: Annotated[str, Form()] = "",
     fichier: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    from web.staff.campaigns import campaign_page  # the page this form belongs to
-
-    campaign = await get_campaign(db, campaign_id)
-    if campaign is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "Session introuvable.")
+    campaign = await campaign_or_404(db, campaign_id)
 
     async def refuse(message: str, code: int = 422) -> Response:
         return await campaign_page(request, campaign_id, user, db, client, error=message, status_code=code)
@@ -182,7 +144,7 @@ async def batch_page(request: Request, workflow_id: str, user: Reader, client: C
     response = render(
         request, "staff/batch.html", user=user, active="sessions", workflow_id=workflow_id,
         label=memo.get("label", workflow_id), by=memo.get("by", ""), running=running,
-        state=_EXECUTION_LABELS.get(description.status, "?") if description.status else "?",
+        state=execution_label(description.status),
         progress=progress, failure=failure, campaign_id=campaign_id,
         tz=campaign.time_zone if campaign else DEFAULT_TIME_ZONE,
     )
