@@ -11,8 +11,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from domain.dossier import Action, Address, Dossier
+from infra.clock import now
 from letters.registration_form import registration_form_pdf
-from web.candidate.deps import CandidatePage, MyDossier, flash, now
+from web.candidate.deps import CandidatePage, MyDossier, flash
 from web.candidate.status_text import EXPLANATIONS, tone
 from web.deps import GatewayDep
 from web.ics import dossier_calendar

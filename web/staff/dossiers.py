@@ -27,11 +27,12 @@ from domain.dossier import Decision, DecisionKind, Dossier, ExamResult, Refusal
 from domain.marks import Mark, MarkOutOfRange, UnreadableMark, parse_mark
 from domain.status import Status
 from infra.access_maps import access_maps
+from infra.clock import now
 from infra.database import StoredFile, get_campaign, list_campaigns
 from letters.result import LABELS as RESULT_LABELS
 from web.deps import FilesDep, SessionDep
 from web.dossiers import UNAVAILABLE, dossier_handle, workflow_errors
-from web.staff.deps import ClientDep, Instructor, IssuerDep, Reader, StaffUser, now
+from web.staff.deps import ClientDep, Instructor, IssuerDep, Reader, StaffUser
 from web.staff.directory import Directory
 from web.staff.forms import FormError, parse_local
 from web.templating import render
