@@ -1,6 +1,6 @@
 """Staff accounts of the back office: instructors, administrators, operators.
 
-Created and managed from the command line (`python -m web.staff.cli`), never from the web: no
+Created and managed from the command line (`python -m ops.staff_cli`), never from the web: no
 page can grant itself a role. Passwords are argon2id hashes (`web.security`).
 """
 

@@ -3,7 +3,7 @@
 argon2id checks run in a thread (they take about half a second by design); failures are rate
 limited per address and login (`web.ratelimit`); an unknown login costs the same time as a
 wrong password; the session cookie names "staff:<login>", expires like a candidate's and ends when the
-password changes (`python -m web.staff.cli set-password`).
+password changes (`python -m ops.staff_cli set-password`).
 """
 
 from __future__ import annotations
