@@ -18,10 +18,10 @@ from temporalio.exceptions import ApplicationError
 
 from activities.letters import DepositRefused, DocumentIssuer, attendance, convocation_letter, exams_of_stage
 from activities.letters import transcript_letter
-from activities.results_csv import BadResultsFile, ResultRow, ResultsFile, RowIssue, parse_results
 from domain.decisions import Decision, DecisionKind
 from domain.dossier import Dossier, Refusal
 from domain.exams import convened_statuses
+from domain.results_file import BadResultsFile, ResultRow, ResultsFile, RowIssue, parse_results
 from domain.status import Status
 from infra.database import Database, get_campaign
 from infra.files import FileStore

@@ -26,7 +26,9 @@ from domain.campaign import ExamDate, ExamKind
 from domain.documents import CentreDocument, CentreDocumentKind
 from domain.dossier import Dossier, Refusal
 from domain.exams import ExamResult, result_of
-from domain.letters import LetterKind, LetterOrder, Mark, PrintOrder, check_letter
+from domain.letters import LetterKind, LetterOrder, PrintOrder, check_letter
+from domain.marks import Mark
+from infra.access_maps import access_maps
 from infra.database import Database, StoredFile
 from infra.files import FileStore
 from infra.generated_documents import GeneratedDocument

@@ -11,7 +11,7 @@ from domain.calendar import local_instant
 from domain.campaign import Campaign, DocumentCategory, ExamDate, ExamKind, Route
 from infra.database import Database, get_campaign, save_campaign
 from infra.staff_accounts import StaffAccount, StaffRole
-from web.staff.cli import create_account
+from ops.staff_cli import create_account
 
 DEMO_ID = "red2027"  # dossier numbers read RED2027-00001
 PARIS = "Europe/Paris"
@@ -75,7 +75,7 @@ async def ensure_demo_administrator(database: Database) -> str | None:
     """On a first local run (no staff account yet), an administrator with a random password.
 
     Returns the password, printed once by the run command; None when staff accounts exist.
-    Production accounts are created with `python -m web.staff.cli create-account`.
+    Production accounts are created with `python -m ops.staff_cli create-account`.
     """
     async with database.sessions() as session:
         if await session.scalar(select(func.count()).select_from(StaffAccount)):

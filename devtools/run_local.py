@@ -128,7 +128,7 @@ def main() -> int:
         if staff_password:
             print(
                 f"Created the staff administrator « {DEMO_STAFF_LOGIN} », password: {staff_password}\n"
-                "  (shown once; change it with: .venv/bin/python -m web.staff.cli set-password admin)",
+                "  (shown once; change it with: .venv/bin/python -m ops.staff_cli set-password admin)",
                 flush=True,
             )
 

@@ -2,7 +2,8 @@
 
 The dossier workflow receives a snapshot of its campaign at start; a later order that extends
 the validation deadline, or that moves exam dates or venues (`ExamAmendment`), reaches each open
-dossier as a message.
+dossier as a message. Which later orders open dossiers can follow is decided here
+(`Campaign.check_exam_changes`, `Campaign.check_new_deadline`).
 """
 
 
@@ -13,10 +14,12 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from domain.calendar import HOLIDAY_ZONES, check_time_zone, public_holidays
+from domain.fr import datetime_fr
 
 
 class CampaignError(ValueError):
-    """A campaign definition that cannot be run as given (the message says why, in French)."""
+    """A campaign definition, or a change to it, that cannot be run as given (the message says
+    why, in French)."""
 
 
 class ExamKind(StrEnum):
@@ -115,6 +118,60 @@ class Campaign:
 
     def is_open_for_registration(self, now: datetime) -> bool:
         return self.registration_opens_at <= now <= self.registration_closes_at
+
+    def check_exam_changes(self, new_exams: list[ExamDate], dossiers_exist: bool) -> None:
+        """Refuse new exams that open dossiers could not follow.
+
+        Open dossiers hold convocations and results per exam: once dossiers exist, exams can no
+        longer be added, removed or change kind; their date, venue and label may still move
+        (`exam_amendment`). Before any dossier exists, every change is allowed."""
+        if not dossiers_exist:
+            return
+        before = {e.code: e for e in self.exams}
+        after = {e.code: e for e in new_exams}
+        if before.keys() != after.keys():
+            raise CampaignError(
+                "Des dossiers sont ouverts : les épreuves ne peuvent plus être ajoutées ni retirées "
+                f"(codes de la session : {', '.join(before) or 'aucun'}). Modifiez leur date, leur lieu ou leur libellé."
+            )
+        for code, new in after.items():
+            if new.kind != before[code].kind:
+                raise CampaignError(
+                    f"Des dossiers sont ouverts : la nature de l'épreuve « {code} » (admissibilite ou admission) "
+                    "ne peut plus changer."
+                )
+
+    def exam_amendment(self, new_exams: list[ExamDate], at: datetime) -> ExamAmendment | None:
+        """The amendment open dossiers must receive for `new_exams`, None when no exam moves, is
+        relocated or renamed; CampaignError when they could not follow it (`check_exam_changes`)."""
+        self.check_exam_changes(new_exams, dossiers_exist=True)
+        before = {e.code: e for e in self.exams}
+        if all((e.starts_at, e.venue, e.label) == (before[e.code].starts_at, before[e.code].venue, before[e.code].label)
+               for e in new_exams):
+            return None
+        return ExamAmendment(self.id, new_exams, amended_at=at)
+
+    def check_new_deadline(self, new_deadline: datetime) -> None:
+        """Refuse a validation deadline that would shorten the one dossiers already count on.
+
+        A deadline only moves later (an extension); the current one again is accepted, as a
+        repeated submission of the same extension."""
+        if new_deadline.tzinfo is None:
+            raise CampaignError("Toutes les dates doivent être des instants avec fuseau horaire.")
+        if new_deadline < self.validation_deadline:
+            raise CampaignError(
+                "La nouvelle date limite doit suivre l'actuelle "
+                f"({datetime_fr(self.validation_deadline, self.time_zone)})."
+            )
+
+    def extend_validation_deadline(self, new_deadline: datetime) -> bool:
+        """Move the validation deadline to `new_deadline` if `check_new_deadline` allows it;
+        False when it already is the deadline (nothing to save)."""
+        self.check_new_deadline(new_deadline)
+        if new_deadline == self.validation_deadline:
+            return False
+        self.validation_deadline = new_deadline
+        return True
 
     def check(self) -> None:
         """Refuse a campaign whose dates or lists cannot work."""

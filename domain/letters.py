@@ -13,12 +13,7 @@ from domain.decisions import DecisionKind
 from domain.documents import CentreDocumentKind
 from domain.dossier import Dossier, Refusal
 from domain.exams import ExamResult, result_of
-
-
-@dataclass
-class Mark:
-    test: str  # the test's name, as the jury's minutes give it
-    mark: float | None  # out of 20; None when the candidate was absent
+from domain.marks import Mark
 
 
 class LetterKind(StrEnum):

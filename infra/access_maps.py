@@ -10,7 +10,8 @@ from sqlalchemy import String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from infra.database import Base, utcnow
+from infra.clock import now
+from infra.database import Base
 
 # fpdf2 embeds these in the convocation; a PDF map could not be printed inside it.
 ACCESS_MAP_TYPES = {"image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "GIF"}
@@ -24,7 +25,7 @@ class ExamAccessMap(Base):
     ref: Mapped[str] = mapped_column(String(64))
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(100))
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
 
 
 async def access_maps(session: AsyncSession, campaign_id: str) -> dict[str, ExamAccessMap]:

@@ -8,7 +8,7 @@ uploaded file's bytes are, and which emails already went out (so a retry never s
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pydantic import TypeAdapter
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, event, select, update
@@ -16,12 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from domain.campaign import Campaign
+from infra.clock import now
 
 CAMPAIGN_JSON = TypeAdapter(Campaign)
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -34,8 +32,8 @@ class CampaignRow(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     grade: Mapped[str] = mapped_column(String(200), index=True)
     definition: Mapped[str] = mapped_column(Text)  # the Campaign dataclass as JSON
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
 
     @property
     def campaign(self) -> Campaign:
@@ -63,7 +61,7 @@ class Account(Base):
     email: Mapped[str] = mapped_column(String(320))
     password_hash: Mapped[str] = mapped_column(String(200))
     replaced_by: Mapped[str | None] = mapped_column(String(32), default=None)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
 
 class PasswordReset(Base):
@@ -76,7 +74,7 @@ class PasswordReset(Base):
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     dossier_number: Mapped[str] = mapped_column(ForeignKey("accounts.dossier_number"), index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=now)
     expires_at: Mapped[datetime] = mapped_column()
     used_at: Mapped[datetime | None] = mapped_column(default=None)
 
@@ -101,7 +99,7 @@ class StoredFile(Base):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
 
 class SentMail(Base):
@@ -113,7 +111,7 @@ class SentMail(Base):
     recipient: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(300))
     message_id: Mapped[str] = mapped_column(String(300))
-    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime] = mapped_column(default=now)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

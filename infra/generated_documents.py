@@ -13,7 +13,8 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from infra.database import Base, utcnow
+from infra.clock import now
+from infra.database import Base
 
 
 class GeneratedDocument(Base):
@@ -23,4 +24,4 @@ class GeneratedDocument(Base):
     ref: Mapped[str] = mapped_column(String(64))
     dossier_number: Mapped[str] = mapped_column(String(32), index=True)
     kind: Mapped[str] = mapped_column(String(40))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=now)

@@ -1,6 +1,6 @@
 """Staff accounts of the back office: instructors, administrators, operators.
 
-Created and managed from the command line (`python -m web.staff.cli`), never from the web: no
+Created and managed from the command line (`python -m ops.staff_cli`), never from the web: no
 page can grant itself a role. Passwords are argon2id hashes (`web.security`).
 """
 
@@ -12,7 +12,8 @@ from enum import StrEnum
 from sqlalchemy import Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from infra.database import Base, utcnow
+from infra.clock import now
+from infra.database import Base
 
 
 class StaffRole(StrEnum):
@@ -33,7 +34,7 @@ class StaffAccount(Base):
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=now)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
 
     @property

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.letters import Mark
+from domain.marks import Mark
 from letters.layout import Letter, LetterContext
 
 TITLE = "Relevé de notes"

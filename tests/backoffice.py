@@ -27,12 +27,12 @@ from domain.status import Status
 from infra.database import Database, save_campaign
 from infra.settings import Settings
 from infra.staff_accounts import StaffAccount, StaffRole
+from ops.staff_cli import create_account
 from tests.factories import campaign as make_campaign
 from tests.web.pages import client as http_client
 from tests.web.pages import text_of, token_in
 from web import security
 from web.deps import SESSION_COOKIE
-from web.staff.cli import create_account
 from web.staff.deps import STAFF
 from workflows.dossier import DossierWorkflow
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile, status
 
 from domain.candidate import Address
+from infra.clock import now
 from web.csrf import protection_of, require_csrf_unless_json
 from web.deps import (
     CurrentCandidate,
@@ -34,9 +34,6 @@ from workflows.dossier import DossierWorkflow, Validate
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api", tags=["candidat"], dependencies=[Depends(require_csrf_unless_json)])
 
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 @router.get("/campagnes")

@@ -46,7 +46,8 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.campaign import ExamAmendment
-from domain.dossier import Dossier, Refusal, Registration
+from domain.candidate import Registration
+from domain.dossier import Dossier, Refusal
 from domain.letters import LetterKind
 from domain.status import Status
 from workflows import names

@@ -10,13 +10,14 @@ from PIL import Image
 
 from domain.dossier import Dossier
 from domain.exams import ExamResult
+from domain.marks import Mark
 from letters.attendance import attendance_certificate
 from letters.convocation import convocation
 from letters.layout import LetterContext, latin1
 from letters.regularisation import regularisation_request
 from letters.rejection import rejection_letter
 from letters.result import result_letter
-from letters.transcript import Mark, mark_fr, transcript
+from letters.transcript import mark_fr, transcript
 from tests.factories import campaign
 from tests.letters.pdf import pdf_lines
 from tests.workflows.conftest import registration

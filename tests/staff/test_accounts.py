@@ -16,11 +16,11 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from infra.database import Database
 from infra.settings import Settings
 from infra.staff_accounts import StaffAccount, StaffRole
+from ops import staff_cli as cli
 from tests.backoffice import STAFF_PASSWORD, new_staff, staff_client
 from tests.web.pages import client as http_client
 from tests.web.pages import text_of, token_in
 from web.deps import CANDIDATE, SESSION_COOKIE
-from web.staff import cli
 from web.staff.auth import STAFF_LOGIN_LIMITS
 
 

@@ -15,13 +15,13 @@ from devtools.mail_sink import MailSink
 from domain.campaign import Campaign, ExamAmendment
 from domain.documents import CentreDocument, CentreDocumentKind
 from domain.status import Status
+from infra.clock import now
 from infra.database import Database, get_campaign
 from infra.staff_accounts import StaffRole
 from tests.backoffice import dossiers, error_of, post_form, saved_campaign, view
 from tests.conftest import eventually
 from tests.web.pages import text_of, token_in
 from web.staff.campaign_form import CampaignForm
-from web.staff.deps import now
 from workflows import names
 from workflows.dossier import DossierWorkflow
 

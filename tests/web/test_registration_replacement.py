@@ -8,6 +8,7 @@ import httpx
 from temporalio.client import Client
 
 from devtools.mail_sink import MailSink
+from domain.registration import dossier_number
 from domain.status import Status
 from infra.database import Account, Database
 from tests.conftest import eventually, mail_with_subject
@@ -74,7 +75,6 @@ async def test_a_dossier_whose_workflow_cannot_start_leaves_no_account_and_the_c
 
     from tests.workflows.conftest import registration
     from workflows.client import UNAVAILABLE, WorkflowClient
-    from web.registration import dossier_number
 
     c = await open_campaign(database)
     # The number the next pre-registration will take is already a workflow ID: its start fails.

@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from infra.clock import now
 from web import password_reset
-from web.candidate.deps import flash, now, session_candidate
+from web.candidate.deps import flash, session_candidate
 from web.deps import SessionDep, SettingsDep, TokensDep
 from web.login import authenticate, close_session, normalise_number, open_candidate_session
 from web.ratelimit import KeyedLimits, Limit

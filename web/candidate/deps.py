@@ -1,4 +1,4 @@
-"""What candidate pages depend on: the logged-in candidate, their own dossier, the clock.
+"""What candidate pages depend on: the logged-in candidate and their own dossier.
 
 The dossier number comes only from the signed session cookie: no page takes it from the URL or
 a form, so a candidate can reach no dossier but their own. A cookie opened before the last
@@ -8,7 +8,6 @@ password change is refused like no cookie (`web.deps.session_candidate`).
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -30,9 +29,6 @@ FLASH = {
     "deconnexion": "Vous êtes déconnecté(e) de votre espace sécurisé.",
 }
 
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def flash(request: Request) -> str | None:

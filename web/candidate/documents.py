@@ -16,8 +16,9 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from domain.documents import ALLOWED_MIME_TYPES
 from domain.dossier import Dossier, Refusal
+from infra.clock import now
 from infra.database import StoredFile
-from web.candidate.deps import CandidatePage, MyDossier, now
+from web.candidate.deps import CandidatePage, MyDossier
 from web.candidate.space import space_page
 from web.deps import ClientDep, FilesDep, SessionDep
 from web.errors import problem

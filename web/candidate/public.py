@@ -7,8 +7,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from domain.campaign import Campaign
+from infra.clock import now
 from infra.database import Account, get_campaign
-from web.candidate.deps import MyDossier, now
+from web.candidate.deps import MyDossier
 from web.deps import ClientDep, SessionDep, SettingsDep, TokensDep
 from web.login import open_candidate_session
 from web.registration import open_campaigns, preregister

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from domain.candidate import Address
 from domain.dossier import Dossier, Refusal
 from domain.space import Action
+from infra.clock import now
 from letters.registration_form import registration_form_pdf
-from web.candidate.deps import CandidatePage, MyDossier, flash, now
+from web.candidate.deps import CandidatePage, MyDossier, flash
 from web.candidate.status_text import EXPLANATIONS, tone
 from web.deps import ClientDep
 from web.ics import dossier_calendar

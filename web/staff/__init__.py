@@ -10,12 +10,24 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import FileResponse, RedirectResponse
 
 from web.csrf import require_csrf
-from web.staff import auth, batches, campaigns, dossiers, operations
+from web.staff import (
+    access_map_files,
+    auth,
+    batches,
+    campaign_page,
+    campaigns,
+    deadline_extension,
+    dossiers,
+    exam_amendments,
+    operations,
+)
 
 STYLESHEET = Path(__file__).parent / "staff.css"
 
 router = APIRouter(prefix="/staff", dependencies=[Depends(require_csrf)], include_in_schema=False)
-for module in (auth, dossiers, campaigns, batches, operations):
+# `campaigns` before `campaign_page`: "/sessions/nouvelle" is no campaign's code.
+for module in (auth, dossiers, campaigns, campaign_page, deadline_extension, exam_amendments, access_map_files,
+               batches, operations):
     router.include_router(module.router)
 
 

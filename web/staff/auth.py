@@ -3,7 +3,7 @@
 argon2id checks run in a thread (they take about half a second by design); failures are rate
 limited per address and login (`web.ratelimit`); an unknown login costs the same time as a
 wrong password; the session cookie names "staff:<login>", expires like a candidate's and ends when the
-password changes (`python -m web.staff.cli set-password`).
+password changes (`python -m ops.staff_cli set-password`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from infra.database import utcnow
+from infra.clock import now
 from infra.staff_accounts import StaffAccount
 from web.deps import SessionDep, SettingsDep, TokensDep
 from web.login import close_session, open_session
@@ -73,7 +73,7 @@ async def login(
         response = render(request, "staff/login.html", status_code=exc.status_code, error=exc.detail, login=login.strip().lower())
         response.headers.update(exc.headers or {})
         return response
-    account.last_login_at = utcnow()
+    account.last_login_at = now()
     await db.commit()
     response = RedirectResponse("/staff/dossiers", status_code=status.HTTP_303_SEE_OTHER)
     open_session(request, response, tokens, settings, STAFF + account.login, account.password_hash)

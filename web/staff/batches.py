@@ -1,4 +1,5 @@
-"""Bulk actions from the back office: start one, follow its progress, list a campaign's.
+"""Bulk actions from the back office: start one, follow its progress (a campaign's list of them
+is on its page, `web.staff.campaign_page`).
 
 Each action is a `BatchWorkflow` (workflows/batch.py). Its workflow ID names the action, the
 campaign and its scope (an exam, the results file's checksum): a second click while it runs
@@ -12,14 +13,14 @@ import hashlib
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile, status
+from fastapi import APIRouter, File, Form, Request, UploadFile, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from activities.results_csv import BadResultsFile, parse_results
 from domain.documents import MAX_UPLOAD_BYTES
+from domain.results_file import BadResultsFile, parse_results
 from infra.database import get_campaign
 from web.deps import ClientDep, FilesDep, SessionDep
-from web.staff.campaigns import campaign_page  # the page whose form starts a batch
+from web.staff.campaign_page import campaign_or_404, campaign_page
 from web.staff.deps import Instructor, Reader
 from web.templating import DEFAULT_TIME_ZONE, batch_state, render
 from workflows import names
@@ -43,9 +44,7 @@ async def start_batch(
     exam: Annotated[str, Form()] = "",
     fichier: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    campaign = await get_campaign(db, campaign_id)
-    if campaign is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "Session introuvable.")
+    campaign = await campaign_or_404(db, campaign_id)
 
     async def refuse(message: str, code: int = 422) -> Response:
         return await campaign_page(request, campaign_id, user, db, client, error=message, status_code=code)

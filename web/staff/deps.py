@@ -10,7 +10,6 @@ dependencies that routes declare.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -58,9 +57,6 @@ class StaffUser:
         """How decisions name their author in the dossier's timeline."""
         return f"{self.full_name} ({self.login})"
 
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def session_account(request: Request, db: SessionDep, tokens: TokensDep) -> StaffAccount | None:

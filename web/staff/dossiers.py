@@ -22,18 +22,20 @@ from sqlalchemy import select
 from domain.campaign import ExamKind
 from domain.decisions import Decision, DecisionKind
 from domain.documents import CentreDocumentKind
-from domain.dossier import Dossier, Refusal
+from domain.dossier import Refusal
 from domain.exams import ExamResult
-from domain.letters import LetterKind, LetterOrder, Mark
+from domain.letters import LetterKind, LetterOrder
+from domain.marks import Mark, MarkOutOfRange, UnreadableMark, parse_mark
 from domain.status import Status
+from infra.clock import now
 from infra.database import StoredFile, get_campaign, list_campaigns
 from letters.result import LABELS as RESULT_LABELS
 from web.deps import ClientDep, FilesDep, SessionDep
-from web.staff.deps import Instructor, Reader, StaffUser, now
+from web.staff.deps import Instructor, Reader, StaffUser
 from web.staff.forms import FormError, parse_local
 from web.templating import render
 from workflows.client import WorkflowClient
-from workflows.dossier import Ack, DossierWorkflow, ResultEntry
+from workflows.dossier import DossierWorkflow, ResultEntry
 from workflows.visibility import BadQueryValue, DossierFilter
 
 log = logging.getLogger(__name__)
@@ -200,7 +202,7 @@ async def record_result(
 
 
 def _marks(text: str) -> list[Mark]:
-    """« Épreuve ; note » lines; « ABS » for an absence."""
+    """« Épreuve ; note » lines (or « épreuve = note »), each mark as `parse_mark` reads it."""
     marks = []
     for line in (text or "").splitlines():
         if not line.strip():
@@ -208,17 +210,12 @@ def _marks(text: str) -> list[Mark]:
         test, _, raw = line.rpartition(";") if ";" in line else line.rpartition("=")
         if not test.strip():
             raise FormError(f"« {line.strip()} » : écrivez « épreuve ; note ».")
-        raw = raw.strip()
-        if raw.upper().startswith("ABS"):
-            marks.append(Mark(test.strip(), None))
-            continue
         try:
-            value = float(raw.replace(",", "."))
-        except ValueError:
+            marks.append(Mark(test.strip(), parse_mark(raw)))
+        except UnreadableMark:
             raise FormError(f"« {line.strip()} » : la note doit être un nombre (ou ABS).") from None
-        if not 0 <= value <= 20:
-            raise FormError(f"« {line.strip()} » : la note doit être comprise entre 0 et 20.")
-        marks.append(Mark(test.strip(), value))
+        except MarkOutOfRange:
+            raise FormError(f"« {line.strip()} » : la note doit être comprise entre 0 et 20.") from None
     if not marks:
         raise FormError("Indiquez au moins une note, une épreuve par ligne : « épreuve ; note ».")
     return marks

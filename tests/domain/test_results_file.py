@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from activities.results_csv import BadResultsFile, ResultRow, RowIssue, parse_results
 from domain.exams import ExamResult
-from letters.transcript import Mark
+from domain.marks import Mark
+from domain.results_file import BadResultsFile, ResultRow, RowIssue, parse_results
 
 
 def test_a_french_spreadsheet_export_reads_row_by_row() -> None:

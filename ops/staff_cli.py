@@ -1,10 +1,12 @@
 """Staff accounts from the command line — the only way to create one or change a role.
 
-    python -m web.staff.cli create-account jdupont --name "Jeanne Dupont" --role instructeur
-    python -m web.staff.cli set-password jdupont
-    python -m web.staff.cli set-role jdupont administrateur
-    python -m web.staff.cli disable jdupont | enable jdupont
-    python -m web.staff.cli list
+(The accounts' table is `infra.staff_accounts`; this is the operators' tool that manages it.)
+
+    python -m ops.staff_cli create-account jdupont --name "Jeanne Dupont" --role instructeur
+    python -m ops.staff_cli set-password jdupont
+    python -m ops.staff_cli set-role jdupont administrateur
+    python -m ops.staff_cli disable jdupont | enable jdupont
+    python -m ops.staff_cli list
 
 `set-password` also ends the sessions the account has open (they are bound to the password).
 
@@ -113,7 +115,7 @@ async def run(args: argparse.Namespace, database: Database) -> str:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m web.staff.cli", description="Comptes du service concours.")
+    p = argparse.ArgumentParser(prog="python -m ops.staff_cli", description="Comptes du service concours.")
     sub = p.add_subparsers(dest="command", required=True)
     roles = [str(r) for r in StaffRole]
     create = sub.add_parser("create-account", help="créer un compte")

@@ -5,8 +5,8 @@ without BOM) or Windows-1252. Columns, in any order, headers matched without cas
 - « dossier » (or « n° de dossier », « numéro de dossier ») — required;
 - « résultat » — admissible, non admissible, admis(e), non admis(e) — required;
 - « présent » — oui/non: an attendance certificate is issued for « oui »;
-- any other column is a test, its cells marks out of 20 (« 12,5 », « ABS » for absent, empty when
-  not taken): the candidate gets a transcript.
+- any other column is a test, its cells marks out of 20 as `domain.marks.parse_mark` reads them
+  (« 12,5 », « ABS » for absent), empty when not taken: the candidate gets a transcript.
 
 Pure: bytes in, rows and issues out; the batch activity applies the rows.
 """
@@ -20,7 +20,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from domain.exams import ExamResult
-from letters.transcript import Mark
+from domain.marks import Mark, MarkOutOfRange, UnreadableMark, parse_mark
 
 MAX_ROWS = 50_000
 
@@ -165,14 +165,10 @@ def _marks(cells: list[str], test_cols: list[tuple[int, str]]) -> tuple[list[Mar
         raw = cells[col].strip() if col < len(cells) else ""
         if not raw:
             continue
-        if _fold(raw) in ("abs", "absent", "absente"):
-            marks.append(Mark(test, None))
-            continue
         try:
-            value = float(raw.replace(",", ".").replace("/20", "").strip())
-        except ValueError:
+            marks.append(Mark(test, parse_mark(raw)))
+        except UnreadableMark:
             return [], f"note « {raw} » illisible pour « {test} »."
-        if not 0 <= value <= 20:
+        except MarkOutOfRange:
             return [], f"note {raw} hors de l'intervalle 0 à 20 pour « {test} »."
-        marks.append(Mark(test, value))
     return marks, None
