@@ -21,6 +21,7 @@ from infra.staff_accounts import StaffRole
 from tests.backoffice import dossiers, error_of, post_form, saved_campaign, view
 from tests.conftest import eventually
 from tests.web.pages import text_of, token_in
+from tests.workflows.steps import mails_settled, signals_handled
 from web.staff.campaign_form import CampaignForm
 from workflows import names
 from workflows.dossier import DossierWorkflow
@@ -112,6 +113,7 @@ async def test_moving_an_exam_is_saved_and_reaches_every_open_dossier_once(
 
     # Sent again from the campaign page (say, after a transmission that could not start): the
     # dossiers already follow it, so no second email.
+    queued = (await view(client, admitted)).mails_queued
     instructor = await staff(StaffRole.INSTRUCTOR)
     action = f"/staff/sessions/{c.id}/epreuves/transmettre"
     assert (await post_form(instructor, f"/staff/sessions/{c.id}", action)).status_code == 403
@@ -119,10 +121,15 @@ async def test_moving_an_exam_is_saved_and_reaches_every_open_dossier_once(
     assert again.status_code == 303 and again.headers["location"].endswith("?ok=epreuves_retransmises")
     await eventually(lambda: _runs(client, workflow_id, 2))
     assert await client.get_workflow_handle(workflow_id).result() == 2
-    await asyncio.sleep(1)
+    # Both dossiers handled the second signal: it queued no email and noted nothing.
+    for number in (admitted, waiting):
+        await signals_handled(client.get_workflow_handle(number), names.AMEND_EXAMS, 2)
+    again = await mails_settled(client.get_workflow_handle(admitted))
+    assert again.mails_queued == queued
+    assert len([t for t in again.timeline if t.code == "epreuve_modifiee"]) == 1
     assert len([m for m in mail_sink.for_dossier(admitted) if MOVED in m.subject]) == 1
+    await mails_settled(client.get_workflow_handle(waiting))
     assert not [m for m in mail_sink.for_dossier(waiting) if MOVED in m.subject]
-    assert len([t for t in (await view(client, admitted)).timeline if t.code == "epreuve_modifiee"]) == 1
 
 
 async def _runs(client: Client, workflow_id: str, count: int) -> bool:

@@ -9,6 +9,7 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
@@ -51,6 +52,40 @@ async def status_becomes(handle: WorkflowHandle, status: Status) -> Dossier:
         return dossier if dossier.status is status else None
 
     return await eventually(reached)
+
+
+async def signals_handled(handle: WorkflowHandle, name: str, count: int) -> None:
+    """Wait until the history holds `count` signals `name` (or more) and a completed workflow
+    task after the last of them: the worker has run their handlers. (A signal that arrives while
+    a task is running is written after that task's completion, so a completion that follows the
+    signal belongs to a task that delivered it.)"""
+
+    async def handled() -> bool:
+        events = [e async for e in handle.fetch_history_events()]
+        signalled = [
+            i for i, e in enumerate(events)
+            if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+            and e.workflow_execution_signaled_event_attributes.signal_name == name
+        ]
+        return len(signalled) >= count and any(
+            e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED for e in events[signalled[-1] + 1:]
+        )
+
+    await eventually(handled)
+
+
+async def mails_settled(handle: WorkflowHandle, timeout: float = 15.0) -> Dossier:
+    """The dossier once every email it queued has gone out: the outbox is empty (an email leaves
+    it only when its activity completed, after the SMTP server took it) and no activity is
+    pending. From then on the SMTP sink holds everything this dossier will have sent."""
+
+    async def settled() -> Dossier | None:
+        dossier = await view(handle)
+        if dossier.outbox or (await handle.describe()).raw_description.pending_activities:
+            return None
+        return dossier
+
+    return await eventually(settled, timeout=timeout)
 
 
 def upload(ref: str, category: str, at: datetime) -> UploadedDocument:

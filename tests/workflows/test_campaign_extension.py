@@ -4,8 +4,7 @@ lists find dossiers by status through the search attributes the workflows keep c
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
@@ -67,10 +66,14 @@ async def test_an_extension_reaches_every_open_dossier_of_the_campaign_only(
     assert not [m for m in mail_sink.for_dossier(validated.dossier_number) if "prolongée" in m.subject]
 
     # Past the old deadline: the other campaign's dossier is cancelled, this one still validates.
-    await asyncio.sleep(max(0.0, (c.validation_deadline - datetime.now(UTC)).total_seconds()) + 1)
-    await eventually(lambda: _status(handles[elsewhere.dossier_number], Status.CANCELLED))
+    # (The other campaign was made after this one: its deadline, and so its cancellation, comes
+    # after this campaign's old deadline, on the same server clock.)
+    assert other.validation_deadline >= c.validation_deadline
+    await eventually(lambda: _status(handles[elsewhere.dossier_number], Status.CANCELLED), timeout=30)
     ack = await handles[waiting.dossier_number].execute_update(DossierWorkflow.validate, Validate(True))
     assert ack.status is Status.TRANSFERRING
+    validated_at = (await handles[waiting.dossier_number].query(DossierWorkflow.view)).validated_at
+    assert validated_at is not None and validated_at > c.validation_deadline
 
     for handle in handles.values():
         await handle.signal(DossierWorkflow.archive)

@@ -5,7 +5,6 @@ candidate one email, however many times the amendment arrives."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 from temporalio.client import Client
@@ -19,6 +18,7 @@ from infra.settings import Settings
 from tests.backoffice import prompt_queue  # noqa: F401  (fixture: dossiers started at a status)
 from tests.conftest import eventually, mail_with_subject
 from tests.factories import campaign as make_campaign
+from tests.workflows.steps import mails_settled, signals_handled
 from workflows import names
 from workflows.campaign import CampaignExamsWorkflow
 from workflows.dossier import DossierWorkflow
@@ -78,18 +78,26 @@ async def test_a_moved_exam_reaches_open_dossiers_and_its_convocation_follows(
     assert (await _view(client, waiting)).campaign.exam("ecrit").starts_at == new_start
     assert (await _view(client, elsewhere)).campaign.exam("ecrit").starts_at == other.exam("ecrit").starts_at
 
-    # The same amendment again (a retried activity, a second run): nothing changes, no mail.
+    # The same amendment again (a retried activity, a second run): handled, nothing changes, no mail.
+    queued = (await handle.query(DossierWorkflow.view)).mails_queued
     await handle.signal(DossierWorkflow.amend_exams, amendment)
+    await signals_handled(handle, names.AMEND_EXAMS, 2)
+    again = await handle.query(DossierWorkflow.view)
+    assert len([t for t in again.timeline if t.code == "epreuve_modifiee"]) == 1
+    assert again.campaign.exam("ecrit").starts_at == new_start
 
     # The new release instant has a timer: the convocation comes out on time, and is mailed.
     await mail_with_subject(mail_sink, admitted, "Nouveau document dans votre espace", timeout=30)
-    released = (await handle.query(DossierWorkflow.view)).documents[0]
+    settled = await mails_settled(handle)
+    released = settled.documents[0]
     assert released.released_at is not None
     assert released.released_at >= new_start - c.convocation_lead
-    await asyncio.sleep(1)
+    # Since the second amendment: one email queued, the convocation's; all sent, none pending.
+    assert settled.mails_queued == queued + 1
     assert len([m for m in mail_sink.for_dossier(admitted) if MOVED in m.subject]) == 1
+    await mails_settled(client.get_workflow_handle(waiting))
     assert not [m for m in mail_sink.for_dossier(waiting) if MOVED in m.subject]
-    assert len([t for t in (await handle.query(DossierWorkflow.view)).timeline if t.code == "epreuve_modifiee"]) == 1
+    assert len([t for t in settled.timeline if t.code == "epreuve_modifiee"]) == 1
 
     for number in (admitted, waiting, elsewhere):
         await client.get_workflow_handle(number).signal(DossierWorkflow.archive)

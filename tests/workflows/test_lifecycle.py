@@ -93,7 +93,7 @@ async def test_a_dossier_lives_from_preregistration_to_its_results(
         DossierWorkflow.decide,
         Decision(DecisionKind.INCOMPLETE, by="instructeur", missing=["autre"], deadline=reg_deadline),
     ))
-    assert "Décision « Dossier incomplet » impossible" in second or "Une seule demande" in second
+    assert second == f"Décision « Dossier incomplet » impossible : le dossier est au statut « {Status.INCOMPLETE.label} »."
     await skip_to(time_env, reg_deadline - timedelta(days=2) + timedelta(minutes=1))
     await eventually(lambda: mail_counts(mail_sink, number)["Rappel"] == 1)
     now = await time_env.get_current_time()
