@@ -50,6 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
 
+    # One French sentence naming the fields, in the `ErrorOut` shape every route documents for 422
+    # (`web.schemas.error_responses`), not FastAPI's list of English errors.
     @app.exception_handler(RequestValidationError)
     async def french_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         fields = sorted({".".join(str(p) for p in e["loc"][1:]) or "requête" for e in exc.errors()})

@@ -1,6 +1,7 @@
 """Errors as pages: a refusal on a page route shows a French page, never a JSON body.
 
-The JSON API (`/api/...`) keeps FastAPI's `{"detail": ...}` answers. What the workflow client
+The JSON API (`/api/...`) answers every error as `{"detail": "<French message>"}` (the
+`ErrorOut` of its OpenAPI schema), the framework's own English messages translated. What the workflow client
 raises is translated here, once, for every route: the workflow's `Refusal` → 409 with its French
 message, `NotFound` → 404, `Unavailable` → 503 with a `Retry-After`. Pages that need a login
 raise `LoginRequired(login_url)`, which sends the browser to the login page of its area (the
@@ -49,6 +50,10 @@ class LoginRequired(Exception):
 
 RETRY_AFTER_SECONDS = "5"
 
+# Under /api only the framework answers 400, for a body it cannot parse (malformed JSON encoding
+# or multipart), with English messages of its own; the API's code never raises it.
+UNREADABLE_BODY = "Le corps de la requête est illisible (JSON ou formulaire mal formé)."
+
 
 def as_http(exc: Refusal | NotFound | Unavailable) -> HTTPException:
     """What the workflow client raised, as the HTTP answer every route gives it."""
@@ -81,6 +86,8 @@ def error_page(request: Request, status_code: int, message: str, headers: dict[s
 def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith(API_PREFIX) and exc.status_code == status.HTTP_400_BAD_REQUEST:
+            exc = StarletteHTTPException(exc.status_code, UNREADABLE_BODY, exc.headers)
         if request.url.path.startswith(API_PREFIX) or request.url.path in ("/docs", "/openapi.json"):
             return await http_exception_handler(request, exc)
         message = exc.detail if isinstance(exc.detail, str) else "La demande n'a pas pu aboutir."

@@ -1,13 +1,52 @@
-"""Request and response bodies of the JSON API."""
+"""Request and response bodies of the JSON API, and the error answers each route documents."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
+from domain.campaign import Campaign
 from domain.dossier import Dossier
 from domain.status import Status
+
+
+class ErrorOut(BaseModel):
+    """Every error answer of the API: one French message, fit to show as it is."""
+
+    detail: str
+
+
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Secondes à attendre avant de réessayer.",
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    }
+}
+
+# What each error status means in this API; routes pick theirs with `error_responses`.
+ERRORS: dict[int, dict[str, Any]] = {
+    400: {"description": "Corps de requête illisible (JSON ou multipart mal formé)."},
+    401: {"description": "Non connecté, session expirée, ou identifiant ou mot de passe incorrect."},
+    403: {"description": "Jeton CSRF absent ou invalide : requis dans l'en-tête `X-CSRF-Token` pour tout "
+                         "POST dont le corps n'est pas `application/json`."},
+    404: {"description": "Dossier ou session de concours introuvable."},
+    409: {"description": "Action refusée par le dossier dans son état actuel (message en français)."},
+    413: {"description": "Corps de requête trop volumineux (fichier de plus de 10 Mo)."},
+    415: {"description": "Format de fichier non autorisé : seuls PDF, GIF, JPEG et PNG sont acceptés, "
+                         "reconnus d'après leur contenu."},
+    422: {"description": "Champ(s) manquant(s) ou invalide(s), ou donnée refusée par les règles de "
+                         "l'inscription ; `detail` dit lequel, en français."},
+    429: {"description": "Trop de tentatives : réessayer après le délai indiqué.", "headers": _RETRY_AFTER},
+    503: {"description": "Service momentanément indisponible : réessayer après le délai indiqué.",
+          "headers": _RETRY_AFTER},
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entries for these statuses, all with the `ErrorOut` body."""
+    return {code: {"model": ErrorOut, **ERRORS[code]} for code in sorted(codes)}
 
 
 class PreRegistrationIn(BaseModel):
@@ -39,6 +78,39 @@ class PreRegistrationOut(BaseModel):
 class LoginIn(BaseModel):
     dossier_number: str
     password: str
+
+
+class LoginOut(BaseModel):
+    dossier_number: str
+    csrf_token: str = Field(
+        description="To send in the `X-CSRF-Token` header of later non-JSON POSTs (uploads, bodiless actions)."
+    )
+
+
+class RouteOut(BaseModel):
+    code: str
+    label: str
+    specialities: list[str]
+
+
+class CampaignOut(BaseModel):
+    id: str
+    grade: str
+    organiser: str
+    registration_closes_at: datetime
+    validation_deadline: datetime
+    routes: list[RouteOut]
+
+    @classmethod
+    def of(cls, campaign: Campaign) -> CampaignOut:
+        return cls(
+            id=campaign.id,
+            grade=campaign.grade,
+            organiser=campaign.organiser,
+            registration_closes_at=campaign.registration_closes_at,
+            validation_deadline=campaign.validation_deadline,
+            routes=[RouteOut(code=r.code, label=r.label, specialities=r.specialities) for r in campaign.routes],
+        )
 
 
 class ValidationIn(BaseModel):
