@@ -67,6 +67,15 @@ from tests.factories import form as make_form
 from workflows import names
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(page: str) -> str:
+    found = CSRF.search(page)
+    if found is None:
+        raise RuntimeError("no CSRF token in the page")
+    return found.group(1)
+
+
 TIMING = re.compile(r"(\w+);dur=([\d.]+)")
 PAGES = [("/espace", 0.55), ("/espace/documents", 0.15), ("/espace/pieces", 0.15), ("/espace/mes-donnees", 0.15)]
 UPLOAD_BYTES = 5 * 1024 * 1024
@@ -138,7 +147,7 @@ class Candidate:
 
     async def log_in(self) -> None:
         page = await self.http.get("/connexion")
-        token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+        token = csrf_token(page.text)
         response = await self.http.post(
             "/connexion", data={"dossier_number": self.number, "password": self.form["password"], "csrf_token": token}
         )
@@ -158,7 +167,7 @@ class Candidate:
 
     async def upload(self, data: bytes) -> float:
         page = await self.http.get("/espace/pieces")
-        token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+        token = csrf_token(page.text)
         started = time.perf_counter()
         response = await self.http.post(
             "/espace/pieces",

@@ -37,6 +37,7 @@ class MailSink:
         self._maildir = mailbox.Maildir(maildir, create=True) if maildir else None
         self._lock = threading.Lock()
         self.refusing = False  # tests simulate an outage with this
+        self.port = 0  # where start() made it listen
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self.refusing:
@@ -70,6 +71,7 @@ class MailSink:
 def start(sink: MailSink, host: str = "127.0.0.1", port: int = 1025) -> Controller:
     controller = Controller(sink, hostname=host, port=port)
     controller.start()
+    sink.port = port
     return controller
 
 
