@@ -34,7 +34,11 @@ print(next(p["version"] for p in tomllib.load(open("uv.lock", "rb"))["package"] 
   fi
   # --locked: refuse a uv.lock that no longer matches pyproject.toml; exact: packages not in the
   # lock are removed; the project itself is installed editable (tests import it from the tree).
-  UV_PROJECT_ENVIRONMENT=.venv .venv/bin/uv sync --quiet --locked --extra dev --python .venv/bin/python
+  if ! UV_PROJECT_ENVIRONMENT=.venv .venv/bin/uv sync --quiet --locked --extra dev --python .venv/bin/python; then
+    echo "error: could not install uv.lock into .venv (above). If pyproject.toml's dependencies changed," >&2
+    echo "       run '.venv/bin/uv lock' and commit uv.lock with them." >&2
+    exit 1
+  fi
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
