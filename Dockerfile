@@ -16,7 +16,7 @@ RUN groupadd --system --gid 10001 app \
 WORKDIR /app
 
 # Only what the app needs at runtime (no tests, dev tools, scripts or local state).
-COPY pyproject.toml worker.py ./
+COPY pyproject.toml uv.lock worker.py ./
 COPY domain/ domain/
 COPY workflows/ workflows/
 COPY activities/ activities/
@@ -25,10 +25,16 @@ COPY web/ web/
 COPY letters/ letters/
 COPY ops/ ops/
 
-# The project with the PostgreSQL driver (asyncpg). Its dependencies publish binary wheels for
-# CPython 3.11 on Linux amd64/arm64, so the slim image needs no compiler. Build leftovers go.
-RUN pip install ".[postgres]" \
- && rm -rf build *.egg-info
+# The project with the PostgreSQL driver (asyncpg), its dependencies at the versions of uv.lock
+# (what CI tested; checked against their hashes). They publish binary wheels for CPython 3.11 on
+# Linux amd64/arm64, so the slim image needs no compiler. uv (locked too) only exports the list.
+RUN uv_version="$(python -c 'import tomllib; print(next(p["version"] for p in tomllib.load(open("uv.lock", "rb"))["package"] if p["name"] == "uv"))')" \
+ && pip install "uv==$uv_version" \
+ && uv export --quiet --frozen --extra postgres --no-emit-project -o /tmp/requirements.txt \
+ && pip uninstall --yes uv \
+ && pip install --require-hashes -r /tmp/requirements.txt \
+ && pip install --no-deps . \
+ && rm -rf build *.egg-info /tmp/requirements.txt
 
 # Uploaded and generated files (and the SQLite file if no INSCRIPTIONS_DATABASE_URL is given).
 # A named volume mounted here starts with this directory's ownership.

@@ -72,10 +72,13 @@ def spawn(module: str, env: dict[str, str], task_queue: str, log: Path) -> subpr
 async def wait_for_pollers(client: Client, task_queue: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        response = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
-            namespace=client.namespace, task_queue=TaskQueue(name=task_queue),
-            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-        ))
+        response = await client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace=client.namespace,
+                task_queue=TaskQueue(name=task_queue),
+                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            )
+        )
         if response.pollers:
             return
         await asyncio.sleep(0.2)
@@ -140,19 +143,29 @@ async def run(args: argparse.Namespace) -> int:
         await asyncio.sleep(args.settle)
         print(f"  dossier worker idle after {time.perf_counter() - t0:.1f} s")
 
-        request = BatchRequest(BatchKind.ADMIT_COMPLETE, campaign.id, requested_by="bench",
-                               page_size=args.page_size, concurrency=args.concurrency)
+        request = BatchRequest(
+            BatchKind.ADMIT_COMPLETE,
+            campaign.id,
+            requested_by="bench",
+            page_size=args.page_size,
+            concurrency=args.concurrency,
+        )
         print(f"Bulk admission (pages of {args.page_size}, {args.concurrency} Updates in flight)...", flush=True)
         t1 = time.perf_counter()
         handle = await client.start_workflow(
-            BatchWorkflow.run, BatchState(request), id=f"bench-admission-{uuid.uuid4().hex[:6]}", task_queue=BATCH_QUEUE,
+            BatchWorkflow.run,
+            BatchState(request),
+            id=f"bench-admission-{uuid.uuid4().hex[:6]}",
+            task_queue=BATCH_QUEUE,
         )
         result_task = asyncio.ensure_future(handle.result())
         while not result_task.done():
             await asyncio.wait([result_task], timeout=5)
             if not result_task.done():
                 p = await handle.query(names.BATCH_PROGRESS, result_type=BatchProgress)
-                print(f"  {time.perf_counter() - t1:5.1f} s: {p.processed}/{p.total} processed, run {p.runs}", flush=True)
+                print(
+                    f"  {time.perf_counter() - t1:5.1f} s: {p.processed}/{p.total} processed, run {p.runs}", flush=True
+                )
         progress: BatchProgress = result_task.result()
         batch_seconds = time.perf_counter() - t1
 
@@ -163,15 +176,19 @@ async def run(args: argparse.Namespace) -> int:
                 break
             await asyncio.sleep(0.2)
         mail_seconds = time.perf_counter() - t1
-        admitted = (await client.count_workflows(
-            f"{names.CAMPAIGN.name} = '{campaign.id}' AND {names.STATUS.name} = '{Status.ADMITTED}'"
-        )).count
+        admitted = (
+            await client.count_workflows(
+                f"{names.CAMPAIGN.name} = '{campaign.id}' AND {names.STATUS.name} = '{Status.ADMITTED}'"
+            )
+        ).count
 
         print()
         print(f"Bulk admission of {n} complete dossiers (page {args.page_size}, concurrency {args.concurrency}):")
         print(f"  batch workflow, start to result:   {batch_seconds:6.1f} s   ({n / batch_seconds:5.1f} dossiers/s)")
         print(f"  until the last admission email:    {mail_seconds:6.1f} s")
-        print(f"  applied {progress.applied}, refused {progress.refused}, workflow runs {progress.runs} (continue-as-new)")
+        print(
+            f"  applied {progress.applied}, refused {progress.refused}, workflow runs {progress.runs} (continue-as-new)"
+        )
         print(f"  admitted (visibility): {admitted}; admission emails: {sum(mails.values())} distinct, {raw} delivered")
         ok = progress.applied == n and admitted == n and set(mails.values()) == {1} and len(mails) == n
         print("  check: " + ("every dossier admitted once, one email each" if ok else "MISMATCH, see above"))
@@ -196,8 +213,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bulk_admit", description=__doc__.split("\n\n")[0])
     parser.add_argument("--dossiers", type=int, default=1000)
     parser.add_argument("--page-size", type=int, default=100, help="dossiers per activity call")
-    parser.add_argument("--concurrency", type=int, default=BatchRequest.concurrency, help="Updates in flight per activity")
-    parser.add_argument("--settle", type=float, default=0.0, help="extra seconds to wait once the dossier worker is idle")
+    parser.add_argument(
+        "--concurrency", type=int, default=BatchRequest.concurrency, help="Updates in flight per activity"
+    )
+    parser.add_argument(
+        "--settle", type=float, default=0.0, help="extra seconds to wait once the dossier worker is idle"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the workers' logs and database")
     return asyncio.run(run(parser.parse_args()))
 

@@ -50,6 +50,7 @@ import uuid
 from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from temporalio.testing import WorkflowEnvironment
@@ -66,6 +67,15 @@ from tests.factories import form as make_form
 from workflows import names
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(page: str) -> str:
+    found = CSRF.search(page)
+    if found is None:
+        raise RuntimeError("no CSRF token in the page")
+    return found.group(1)
+
+
 TIMING = re.compile(r"(\w+);dur=([\d.]+)")
 PAGES = [("/espace", 0.55), ("/espace/documents", 0.15), ("/espace/pieces", 0.15), ("/espace/mes-donnees", 0.15)]
 UPLOAD_BYTES = 5 * 1024 * 1024
@@ -137,7 +147,7 @@ class Candidate:
 
     async def log_in(self) -> None:
         page = await self.http.get("/connexion")
-        token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+        token = csrf_token(page.text)
         response = await self.http.post(
             "/connexion", data={"dossier_number": self.number, "password": self.form["password"], "csrf_token": token}
         )
@@ -157,7 +167,7 @@ class Candidate:
 
     async def upload(self, data: bytes) -> float:
         page = await self.http.get("/espace/pieces")
-        token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+        token = csrf_token(page.text)
         started = time.perf_counter()
         response = await self.http.post(
             "/espace/pieces",
@@ -171,7 +181,7 @@ class Candidate:
 
 
 async def browse(candidate: Candidate, until: float, timings: dict[str, list[float]], rng: random.Random) -> None:
-    paths, weights = zip(*PAGES)
+    paths, weights = zip(*PAGES, strict=True)
     await asyncio.sleep(rng.uniform(0, 1))  # do not all start on the same instant
     while time.monotonic() < until:
         await candidate.get(rng.choices(paths, weights)[0], timings)
@@ -191,8 +201,12 @@ async def run(args: argparse.Namespace) -> None:
         dev_server_existing_path=str(temporal_binary.ensure()),
         search_attributes=list(names.SEARCH_ATTRIBUTES),
         data_converter=DATA_CONVERTER,
-        dev_server_extra_args=["--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true",
-                               "--log-level", "error"],
+        dev_server_extra_args=[
+            "--dynamic-config-value",
+            "system.forceSearchAttributesCacheRefreshOnRead=true",
+            "--log-level",
+            "error",
+        ],
         dev_server_startup_timeout=timedelta(seconds=60),
     )
     sink = MailSink()
@@ -219,12 +233,26 @@ async def run(args: argparse.Namespace) -> None:
 
     processes: list[subprocess.Popen] = []
     try:
-        quiet = {} if args.verbose else {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-        processes.append(subprocess.Popen([sys.executable, "worker.py"], cwd=PROJECT_ROOT, env=environ, **quiet))
-        web = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "web.app:app", "--host", "127.0.0.1", "--port", str(web_port),
-             "--log-level", "warning", "--no-access-log"],
-            cwd=PROJECT_ROOT, env=environ, **quiet,
+        quiet: dict[str, Any] = {} if args.verbose else {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        # Popen returns at once (ASYNC220): these processes outlive this coroutine's awaits.
+        processes.append(subprocess.Popen([sys.executable, "worker.py"], cwd=PROJECT_ROOT, env=environ, **quiet))  # noqa: ASYNC220
+        web = subprocess.Popen(  # noqa: ASYNC220
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "web.app:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(web_port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            cwd=PROJECT_ROOT,
+            env=environ,
+            **quiet,
         )
         processes.append(web)
         await wait_http(f"{base_url}/healthz", web)
@@ -246,8 +274,10 @@ async def run(args: argparse.Namespace) -> None:
 
         started = time.monotonic()
         await asyncio.gather(*(prepare(c) for c in candidates))
-        say(f"{len(candidates)} candidates pre-registered and logged in ({time.monotonic() - started:.0f} s, "
-            "argon2id hashing and checking dominate)")
+        say(
+            f"{len(candidates)} candidates pre-registered and logged in ({time.monotonic() - started:.0f} s, "
+            "argon2id hashing and checking dominate)"
+        )
         for c in candidates:  # warm-up: every dossier's workflow in the worker's cache, as in use
             await c.get("/espace", defaultdict(list))
 
@@ -266,17 +296,27 @@ async def run(args: argparse.Namespace) -> None:
                 uploads.append(await c.upload(payload))
                 await asyncio.sleep(max(0.2, (args.duration - 4) / max(1, args.uploads) - uploads[-1]))
 
-        say(f"Browsing: {len(candidates)} candidates for {args.duration} s (think time 0.5-1.5 s), "
-            f"{args.uploads} uploads of 5 MB meanwhile...")
-        pids = {"web": web.pid, "worker": processes[0].pid, "Temporal": dev_server_pid(), "candidates (httpx)": os.getpid()}
-        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items() if pid}
+        say(
+            f"Browsing: {len(candidates)} candidates for {args.duration} s (think time 0.5-1.5 s), "
+            f"{args.uploads} uploads of 5 MB meanwhile..."
+        )
+        found = {
+            "web": web.pid,
+            "worker": processes[0].pid,
+            "Temporal": dev_server_pid(),
+            "candidates (httpx)": os.getpid(),
+        }
+        pids = {name: pid for name, pid in found.items() if pid}  # the dev server may be elsewhere
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         load_before = load_average()
         await asyncio.gather(*(browse(c, until, timings, rng) for c in candidates), upload_one_after_another())
         cpu_used = {name: cpu_seconds(pids[name]) - before for name, before in cpu_before.items()}
         total = sum(len(timings[path]) for path, _ in PAGES) + len(uploads)
         print()
-        print(f"Browsing, {len(candidates)} concurrent candidates, {total / args.duration:.0f} pages/s "
-              f"(machine load average {load_before} before, {load_average()} after; {os.cpu_count()} CPUs):")
+        print(
+            f"Browsing, {len(candidates)} concurrent candidates, {total / args.duration:.0f} pages/s "
+            f"(machine load average {load_before} before, {load_average()} after; {os.cpu_count()} CPUs):"
+        )
         for path, _ in PAGES:
             print(f"  GET {path:22s} {summary(timings[path])}")
         print("  of which, measured inside the web app (Server-Timing):")
@@ -284,23 +324,29 @@ async def run(args: argparse.Namespace) -> None:
         print(f"    dashboard, view query   {summary(timings['/espace [query]'])}")
         if uploads:
             print(f"  POST /espace/pieces (5 MB) {summary(uploads)}")
-        print("  CPU per page served (uploads included), by process: " + ", ".join(
-            f"{name} {1000 * used / total:.1f} ms" for name, used in cpu_used.items()))
-        dashboard_p99 = percentile([t * 1000 for t in timings['/espace']], 99)
+        print(
+            "  CPU per page served (uploads included), by process: "
+            + ", ".join(f"{name} {1000 * used / total:.1f} ms" for name, used in cpu_used.items())
+        )
+        dashboard_p99 = percentile([t * 1000 for t in timings["/espace"]], 99)
         print()
-        print(f"  dashboard p99: {dashboard_p99:.1f} ms (target < 100 ms) "
-              f"{'OK' if dashboard_p99 < 100 else 'MISSED'}")
+        print(f"  dashboard p99: {dashboard_p99:.1f} ms (target < 100 ms) {'OK' if dashboard_p99 < 100 else 'MISSED'}")
         if uploads:
             upload_max = max(uploads) * 1000
-            print(f"  5 MB upload: median {statistics.median(uploads) * 1000:.0f} ms, max {upload_max:.0f} ms "
-                  f"(target < 1000 ms) {'OK' if upload_max < 1000 else 'MISSED'}")
+            print(
+                f"  5 MB upload: median {statistics.median(uploads) * 1000:.0f} ms, max {upload_max:.0f} ms "
+                f"(target < 1000 ms) {'OK' if upload_max < 1000 else 'MISSED'}"
+            )
         print()
 
         # 2. Saturation, for information.
         if args.saturation > 0:
             hammered: dict[str, list[float]] = defaultdict(list)
             until = time.monotonic() + args.saturation
-            say(f"Saturation: {len(candidates)} candidates asking for the dashboard back to back for {args.saturation} s...")
+            say(
+                f"Saturation: {len(candidates)} candidates asking for the dashboard back to back "
+                f"for {args.saturation} s..."
+            )
             await asyncio.gather(*(hammer(c, until, hammered) for c in candidates))
             n = len(hammered["/espace"])
             print(f"  Saturation: {n / args.saturation:.0f} dashboards/s; GET /espace {summary(hammered['/espace'])}")
@@ -328,9 +374,13 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=30, help="seconds of browsing")
     parser.add_argument("--uploads", type=int, default=20, help="5 MB uploads during the browsing")
     parser.add_argument("--saturation", type=int, default=10, help="seconds of back-to-back dashboards (0: skip)")
-    parser.add_argument("--client-nice", type=int, default=10,
-                        help="lower this process's priority once the servers run, so the simulated candidates "
-                             "do not take the servers' CPU (0: same priority)")
+    parser.add_argument(
+        "--client-nice",
+        type=int,
+        default=10,
+        help="lower this process's priority once the servers run, so the simulated candidates "
+        "do not take the servers' CPU (0: same priority)",
+    )
     parser.add_argument("--verbose", action="store_true", help="show the worker's and web app's output")
     asyncio.run(run(parser.parse_args()))
 

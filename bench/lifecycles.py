@@ -68,14 +68,14 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from devtools import temporal_binary
 from bench.common import T0, cpu_seconds, free_port, say
+from devtools import temporal_binary
 from devtools.mail_sink import MailSink
 from devtools.mail_sink import start as start_mail_sink
+from devtools.samples import registration
 from domain.campaign import Campaign
 from domain.candidate import Registration
 from domain.documents import CentreDocument, CentreDocumentKind, UploadedDocument
-from devtools.samples import registration
 from domain.status import Status
 from infra.settings import PROJECT_ROOT
 from infra.temporal import DATA_CONVERTER
@@ -87,6 +87,7 @@ from workflows.dossier import DossierWorkflow, Validate
 SDK_DEFAULT_CACHE = 1000  # temporalio.worker.Worker(max_cached_workflows=...) default
 ACTIVE_MAILS = 4  # pre-registration, validation, document released, withdrawal
 CANCELLED_MAILS = 2  # pre-registration, cancellation
+
 
 # --------------------------------------------------------------------------- processes
 def rss_mib(pid: int) -> tuple[float, float]:
@@ -122,7 +123,7 @@ class WorkerProcess:
     def __init__(self, env: dict[str, str], log_path: Path, max_cached: int | None = None) -> None:
         self.env = dict(env)
         if max_cached:
-            self.env["BENCH_MAX_CACHED_WORKFLOWS"] = str(max_cached)
+            self.env["INSCRIPTIONS_WORKER_CACHED_WORKFLOWS"] = str(max_cached)
         self.log_path = log_path
         self.max_cached = max_cached
         self.proc: asyncio.subprocess.Process | None = None
@@ -139,8 +140,13 @@ class WorkerProcess:
     async def start(self, timeout: float = 60) -> None:
         with self.log_path.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bench.worker_process",
-                cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=asyncio.subprocess.STDOUT,
+                sys.executable,
+                "-m",
+                "bench.worker_process",
+                cwd=PROJECT_ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True,
             )
         deadline = time.monotonic() + timeout
@@ -266,16 +272,25 @@ async def start_dossier(client: Client, task_queue: str, reg: Registration) -> W
 
 def an_upload() -> UploadedDocument:
     return UploadedDocument(
-        ref=uuid.uuid4().hex, category="diplome", filename="diplome.pdf", size=123_456,
-        sha256="0" * 64, content_type="application/pdf", uploaded_at=datetime.now(UTC),
+        ref=uuid.uuid4().hex,
+        category="diplome",
+        filename="diplome.pdf",
+        size=123_456,
+        sha256="0" * 64,
+        content_type="application/pdf",
+        uploaded_at=datetime.now(UTC),
     )
 
 
 def a_result_letter() -> CentreDocument:
     now = datetime.now(UTC)  # both instants are set by the workflow on deposit
     return CentreDocument(
-        ref=uuid.uuid4().hex, kind=CentreDocumentKind.RESULT_LETTER, title="Courrier de résultat",
-        exam_code=None, deposited_at=now, release_at=now,
+        ref=uuid.uuid4().hex,
+        kind=CentreDocumentKind.RESULT_LETTER,
+        title="Courrier de résultat",
+        exam_code=None,
+        deposited_at=now,
+        release_at=now,
     )
 
 
@@ -335,9 +350,7 @@ class Drive:
         return f"p50 {q[49]:.2f} s, p95 {q[94]:.2f} s, max {max(self.latencies):.2f} s"
 
 
-async def drive(
-    label: str, count: int, concurrency: int, one: Callable[[], Awaitable[str]], every: float
-) -> Drive:
+async def drive(label: str, count: int, concurrency: int, one: Callable[[], Awaitable[str]], every: float) -> Drive:
     """Run `one()` `count` times, at most `concurrency` at a time, reporting every `every` s."""
     run = Drive(label, count)
     gate = asyncio.Semaphore(concurrency)
@@ -351,7 +364,7 @@ async def drive(
             try:
                 run.done.append(await one())
                 run.latencies.append(time.monotonic() - began)
-            except Exception as exc:  # noqa: BLE001 - counted and shown; the others carry on
+            except Exception as exc:  # counted and shown; the others carry on
                 run.errors.append(f"{type(exc).__name__}: {exc}")
                 if len(run.errors) <= 3:
                     say(f"  {label}: failure: {type(exc).__name__}: {exc}")
@@ -420,8 +433,9 @@ def load() -> str:
 
 
 # --------------------------------------------------------------------------- figure 1
-async def throughput(args: argparse.Namespace, client: Client, env: dict[str, str], workdir: Path,
-                     sink: CountingSink, results: list[str]) -> None:
+async def throughput(
+    args: argparse.Namespace, client: Client, env: dict[str, str], workdir: Path, sink: CountingSink, results: list[str]
+) -> None:
     task_queue = f"bench-throughput-{uuid.uuid4().hex[:6]}"
     worker = WorkerProcess({**env, "INSCRIPTIONS_TASK_QUEUE": task_queue}, workdir / "worker-throughput.log")
     await worker.start()
@@ -436,19 +450,32 @@ async def throughput(args: argparse.Namespace, client: Client, env: dict[str, st
 
         plans: list[tuple[str, int, Callable[[], Awaitable[str]], int, str]] = []
         if args.lifecycle in ("active", "both"):
-            plans.append((
-                "active", args.concurrency, lambda: active_lifecycle(client, task_queue, campaign), ACTIVE_MAILS,
-                ("start -> upload -> validate -> result letter deposited -> withdraw -> archive "
-                 "(4 updates, 1 signal, 4 emails)"),
-            ))
+            plans.append(
+                (
+                    "active",
+                    args.concurrency,
+                    lambda: active_lifecycle(client, task_queue, campaign),
+                    ACTIVE_MAILS,
+                    (
+                        "start -> upload -> validate -> result letter deposited -> withdraw -> archive "
+                        "(4 updates, 1 signal, 4 emails)"
+                    ),
+                )
+            )
         if args.lifecycle in ("cancelled", "both"):
             after = timedelta(seconds=args.cancel_after)
-            plans.append((
-                "cancelled", args.cancel_concurrency,
-                lambda: cancelled_lifecycle(client, task_queue, campaign, sink, after), CANCELLED_MAILS,
-                (f"start -> deadline timer ({args.cancel_after:g} s) -> cancellation -> archive "
-                 "(1 timer, 1 signal, 2 emails)"),
-            ))
+            plans.append(
+                (
+                    "cancelled",
+                    args.cancel_concurrency,
+                    lambda: cancelled_lifecycle(client, task_queue, campaign, sink, after),
+                    CANCELLED_MAILS,
+                    (
+                        f"start -> deadline timer ({args.cancel_after:g} s) -> cancellation -> archive "
+                        "(1 timer, 1 signal, 2 emails)"
+                    ),
+                )
+            )
         for label, concurrency, one, mails_each, what in plans:
             say(f"Lifecycle '{label}': {args.dossiers} dossiers, at most {concurrency} at a time: {what}; {load()}")
             mails0, dups0 = sink.total(), sink.duplicate_total()
@@ -548,7 +575,10 @@ async def query_all(args: argparse.Namespace, client: Client, numbers: list[str]
         return number
 
     run = await drive(label, len(numbers), args.concurrency, one, args.progress_every)
-    say(f"Queried {len(run.done)}/{len(numbers)} dossiers in {run.wall:.1f} s ({run.rate:.0f}/s, {len(run.errors)} failed)")
+    say(
+        f"Queried {len(run.done)}/{len(numbers)} dossiers in {run.wall:.1f} s "
+        f"({run.rate:.0f}/s, {len(run.errors)} failed)"
+    )
     return run
 
 
@@ -557,8 +587,9 @@ async def settle_rss(pid: int, seconds: float = 3.0) -> tuple[float, float]:
     return rss_mib(pid)
 
 
-async def memory(args: argparse.Namespace, client: Client, env: dict[str, str], workdir: Path,
-                 sink: CountingSink, results: list[str]) -> None:
+async def memory(
+    args: argparse.Namespace, client: Client, env: dict[str, str], workdir: Path, sink: CountingSink, results: list[str]
+) -> None:
     task_queue = f"bench-memory-{uuid.uuid4().hex[:6]}"
     env = {**env, "INSCRIPTIONS_TASK_QUEUE": task_queue}
     n = args.open_dossiers
@@ -574,11 +605,14 @@ async def memory(args: argparse.Namespace, client: Client, env: dict[str, str], 
         numbers, dups = await open_dossiers(args, client, task_queue, sink)
         after, peak = await settle_rss(worker.pid)
         cached = min(n, worker.cache_size)
-        say(f"Worker VmRSS with {n} open dossiers: {after:.1f} MiB (peak {peak:.1f} MiB); {cached} of them in its cache")
+        say(
+            f"Worker VmRSS with {n} open dossiers: {after:.1f} MiB (peak {peak:.1f} MiB); {cached} of them in its cache"
+        )
     finally:
         await worker.stop()
     results.append(
-        f"configured worker (max_cached_workflows={worker.cache_size}: INSCRIPTIONS_WORKER_CACHED_WORKFLOWS, default 1000):"
+        f"configured worker (max_cached_workflows={worker.cache_size}: "
+        "INSCRIPTIONS_WORKER_CACHED_WORKFLOWS, default 1000):"
     )
     results.append(
         f"           VmRSS {idle:.1f} MiB idle -> {after:.1f} MiB with {n} open dossiers (peak {peak:.1f}); "
@@ -679,24 +713,41 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "with many open dossiers, on a local Temporal dev server.",
     )
     parser.add_argument("--dossiers", type=int, default=200, help="lifecycles per kind for figure 1 (200)")
-    parser.add_argument("--concurrency", type=int, default=50,
-                        help="active lifecycles, starts and queries in flight at most (50)")
+    parser.add_argument(
+        "--concurrency", type=int, default=50, help="active lifecycles, starts and queries in flight at most (50)"
+    )
     parser.add_argument("--lifecycle", choices=("active", "cancelled", "both"), default="both")
-    parser.add_argument("--cancel-after", type=float, default=2.0,
-                        help="seconds from pre-registration to the validation deadline, 'cancelled' lifecycle (2)")
-    parser.add_argument("--cancel-concurrency", type=int, default=100,
-                        help="'cancelled' lifecycles in flight at most; they mostly wait on their timer (100)")
+    parser.add_argument(
+        "--cancel-after",
+        type=float,
+        default=2.0,
+        help="seconds from pre-registration to the validation deadline, 'cancelled' lifecycle (2)",
+    )
+    parser.add_argument(
+        "--cancel-concurrency",
+        type=int,
+        default=100,
+        help="'cancelled' lifecycles in flight at most; they mostly wait on their timer (100)",
+    )
     parser.add_argument("--open-dossiers", type=int, default=2000, help="dossiers left open for figure 2 (2000)")
-    parser.add_argument("--validated-share", type=float, default=0.5,
-                        help="share of the open dossiers that are validated (0.5)")
-    parser.add_argument("--big-cache", type=int, default=2500,
-                        help="max_cached_workflows of the second memory run; 0 skips it (2500)")
+    parser.add_argument(
+        "--validated-share", type=float, default=0.5, help="share of the open dossiers that are validated (0.5)"
+    )
+    parser.add_argument(
+        "--big-cache", type=int, default=2500, help="max_cached_workflows of the second memory run; 0 skips it (2500)"
+    )
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
-    parser.add_argument("--keep-workdir", action="store_true",
-                        help="keep the temporary directory (worker logs, database) for inspection")
-    parser.add_argument("--server-log-level", default="error",
-                        help="the dev server's log level; 'warn' also shows its slow-call warnings (error)")
+    parser.add_argument(
+        "--keep-workdir",
+        action="store_true",
+        help="keep the temporary directory (worker logs, database) for inspection",
+    )
+    parser.add_argument(
+        "--server-log-level",
+        default="error",
+        help="the dev server's log level; 'warn' also shows its slow-call warnings (error)",
+    )
     parser.add_argument("--progress-every", type=float, default=5.0, help="seconds between progress lines (5)")
     return parser.parse_args(argv)
 

@@ -51,10 +51,20 @@ def demo_campaign(today: date) -> Campaign:
             Route("troisieme", "Troisième concours", services),
         ],
         exams=[
-            ExamDate("ecrit", "Épreuves écrites d'admissibilité", ExamKind.WRITTEN,
-                     _paris(today + timedelta(days=120), time(9, 0)), "Parc des expositions du Chorus, Vannes"),
-            ExamDate("oral", "Épreuves orales d'admission", ExamKind.ORAL,
-                     _paris(today + timedelta(days=180), time(8, 30)), "CDG 56, 6 bis rue Olivier de Clisson, Vannes"),
+            ExamDate(
+                "ecrit",
+                "Épreuves écrites d'admissibilité",
+                ExamKind.WRITTEN,
+                _paris(today + timedelta(days=120), time(9, 0)),
+                "Parc des expositions du Chorus, Vannes",
+            ),
+            ExamDate(
+                "oral",
+                "Épreuves orales d'admission",
+                ExamKind.ORAL,
+                _paris(today + timedelta(days=180), time(8, 30)),
+                "CDG 56, 6 bis rue Olivier de Clisson, Vannes",
+            ),
         ],
     )
 

@@ -14,11 +14,10 @@ import html
 import mailbox
 import threading
 from dataclasses import dataclass
-from email.message import EmailMessage
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import Envelope, Session, SMTP
+from aiosmtpd.smtp import SMTP, Envelope, Session
 
 
 @dataclass
@@ -38,12 +37,14 @@ class MailSink:
         self._maildir = mailbox.Maildir(maildir, create=True) if maildir else None
         self._lock = threading.Lock()
         self.refusing = False  # tests simulate an outage with this
+        self.port = 0  # where start() made it listen
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self.refusing:
             return "451 4.3.0 Mail server temporarily unavailable"
-        raw = envelope.original_content or envelope.content
-        msg: EmailMessage = email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[arg-type]
+        content = envelope.original_content or envelope.content or b""
+        raw = content.encode() if isinstance(content, str) else content
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
         body_part = msg.get_body(preferencelist=("plain",))
         received = ReceivedMail(
             to=list(envelope.rcpt_tos),
@@ -70,13 +71,14 @@ class MailSink:
 def start(sink: MailSink, host: str = "127.0.0.1", port: int = 1025) -> Controller:
     controller = Controller(sink, hostname=host, port=port)
     controller.start()
+    sink.port = port
     return controller
 
 
 def mailbox_page(maildir: Path) -> str:
     box = mailbox.Maildir(maildir, create=True)
     items = []
-    for key, raw in sorted(box.items(), key=lambda kv: kv[1].get_date() if hasattr(kv[1], "get_date") else 0, reverse=True):
+    for raw in sorted(box.values(), key=lambda m: m.get_date() if hasattr(m, "get_date") else 0, reverse=True):
         msg = email.message_from_bytes(raw.as_bytes(), policy=email.policy.default)
         part = msg.get_body(preferencelist=("plain",))
         body = part.get_content() if part else ""

@@ -74,7 +74,9 @@ def _prepare(dossier: Dossier, to: Status, now: datetime) -> None:
             dossier.decide(Decision(DecisionKind.COMPLETE, by=by), now)
         elif step == "incomplete":
             category = dossier.route.documents[0].code
-            dossier.decide(Decision(DecisionKind.INCOMPLETE, by=by, missing=[category], deadline=now + timedelta(days=10)), now)
+            dossier.decide(
+                Decision(DecisionKind.INCOMPLETE, by=by, missing=[category], deadline=now + timedelta(days=10)), now
+            )
         elif step == "reject":
             dossier.decide(Decision(DecisionKind.REJECT, by=by, reasons="Diplôme requis non fourni."), now)
         elif step == "admit_under_reserve":
@@ -122,7 +124,9 @@ def build_prompt_worker(client: Client, task_queue: str, settings, database) -> 
     )
 
 
-async def start_dossier(client: Client, task_queue: str, reg: Registration, status: Status = Status.AWAITING_DOSSIER) -> None:
+async def start_dossier(
+    client: Client, task_queue: str, reg: Registration, status: Status = Status.AWAITING_DOSSIER
+) -> None:
     await client.start_workflow(
         DossierWorkflow.run,
         reg,
@@ -162,7 +166,9 @@ async def dossiers_at(
     return numbers
 
 
-async def wait_for_status_count(client: Client, campaign_id: str, status: Status, count: int, timeout: float = 60) -> None:
+async def wait_for_status_count(
+    client: Client, campaign_id: str, status: Status, count: int, timeout: float = 60
+) -> None:
     query = f"{names.CAMPAIGN.name} = '{campaign_id}' AND {names.STATUS.name} = '{status}'"
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

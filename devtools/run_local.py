@@ -55,8 +55,11 @@ def main() -> int:
     data.mkdir(parents=True, exist_ok=True)
     busy = [p for p in (ports.temporal, ports.temporal_ui, ports.web, ports.smtp, ports.mailbox) if port_open(p)]
     if busy:
-        print(f"Ports already in use: {busy}. Is another instance running? Set TEMPORAL_PORT, "
-              "TEMPORAL_UI_PORT, WEB_PORT, SMTP_PORT or MAILBOX_PORT to use others.", file=sys.stderr)
+        print(
+            f"Ports already in use: {busy}. Is another instance running? Set TEMPORAL_PORT, "
+            "TEMPORAL_UI_PORT, WEB_PORT, SMTP_PORT or MAILBOX_PORT to use others.",
+            file=sys.stderr,
+        )
         return 1
 
     binary = temporal_binary.ensure()
@@ -93,7 +96,7 @@ def main() -> int:
 
     stopping = False
 
-    def on_signal(signum, frame) -> None:  # noqa: ARG001
+    def on_signal(signum, frame) -> None:
         nonlocal stopping
         stopping = True
 
@@ -101,16 +104,27 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         print("Starting the Temporal dev server...", flush=True)
-        temporal = spawn("Temporal", [
-            str(binary), "server", "start-dev",
-            "--ip", "127.0.0.1",
-            "--port", str(ports.temporal),
-            "--ui-port", str(ports.temporal_ui),
-            "--db-filename", str(data / "temporal.db"),
-            "--log-level", "warn",
-            *names.dev_server_search_attribute_flags(),
-            "--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true",
-        ])
+        temporal = spawn(
+            "Temporal",
+            [
+                str(binary),
+                "server",
+                "start-dev",
+                "--ip",
+                "127.0.0.1",
+                "--port",
+                str(ports.temporal),
+                "--ui-port",
+                str(ports.temporal_ui),
+                "--db-filename",
+                str(data / "temporal.db"),
+                "--log-level",
+                "warn",
+                *names.dev_server_search_attribute_flags(),
+                "--dynamic-config-value",
+                "system.forceSearchAttributesCacheRefreshOnRead=true",
+            ],
+        )
         wait_for_port(ports.temporal, "The Temporal dev server", temporal)
 
         database = Database(settings.database_url)
@@ -132,12 +146,37 @@ def main() -> int:
                 flush=True,
             )
 
-        mail = spawn("Mail sink", [python, "-m", "devtools.mail_sink", "--maildir", str(data / "mail"),
-                                   "--smtp-port", str(ports.smtp), "--http-port", str(ports.mailbox)])
+        mail = spawn(
+            "Mail sink",
+            [
+                python,
+                "-m",
+                "devtools.mail_sink",
+                "--maildir",
+                str(data / "mail"),
+                "--smtp-port",
+                str(ports.smtp),
+                "--http-port",
+                str(ports.mailbox),
+            ],
+        )
         wait_for_port(ports.smtp, "The mail sink", mail)
         spawn("Worker", [python, "worker.py"])
-        web = spawn("Web", [python, "-m", "uvicorn", "web.app:app", "--host", "127.0.0.1",
-                            "--port", str(ports.web), "--log-level", "info"])
+        web = spawn(
+            "Web",
+            [
+                python,
+                "-m",
+                "uvicorn",
+                "web.app:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(ports.web),
+                "--log-level",
+                "info",
+            ],
+        )
         wait_for_port(ports.web, "The web app", web)
         print(
             "\n"
@@ -154,8 +193,9 @@ def main() -> int:
         while not stopping:
             for name, proc in children:
                 if proc.poll() is not None:
-                    print(f"{name} stopped unexpectedly (exit {proc.returncode}); stopping everything.",
-                          file=sys.stderr)
+                    print(
+                        f"{name} stopped unexpectedly (exit {proc.returncode}); stopping everything.", file=sys.stderr
+                    )
                     return 1
             time.sleep(0.5)
         print("\nStopping...", flush=True)

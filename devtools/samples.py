@@ -4,6 +4,7 @@ which the web builds from the pre-registration form)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from domain.campaign import Campaign
 from domain.candidate import Address, Candidate, Registration
@@ -21,7 +22,7 @@ def registration(
     **candidate,
 ) -> Registration:
     """The `index`-th sample candidate (index 0 is Madame Maëlle Le Goff); fields may be overridden."""
-    fields = {
+    fields: dict[str, Any] = {
         "civility": "Madame" if index % 2 == 0 else "Monsieur",
         "last_name": LAST_NAMES[index % len(LAST_NAMES)],
         "first_name": FIRST_NAMES[(index // len(LAST_NAMES)) % len(FIRST_NAMES)],

@@ -61,10 +61,7 @@ def ensure(log=print) -> Path:
         raise TestServerUnavailable("Maven could not resolve io.temporal:temporal-test-server")
     classpath = (folder / "classpath.txt").read_text().strip()
     tmp = wrapper.with_suffix(".part")
-    tmp.write_text(
-        "#!/bin/sh\n"
-        f'exec "{java}" -Xmx512m -cp "{classpath}" io.temporal.testserver.TestServer "$@"\n'
-    )
+    tmp.write_text(f'#!/bin/sh\nexec "{java}" -Xmx512m -cp "{classpath}" io.temporal.testserver.TestServer "$@"\n')
     tmp.chmod(0o755)
     tmp.rename(wrapper)
     return wrapper

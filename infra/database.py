@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import datetime
+from typing import Any, ClassVar
 
 from pydantic import TypeAdapter
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, event, select, update
@@ -23,7 +24,7 @@ CAMPAIGN_JSON = TypeAdapter(Campaign)
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: DateTime(timezone=True)}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: DateTime(timezone=True)}
 
 
 class CampaignRow(Base):

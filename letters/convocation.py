@@ -18,9 +18,7 @@ def convocation(ctx: LetterContext, exam: ExamDate, access_map: bytes | None = N
     """`access_map`: a PNG, JPEG or GIF picture of the venue, printed on its own page."""
     letter = Letter(ctx, f"{TITLE} — {exam.label}")
     letter.salutation()
-    letter.paragraph(
-        f"Vous êtes convoqué(e) aux {_KIND[exam.kind]} du concours ou de l'examen ci-dessus :"
-    )
+    letter.paragraph(f"Vous êtes convoqué(e) aux {_KIND[exam.kind]} du concours ou de l'examen ci-dessus :")
     letter.fields(
         [
             ("Candidat(e)", f"{ctx.addressee.civility} {ctx.addressee.full_name}"),

@@ -23,10 +23,28 @@ from domain.fr import date_fr
 # Typographic characters French text uses that Latin-1 lacks.
 _PLAIN = str.maketrans(
     {
-        "œ": "oe", "Œ": "OE", "’": "'", "‘": "'", "“": '"', "”": '"', "—": "-", "–": "-",
-        "…": "...", "€": "EUR", "\u202f": " ", "\u2009": " ", "\u2011": "-", "•": "-",
+        "œ": "oe",
+        "Œ": "OE",
+        "’": "'",
+        "‘": "'",
+        "“": '"',
+        "”": '"',
+        "—": "-",
+        "–": "-",
+        "…": "...",
+        "€": "EUR",
+        "\u202f": " ",
+        "\u2009": " ",
+        "\u2011": "-",
+        "•": "-",
         # Letters of names that Unicode does not decompose into a base letter and an accent.
-        "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "ı": "i", "Ħ": "H", "ħ": "h",
+        "Ł": "L",
+        "ł": "l",
+        "Đ": "D",
+        "đ": "d",
+        "ı": "i",
+        "Ħ": "H",
+        "ħ": "h",
     }
 )
 
@@ -122,8 +140,12 @@ class Letter(FPDF):
         self.set_font("Helvetica", size=8)
         self.set_text_color(90)
         self.cell(
-            0, 5,
-            latin1(f"{self.ctx.organiser} — {self.letter_title} — dossier n° {self.ctx.dossier_number} — page {self.page_no()}/{{nb}}"),
+            0,
+            5,
+            latin1(
+                f"{self.ctx.organiser} — {self.letter_title} — "
+                f"dossier n° {self.ctx.dossier_number} — page {self.page_no()}/{{nb}}"
+            ),
             align="C",
         )
         self.set_text_color(0)
@@ -176,7 +198,7 @@ class Letter(FPDF):
             self.multi_cell(0, 7, latin1(value), new_x="LMARGIN", new_y="NEXT")
         self.ln(3)
 
-    def table(self, header: tuple[str, str], rows: Iterable[tuple[str, str]]) -> None:
+    def two_column_table(self, header: tuple[str, str], rows: Iterable[tuple[str, str]]) -> None:
         self.set_font("Helvetica", "B", 11)
         self.set_fill_color(230)
         self.cell(120, 8, latin1(header[0]), border=1, fill=True)
@@ -191,7 +213,13 @@ class Letter(FPDF):
         self.ln(6)
         self.set_font("Helvetica", size=11)
         self.set_x(115)
-        self.multi_cell(0, 6, latin1(f"Pour le Président du {self.ctx.organiser},\nLe service concours"), new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(
+            0,
+            6,
+            latin1(f"Pour le Président du {self.ctx.organiser},\nLe service concours"),
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
 
     def image_page(self, title: str, data: bytes) -> None:
         """A page holding one picture (an access map), scaled to the printable width."""

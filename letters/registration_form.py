@@ -52,7 +52,8 @@ class RegistrationForm(FPDF):
         self.set_font("Helvetica", size=8)
         self.set_text_color(70)
         self.cell(
-            0, 5,
+            0,
+            5,
             latin1(f"{TITLE} — dossier n° {self.dossier.dossier_number} — page {self.page_no()}/{{nb}}"),
             align="C",
         )
@@ -73,7 +74,7 @@ class RegistrationForm(FPDF):
             self.set_font("Helvetica", size=10)
             self.multi_cell(0, 6, latin1(value or "—"), new_x="LMARGIN", new_y="NEXT")
 
-    def text(self, text: str, *, bold: bool = False, size: int = 10) -> None:
+    def paragraph(self, text: str, *, bold: bool = False, size: int = 10) -> None:
         self.set_font("Helvetica", "B" if bold else "", size)
         self.multi_cell(0, 5.5, latin1(text), new_x="LMARGIN", new_y="NEXT")
         self.ln(1)
@@ -96,71 +97,82 @@ class RegistrationForm(FPDF):
         self.cell(0, 7, latin1(f"Dossier n° {d.dossier_number}"), align="C", new_x="LMARGIN", new_y="NEXT")
 
         self.section("Concours ou examen")
-        self.rows([
-            ("Grade", d.campaign.grade),
-            ("Voie d'accès", d.route.label),
-            ("Spécialité / option", reg.speciality or "Sans objet"),
-            ("Préinscription du", self.when(reg.registered_at)),
-        ])
+        self.rows(
+            [
+                ("Grade", d.campaign.grade),
+                ("Voie d'accès", d.route.label),
+                ("Spécialité / option", reg.speciality or "Sans objet"),
+                ("Préinscription du", self.when(reg.registered_at)),
+            ]
+        )
 
         self.section("Identité")
-        self.rows([
-            ("Civilité", person.civility),
-            ("Nom", person.last_name.upper()),
-            ("Prénom", person.first_name),
-            ("Date de naissance", f"{person.birth_date.day:02d}/{person.birth_date.month:02d}/{person.birth_date.year}"),
-        ])
+        self.rows(
+            [
+                ("Civilité", person.civility),
+                ("Nom", person.last_name.upper()),
+                ("Prénom", person.first_name),
+                (
+                    "Date de naissance",
+                    f"{person.birth_date.day:02d}/{person.birth_date.month:02d}/{person.birth_date.year}",
+                ),
+            ]
+        )
 
         self.section("Coordonnées")
         lines = [address.line1, address.line2, f"{address.postal_code} {address.city}", address.country]
-        self.rows([
-            ("Adresse", "\n".join(line for line in lines if line and line.strip())),
-            ("Adresse e-mail", person.email),
-            ("Téléphone", person.phone),
-        ])
+        self.rows(
+            [
+                ("Adresse", "\n".join(line for line in lines if line and line.strip())),
+                ("Adresse e-mail", person.email),
+                ("Téléphone", person.phone),
+            ]
+        )
 
         self.section("Options de confidentialité")
-        self.rows([
-            (
-                "Publication du nom",
-                "J'accepte que mes nom et prénom figurent sur les listes de résultats publiées."
-                if person.publish_name
-                else "Je refuse que mes nom et prénom figurent sur les listes de résultats publiées.",
-            )
-        ])
+        self.rows(
+            [
+                (
+                    "Publication du nom",
+                    "J'accepte que mes nom et prénom figurent sur les listes de résultats publiées."
+                    if person.publish_name
+                    else "Je refuse que mes nom et prénom figurent sur les listes de résultats publiées.",
+                )
+            ]
+        )
 
         self.section("Pièces justificatives à joindre")
-        self.text(
+        self.paragraph(
             "À déposer sur votre espace sécurisé. Format(s) autorisé(s) : PDF ou GIF ou JPEG ou PNG "
             "(10 Mo maximum par document). Joignez ce formulaire daté et signé."
         )
         for category in d.route.documents:
             self.set_x(self.l_margin + 4)
             plural = "s" if category.max_files > 1 else ""
-            self.text(f"- {category.label} ({category.max_files} fichier{plural} au plus)")
+            self.paragraph(f"- {category.label} ({category.max_files} fichier{plural} au plus)")
 
         self.section("Dates à retenir")
-        self.text(
+        self.paragraph(
             "Validez votre demande d'inscription sur votre espace sécurisé avant le "
             f"{self.when(d.validation_deadline)}.",
             bold=True,
         )
-        self.text(
+        self.paragraph(
             "LA PRÉINSCRIPTION SUR INTERNET NE CONSTITUE PAS UNE INSCRIPTION DÉFINITIVE. EN L'ABSENCE "
             "DE VALIDATION DE L'INSCRIPTION DANS LES DÉLAIS IMPARTIS, LA PRÉINSCRIPTION SERA ANNULÉE.",
             bold=True,
             size=9,
         )
-        self.text(
+        self.paragraph(
             "Après la validation, les pièces pourront être déposées sur votre espace sécurisé dès le "
             "matin du jour ouvré suivant (à partir de 8h30). La période de dépôt se poursuit quelques "
             "jours après la date limite de validation de l'inscription."
         )
         for exam in d.campaign.exams:
-            self.text(f"- {exam.label} : {date_fr(exam.starts_at, self.time_zone)} — {exam.venue}")
+            self.paragraph(f"- {exam.label} : {date_fr(exam.starts_at, self.time_zone)} — {exam.venue}")
 
         self.section("Attestation sur l'honneur")
-        self.text(SWORN_STATEMENT.format(name=f"{person.civility} {person.full_name}"))
+        self.paragraph(SWORN_STATEMENT.format(name=f"{person.civility} {person.full_name}"))
         self.ln(4)
         self.set_font("Helvetica", size=10)
         self.cell(90, 7, latin1("Fait à : ...................................."))
@@ -171,13 +183,15 @@ class RegistrationForm(FPDF):
         self.ln(28)
         self.set_font("Helvetica", size=8)
         self.multi_cell(
-            0, 4,
+            0,
+            4,
             latin1(
                 f"Document généré le {self.when(self.now)} depuis l'espace sécurisé candidat. "
                 "Aucun courrier ne sera envoyé par voie postale : tous les documents afférents au "
                 "concours ou à l'examen seront déposés dans votre espace."
             ),
-            new_x="LMARGIN", new_y="NEXT",
+            new_x="LMARGIN",
+            new_y="NEXT",
         )
         return bytes(self.output())
 

@@ -11,8 +11,10 @@ TITLE = "Courrier de résultat"
 _TEXT = {
     ExamResult.ADMISSIBLE: (
         "Nous avons le plaisir de vous informer que le jury vous a déclaré(e) admissible.",
-        "Vous êtes convoqué(e) aux épreuves orales d'admission : votre convocation sera déposée "
-        "dans votre espace sécurisé une quinzaine de jours avant les épreuves.",
+        (
+            "Vous êtes convoqué(e) aux épreuves orales d'admission : votre convocation sera déposée "
+            "dans votre espace sécurisé une quinzaine de jours avant les épreuves."
+        ),
     ),
     ExamResult.NOT_ADMISSIBLE: (
         "Nous avons le regret de vous informer que le jury ne vous a pas déclaré(e) admissible.",
@@ -20,8 +22,10 @@ _TEXT = {
     ),
     ExamResult.PASSED: (
         "Nous avons le plaisir de vous informer que le jury vous a déclaré(e) admis(e).",
-        "Vous recevrez prochainement les informations relatives à votre inscription sur la liste "
-        "d'aptitude et à sa durée de validité.",
+        (
+            "Vous recevrez prochainement les informations relatives à votre inscription sur la liste "
+            "d'aptitude et à sa durée de validité."
+        ),
     ),
     ExamResult.FAILED: (
         "Nous avons le regret de vous informer que le jury ne vous a pas déclaré(e) admis(e).",
@@ -42,8 +46,6 @@ def result_letter(ctx: LetterContext, result: ExamResult) -> bytes:
     letter.salutation()
     for text in _TEXT[result]:
         letter.paragraph(text)
-    letter.paragraph(
-        "Nous vous prions d'agréer l'expression de nos salutations distinguées."
-    )
+    letter.paragraph("Nous vous prions d'agréer l'expression de nos salutations distinguées.")
     letter.signature()
     return letter.render()

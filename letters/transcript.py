@@ -18,7 +18,7 @@ def mark_fr(mark: float | None) -> str:
 def transcript(ctx: LetterContext, marks: list[Mark], result_label: str) -> bytes:
     letter = Letter(ctx, TITLE)
     letter.paragraph(f"{ctx.addressee.civility} {ctx.addressee.full_name} — dossier n° {ctx.dossier_number}")
-    letter.table(("Épreuve", "Note"), [(m.test, mark_fr(m.mark)) for m in marks])
+    letter.two_column_table(("Épreuve", "Note"), [(m.test, mark_fr(m.mark)) for m in marks])
     letter.paragraph(f"Résultat : {result_label}", bold=True)
     letter.paragraph(
         "Les notes sont arrêtées par le jury ; elles ne peuvent être modifiées. Conservez ce relevé : "

@@ -9,6 +9,7 @@ reports pollers with their last access time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass
@@ -50,23 +51,28 @@ async def _timed(name: str, probe: Awaitable[str]) -> Check:
 
 async def _temporal(client: Client) -> str:
     info = await client.workflow_service.get_system_info(GetSystemInfoRequest())
-    return f"{client.service_client.config.target_host}, namespace {client.namespace}, serveur {info.server_version or 'inconnu'}"
+    server = info.server_version or "inconnu"
+    return f"{client.service_client.config.target_host}, namespace {client.namespace}, serveur {server}"
 
 
 async def _pollers(client: Client, task_queue: str) -> str:
     fresh_since = datetime.now(UTC) - POLLER_FRESHNESS
     seen: dict[str, list[str]] = {}
-    for kind, label in ((TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, "workflows"), (TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY, "activités")):
+    for kind, label in (
+        (TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, "workflows"),
+        (TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY, "activités"),
+    ):
         response = await client.workflow_service.describe_task_queue(
-            DescribeTaskQueueRequest(namespace=client.namespace, task_queue=TaskQueue(name=task_queue), task_queue_type=kind)
+            DescribeTaskQueueRequest(
+                namespace=client.namespace, task_queue=TaskQueue(name=task_queue), task_queue_type=kind
+            )
         )
-        seen[label] = [
-            p.identity for p in response.pollers
-            if p.last_access_time.ToDatetime(tzinfo=UTC) >= fresh_since
-        ]
+        seen[label] = [p.identity for p in response.pollers if p.last_access_time.ToDatetime(tzinfo=UTC) >= fresh_since]
     missing = [label for label, identities in seen.items() if not identities]
     if missing:
-        raise RuntimeError(f"aucun worker n'interroge la file « {task_queue} » ({', '.join(missing)}) depuis une minute")
+        raise RuntimeError(
+            f"aucun worker n'interroge la file « {task_queue} » ({', '.join(missing)}) depuis une minute"
+        )
     identities = sorted({i for ids in seen.values() for i in ids})
     return f"file « {task_queue} » : {len(identities)} worker(s) — {', '.join(identities)}"
 
@@ -78,23 +84,24 @@ async def _database(database: Database) -> str:
 
 
 async def _smtp(settings: Settings) -> str:
-    smtp = aiosmtplib.SMTP(hostname=settings.smtp_host, port=settings.smtp_port, timeout=CHECK_TIMEOUT,
-                           start_tls=settings.smtp_starttls)
+    smtp = aiosmtplib.SMTP(
+        hostname=settings.smtp_host, port=settings.smtp_port, timeout=CHECK_TIMEOUT, start_tls=settings.smtp_starttls
+    )
     await smtp.connect()
     try:
         code, _ = await smtp.noop()
     finally:
-        try:
+        with contextlib.suppress(aiosmtplib.SMTPException):
             await smtp.quit()
-        except aiosmtplib.SMTPException:
-            pass
     return f"{settings.smtp_host}:{settings.smtp_port} répond ({code})"
 
 
 async def run_checks(client: Client, database: Database, settings: Settings) -> list[Check]:
-    return list(await asyncio.gather(
-        _timed("Temporal joignable", _temporal(client)),
-        _timed("Worker à l'écoute", _pollers(client, settings.task_queue)),
-        _timed("Base de données", _database(database)),
-        _timed("Serveur SMTP", _smtp(settings)),
-    ))
+    return list(
+        await asyncio.gather(
+            _timed("Temporal joignable", _temporal(client)),
+            _timed("Worker à l'écoute", _pollers(client, settings.task_queue)),
+            _timed("Base de données", _database(database)),
+            _timed("Serveur SMTP", _smtp(settings)),
+        )
+    )

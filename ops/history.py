@@ -70,7 +70,12 @@ _DECISIONS = {
     "admis": "Admis(e) à concourir",
     "admis_sous_reserve": "Admis(e) à concourir sous réserve",
 }
-_RESULTS = {"admissible": "admissible", "non_admissible": "non admissible", "admis": "admis(e)", "non_admis": "non admis(e)"}
+_RESULTS = {
+    "admissible": "admissible",
+    "non_admissible": "non admissible",
+    "admis": "admis(e)",
+    "non_admis": "non admis(e)",
+}
 
 
 def _update_text(name: str, arg: Any) -> str:
@@ -195,59 +200,66 @@ def describe(events: Iterable[HistoryEvent], time_zone: str = "Europe/Paris") ->
 
         t = event.event_type
         if t == E.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
-            a = event.workflow_execution_started_event_attributes
-            kind = a.workflow_type.name
-            if a.continued_execution_run_id:
+            started = event.workflow_execution_started_event_attributes
+            kind = started.workflow_type.name
+            if started.continued_execution_run_id:
                 add(f"Suite de l'exécution précédente (continue-as-new) de {kind}", TECHNICAL)
             elif kind == names.DOSSIER_WORKFLOW:
-                reg = first_value(a.input) or {}
+                reg = first_value(started.input) or {}
                 candidate = reg.get("candidate", {}) if isinstance(reg, dict) else {}
                 who = f"{candidate.get('first_name', '')} {str(candidate.get('last_name', '')).upper()}".strip()
                 grade = reg.get("campaign", {}).get("grade", "") if isinstance(reg, dict) else ""
                 add(f"Dossier ouvert à la préinscription : {who or '?'} — {grade}".rstrip(" —"))
             else:
-                add(f"Démarrage de {kind} (file {a.task_queue.name})")
+                add(f"Démarrage de {kind} (file {started.task_queue.name})")
         elif t == E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-            a = event.workflow_execution_update_accepted_event_attributes
-            name = a.accepted_request.input.name
+            accepted = event.workflow_execution_update_accepted_event_attributes
+            name = accepted.accepted_request.input.name
             updates[event.event_id] = name
-            add(_update_text(name, first_value(a.accepted_request.input.args)))
+            add(_update_text(name, first_value(accepted.accepted_request.input.args)))
         elif t == E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
-            a = event.workflow_execution_update_completed_event_attributes
-            if a.outcome.HasField("failure"):
-                add(f"Demande refusée : {_failure_text(a.outcome.failure)}", ERROR)
+            completed = event.workflow_execution_update_completed_event_attributes
+            if completed.outcome.HasField("failure"):
+                add(f"Demande refusée : {_failure_text(completed.outcome.failure)}", ERROR)
             else:
-                ack = first_value(a.outcome.success)
+                ack = first_value(completed.outcome.success)
                 if isinstance(ack, dict) and "status" in ack:
                     add(f"Statut du dossier : « {_status_label(ack['status'])} »")
         elif t == E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-            a = event.workflow_execution_signaled_event_attributes
-            add(_signal_text(a.signal_name, first_value(a.input), time_zone))
+            signaled = event.workflow_execution_signaled_event_attributes
+            add(_signal_text(signaled.signal_name, first_value(signaled.input), time_zone))
         elif t == E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            a = event.activity_task_scheduled_event_attributes
-            activities[event.event_id] = a.activity_type.name
-            add(_activity_text(a.activity_type.name, first_value(a.input)) + " : programmé", TECHNICAL)
+            scheduled = event.activity_task_scheduled_event_attributes
+            activities[event.event_id] = scheduled.activity_type.name
+            add(_activity_text(scheduled.activity_type.name, first_value(scheduled.input)) + " : programmé", TECHNICAL)
         elif t == E.EVENT_TYPE_ACTIVITY_TASK_STARTED:
-            a = event.activity_task_started_event_attributes
-            if a.attempt > 1:
-                what = _ACTIVITIES.get(activities.get(a.scheduled_event_id, ""), "Activité")
-                reason = f" (échec précédent : {_failure_text(a.last_failure)})" if a.HasField("last_failure") else ""
-                add(f"{what} : tentative n° {a.attempt}{reason}", ERROR)
+            task_started = event.activity_task_started_event_attributes
+            if task_started.attempt > 1:
+                what = _ACTIVITIES.get(activities.get(task_started.scheduled_event_id, ""), "Activité")
+                reason = (
+                    f" (échec précédent : {_failure_text(task_started.last_failure)})"
+                    if task_started.HasField("last_failure")
+                    else ""
+                )
+                add(f"{what} : tentative n° {task_started.attempt}{reason}", ERROR)
         elif t == E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-            a = event.activity_task_completed_event_attributes
-            kind = activities.get(a.scheduled_event_id, "")
-            add("E-mail envoyé" if kind == names.SEND_MAIL else f"{_ACTIVITIES.get(kind, 'Activité')} : terminé", TECHNICAL)
+            done = event.activity_task_completed_event_attributes
+            kind = activities.get(done.scheduled_event_id, "")
+            add(
+                "E-mail envoyé" if kind == names.SEND_MAIL else f"{_ACTIVITIES.get(kind, 'Activité')} : terminé",
+                TECHNICAL,
+            )
         elif t == E.EVENT_TYPE_ACTIVITY_TASK_FAILED:
-            a = event.activity_task_failed_event_attributes
-            kind = activities.get(a.scheduled_event_id, "")
-            add(f"{_ACTIVITIES.get(kind, 'Activité')} : échec définitif — {_failure_text(a.failure)}", ERROR)
+            failed = event.activity_task_failed_event_attributes
+            kind = activities.get(failed.scheduled_event_id, "")
+            add(f"{_ACTIVITIES.get(kind, 'Activité')} : échec définitif — {_failure_text(failed.failure)}", ERROR)
         elif t == E.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
-            a = event.activity_task_timed_out_event_attributes
-            kind = activities.get(a.scheduled_event_id, "")
-            add(f"{_ACTIVITIES.get(kind, 'Activité')} : délai dépassé — {_failure_text(a.failure)}", ERROR)
+            timed_out = event.activity_task_timed_out_event_attributes
+            kind = activities.get(timed_out.scheduled_event_id, "")
+            add(f"{_ACTIVITIES.get(kind, 'Activité')} : délai dépassé — {_failure_text(timed_out.failure)}", ERROR)
         elif t == E.EVENT_TYPE_TIMER_STARTED:
-            a = event.timer_started_event_attributes
-            delay = a.start_to_fire_timeout.ToTimedelta()
+            timer = event.timer_started_event_attributes
+            delay = timer.start_to_fire_timeout.ToTimedelta()
             add(f"Prochaine échéance dans {_duration_fr(delay)}, le {datetime_fr(at + delay, time_zone)}", TECHNICAL)
         elif t == E.EVENT_TYPE_TIMER_FIRED:
             add("Échéance atteinte : le dossier applique ce qui arrive à terme")
@@ -264,16 +276,16 @@ def describe(events: Iterable[HistoryEvent], time_zone: str = "Europe/Paris") ->
             else:
                 add(f"Attributs de recherche mis à jour : {', '.join(sorted(fields))}", TECHNICAL)
         elif t == E.EVENT_TYPE_WORKFLOW_TASK_FAILED:
-            a = event.workflow_task_failed_event_attributes
-            add(f"Le worker n'a pas pu rejouer ou poursuivre le workflow : {_failure_text(a.failure)}", ERROR)
+            task_failed = event.workflow_task_failed_event_attributes
+            add(f"Le worker n'a pas pu rejouer ou poursuivre le workflow : {_failure_text(task_failed.failure)}", ERROR)
         elif t == E.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
             add("Tâche de workflow non traitée à temps (worker arrêté ou surchargé ?)", ERROR)
         elif t == E.EVENT_TYPE_MARKER_RECORDED:
-            a = event.marker_recorded_event_attributes
-            if a.marker_name == "core_patch":
+            marker = event.marker_recorded_event_attributes
+            if marker.marker_name == "core_patch":
                 add("Marqueur de version de code (patch) enregistré", TECHNICAL)
             else:
-                add(f"Marqueur « {a.marker_name} »", TECHNICAL)
+                add(f"Marqueur « {marker.marker_name} »", TECHNICAL)
         elif t == E.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
             result = first_value(event.workflow_execution_completed_event_attributes.result)
             if isinstance(result, dict) and "status" in result:

@@ -63,7 +63,9 @@ async def _from_files(files: Sequence[Path], unreadable: list[ReplayOutcome]) ->
             unreadable.append(ReplayOutcome(path.stem, str(path), f"fichier illisible : {exc}"))
 
 
-async def replay(histories: AsyncIterator[WorkflowHistory], source: str, workflows: Sequence[type] | None = None) -> list[ReplayOutcome]:
+async def replay(
+    histories: AsyncIterator[WorkflowHistory], source: str, workflows: Sequence[type] | None = None
+) -> list[ReplayOutcome]:
     if workflows is None:
         from worker import WORKFLOWS  # the very list the production worker registers
 
@@ -73,11 +75,13 @@ async def replay(histories: AsyncIterator[WorkflowHistory], source: str, workflo
     async with replayer.workflow_replay_iterator(histories) as results:
         async for result in results:
             failure = result.replay_failure
-            outcomes.append(ReplayOutcome(
-                result.history.workflow_id,
-                source,
-                None if failure is None else f"{type(failure).__name__}: {str(failure).splitlines()[0][:500]}",
-            ))
+            outcomes.append(
+                ReplayOutcome(
+                    result.history.workflow_id,
+                    source,
+                    None if failure is None else f"{type(failure).__name__}: {str(failure).splitlines()[0][:500]}",
+                )
+            )
     return outcomes
 
 
@@ -91,8 +95,9 @@ async def replay_files(paths: Iterable[Path], workflows: Sequence[type] | None =
     return unreadable + outcomes
 
 
-async def replay_visible(client: Client, query: str = DEFAULT_QUERY, limit: int | None = None,
-                         workflows: Sequence[type] | None = None) -> list[ReplayOutcome]:
+async def replay_visible(
+    client: Client, query: str = DEFAULT_QUERY, limit: int | None = None, workflows: Sequence[type] | None = None
+) -> list[ReplayOutcome]:
     histories = client.list_workflows(query, limit=limit).map_histories()
     return await replay(histories, "visibilité", workflows)
 
@@ -101,7 +106,10 @@ def report(outcomes: Sequence[ReplayOutcome], out=None) -> int:
     """Print one line per history and a summary; the exit code."""
     out = out or sys.stdout
     for o in outcomes:
-        print(f"{'OK    ' if o.ok else 'ÉCHEC '} {o.workflow_id}  ({o.source})" + ("" if o.ok else f"\n       {o.error}"), file=out)
+        print(
+            f"{'OK    ' if o.ok else 'ÉCHEC '} {o.workflow_id}  ({o.source})" + ("" if o.ok else f"\n       {o.error}"),
+            file=out,
+        )
     broken = [o for o in outcomes if not o.ok]
     if not outcomes:
         print("Aucun historique à rejouer.", file=out)

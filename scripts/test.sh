@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # Run the test suite against real parts: Temporal dev server, Temporal's Java time-skipping
 # server (month-long timelines), SMTP sink, SQLite, Chromium. Extra arguments go to pytest.
+# Before pytest it runs scripts/check.sh (ruff, mypy).
 set -euo pipefail
 source "$(dirname "$0")/bootstrap.sh"
+
+# Lint, format and type checks first (a few seconds once mypy's cache is warm); they fail the
+# run. INSCRIPTIONS_SKIP_CHECKS=1 skips them, e.g. while iterating on one test.
+if [ -z "${INSCRIPTIONS_SKIP_CHECKS:-}" ]; then
+  INSCRIPTIONS_BOOTSTRAPPED=1 bash scripts/check.sh
+fi
 
 # Installs a Debian package when its command is missing (root only); otherwise says what to do.
 need() {
