@@ -16,8 +16,14 @@ from typing import Any, TypeVar
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.letters import DepositRefused, DocumentIssuer, attendance, convocation_letter, exams_of_stage
-from activities.letters import transcript_letter
+from activities.letters import (
+    DepositRefused,
+    DocumentIssuer,
+    attendance,
+    convocation_letter,
+    exams_of_stage,
+    transcript_letter,
+)
 from domain.decisions import Decision, DecisionKind
 from domain.dossier import Dossier, Refusal
 from domain.exams import convened_statuses
@@ -130,7 +136,11 @@ class BatchActivities:
         items = self._results_file(request).items
         chunk = items[input.start : input.start + request.page_size]
         rows = [i for i in chunk if isinstance(i, ResultRow)]
-        issues = [ItemIssue(f"ligne {i.line}", f"{i.dossier_number or '?'} : {i.message}") for i in chunk if isinstance(i, RowIssue)]
+        issues = [
+            ItemIssue(f"ligne {i.line}", f"{i.dossier_number or '?'} : {i.message}")
+            for i in chunk
+            if isinstance(i, RowIssue)
+        ]
 
         async def apply(row: ResultRow) -> None:
             try:

@@ -30,7 +30,9 @@ class CampaignActivities:
         )
         activity.logger.info(
             "Deadline extension of %s to %s reached %d open dossiers",
-            extension.campaign_id, extension.new_deadline.isoformat(), told,
+            extension.campaign_id,
+            extension.new_deadline.isoformat(),
+            told,
         )
         return told
 

@@ -90,8 +90,10 @@ def regularisation(dossier: Dossier) -> Letter:
     labels = [category.label if (category := route.category(m)) else m for m in reg.missing]
     ctx = LetterContext.of(dossier, datetime.now(UTC))
     return Letter(
-        f"{dossier.dossier_number}/regularisation", CentreDocumentKind.REGULARISATION,
-        "Demande de régularisation", lambda: regularisation_request(ctx, labels, reg.deadline, reg.note),
+        f"{dossier.dossier_number}/regularisation",
+        CentreDocumentKind.REGULARISATION,
+        "Demande de régularisation",
+        lambda: regularisation_request(ctx, labels, reg.deadline, reg.note),
     )
 
 
@@ -100,7 +102,8 @@ def rejection(dossier: Dossier) -> Letter:
         raise Refusal("Ce dossier n'a pas été rejeté.")
     ctx = LetterContext.of(dossier, datetime.now(UTC))
     return Letter(
-        f"{dossier.dossier_number}/rejet", CentreDocumentKind.REJECTION_LETTER,
+        f"{dossier.dossier_number}/rejet",
+        CentreDocumentKind.REJECTION_LETTER,
         "Courrier de non admission à concourir",
         lambda: rejection_letter(ctx, dossier.status.label, dossier.decision_reasons),
     )
@@ -109,16 +112,21 @@ def rejection(dossier: Dossier) -> Letter:
 def convocation_letter(dossier: Dossier, exam: ExamDate, access_map: bytes | None) -> Letter:
     ctx = LetterContext.of(dossier, datetime.now(UTC))
     return Letter(
-        f"{dossier.dossier_number}/convocation/{exam.code}", CentreDocumentKind.CONVOCATION,
-        f"Convocation — {exam.label}", lambda: convocation(ctx, exam, access_map), exam_code=exam.code,
+        f"{dossier.dossier_number}/convocation/{exam.code}",
+        CentreDocumentKind.CONVOCATION,
+        f"Convocation — {exam.label}",
+        lambda: convocation(ctx, exam, access_map),
+        exam_code=exam.code,
     )
 
 
 def attendance(dossier: Dossier, exam: ExamDate) -> Letter:
     ctx = LetterContext.of(dossier, datetime.now(UTC))
     return Letter(
-        f"{dossier.dossier_number}/attestation/{exam.code}", CentreDocumentKind.ATTENDANCE,
-        f"Attestation de présence — {exam.label}", lambda: attendance_certificate(ctx, exam),
+        f"{dossier.dossier_number}/attestation/{exam.code}",
+        CentreDocumentKind.ATTENDANCE,
+        f"Attestation de présence — {exam.label}",
+        lambda: attendance_certificate(ctx, exam),
     )
 
 
@@ -128,16 +136,20 @@ def transcript_letter(dossier: Dossier, marks: list[Mark], result: ExamResult) -
     title = "Relevé de notes — " + ("épreuves d'admissibilité" if written else "épreuves d'admission")
     ctx = LetterContext.of(dossier, datetime.now(UTC))
     return Letter(
-        f"{dossier.dossier_number}/releve/{stage}", CentreDocumentKind.TRANSCRIPT,
-        title, lambda: transcript(ctx, marks, RESULT_LABELS[result]),
+        f"{dossier.dossier_number}/releve/{stage}",
+        CentreDocumentKind.TRANSCRIPT,
+        title,
+        lambda: transcript(ctx, marks, RESULT_LABELS[result]),
     )
 
 
 def result(dossier: Dossier, exam_result: ExamResult) -> Letter:
     ctx = LetterContext.of(dossier, datetime.now(UTC))
     return Letter(
-        f"{dossier.dossier_number}/resultat/{exam_result.value}", CentreDocumentKind.RESULT_LETTER,
-        f"Courrier de résultat — {RESULT_LABELS[exam_result]}", lambda: result_letter(ctx, exam_result),
+        f"{dossier.dossier_number}/resultat/{exam_result.value}",
+        CentreDocumentKind.RESULT_LETTER,
+        f"Courrier de résultat — {RESULT_LABELS[exam_result]}",
+        lambda: result_letter(ctx, exam_result),
     )
 
 
@@ -187,8 +199,12 @@ class DocumentIssuer:
         """The document to deposit: rendered and stored the first time, found again after."""
         ref = await self._stored(dossier.dossier_number, letter)
         return CentreDocument(
-            ref=ref, kind=letter.kind, title=letter.title, exam_code=letter.exam_code,
-            deposited_at=_PLACEHOLDER, release_at=_PLACEHOLDER,
+            ref=ref,
+            kind=letter.kind,
+            title=letter.title,
+            exam_code=letter.exam_code,
+            deposited_at=_PLACEHOLDER,
+            release_at=_PLACEHOLDER,
         )
 
     @activity.defn(name=names.PRINT_LETTER)
@@ -209,7 +225,9 @@ class DocumentIssuer:
             return Issued(document.ref, letter.title, deposited=False)
         number = dossier.dossier_number
         try:
-            await self.client.update(number, DossierWorkflow.deposit_document, document, update_id=f"deposit/{letter.key}")
+            await self.client.update(
+                number, DossierWorkflow.deposit_document, document, update_id=f"deposit/{letter.key}"
+            )
         except Refusal as refusal:
             # A concurrent call may have deposited it between our view and this update.
             if any(d.ref == document.ref for d in (await self.client.view(number)).documents):
@@ -228,10 +246,16 @@ class DocumentIssuer:
         data = await asyncio.to_thread(letter.render)
         ref, sha256 = self.files.save(data)
         async with self.database.sessions() as session:
-            session.add(StoredFile(
-                ref=ref, dossier_number=number, filename=_filename(letter.title, number),
-                content_type="application/pdf", size=len(data), sha256=sha256,
-            ))
+            session.add(
+                StoredFile(
+                    ref=ref,
+                    dossier_number=number,
+                    filename=_filename(letter.title, number),
+                    content_type="application/pdf",
+                    size=len(data),
+                    sha256=sha256,
+                )
+            )
             session.add(GeneratedDocument(key=letter.key, ref=ref, dossier_number=number, kind=str(letter.kind)))
             try:
                 await session.commit()

@@ -48,7 +48,11 @@ class Mailer:
         subject, body = render(mail, self.settings.public_url)
         s = self.settings
         msg = compose(
-            s, to=mail.to, subject=subject, body=body, key=mail.key,
+            s,
+            to=mail.to,
+            subject=subject,
+            body=body,
+            key=mail.key,
             dossier=mail.context.get("dossier_number", ""),
         )
         try:
@@ -57,7 +61,10 @@ class Mailer:
             # Retried by the workflow's policy; say plainly what an operator should look at.
             activity.logger.warning(
                 "SMTP server %s:%s did not take mail %s (%s); it will be retried",
-                s.smtp_host, s.smtp_port, mail.key, exc,
+                s.smtp_host,
+                s.smtp_port,
+                mail.key,
+                exc,
             )
             raise
         try:

@@ -80,8 +80,8 @@ from domain.status import Status
 from infra.settings import PROJECT_ROOT
 from infra.temporal import DATA_CONVERTER
 from tests.factories import campaign as make_campaign
-from workflows.client import WorkflowClient
 from workflows import names
+from workflows.client import WorkflowClient
 from workflows.dossier import DossierWorkflow, Validate
 
 SDK_DEFAULT_CACHE = 1000  # temporalio.worker.Worker(max_cached_workflows=...) default

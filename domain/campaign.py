@@ -6,7 +6,6 @@ dossier as a message. Which later orders open dossiers can follow is decided her
 (`Campaign.check_exam_changes`, `Campaign.check_new_deadline`).
 """
 
-
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -90,9 +89,7 @@ class Campaign:
     routes: list[Route]
     exams: list[ExamDate] = field(default_factory=list)
     convocation_lead: timedelta = timedelta(days=15)
-    validation_reminders: list[timedelta] = field(
-        default_factory=lambda: [timedelta(days=7), timedelta(days=1)]
-    )
+    validation_reminders: list[timedelta] = field(default_factory=lambda: [timedelta(days=7), timedelta(days=1)])
     regularisation_reminder: timedelta = timedelta(days=2)
     # The holiday zone's public holidays over the campaign's years (see `with_public_holidays`).
     public_holidays: list[date] = field(default_factory=list)
@@ -146,8 +143,10 @@ class Campaign:
         relocated or renamed; CampaignError when they could not follow it (`check_exam_changes`)."""
         self.check_exam_changes(new_exams, dossiers_exist=True)
         before = {e.code: e for e in self.exams}
-        if all((e.starts_at, e.venue, e.label) == (before[e.code].starts_at, before[e.code].venue, before[e.code].label)
-               for e in new_exams):
+        if all(
+            (e.starts_at, e.venue, e.label) == (before[e.code].starts_at, before[e.code].venue, before[e.code].label)
+            for e in new_exams
+        ):
             return None
         return ExamAmendment(self.id, new_exams, amended_at=at)
 
@@ -189,9 +188,7 @@ class Campaign:
         if self.registration_closes_at <= self.registration_opens_at:
             raise CampaignError("La clôture des préinscriptions doit suivre leur ouverture.")
         if self.validation_deadline < self.registration_closes_at:
-            raise CampaignError(
-                "La date limite de validation ne peut précéder la clôture des préinscriptions."
-            )
+            raise CampaignError("La date limite de validation ne peut précéder la clôture des préinscriptions.")
         if self.upload_grace < timedelta(0):
             raise CampaignError("La période de dépôt après la date limite ne peut être négative.")
         if not self.routes:

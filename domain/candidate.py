@@ -1,6 +1,5 @@
 """Who registers, and what they entered at pre-registration."""
 
-
 from dataclasses import dataclass
 from datetime import date, datetime
 

@@ -1,7 +1,6 @@
 """Staff decisions on a dossier under instruction, the status each one may follow, and the
 single regularisation request an INCOMPLETE decision opens."""
 
-
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum

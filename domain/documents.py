@@ -1,6 +1,5 @@
 """Documents: what a candidate may upload, and what the centre deposits in the space."""
 
-
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum

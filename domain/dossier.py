@@ -7,7 +7,6 @@ raises `Refusal`, whose French message is shown to the user as is. Emails are qu
 `outbox` with a key unique to the event; the workflow sends them through an activity.
 """
 
-
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -67,9 +66,7 @@ class Dossier:
             validation_deadline=campaign.validation_deadline,
         )
         # Reminders whose time had passed at registration would only repeat the first email.
-        dossier.reminders_done = [
-            r for r in campaign.validation_reminders if dossier.validation_deadline - r <= now
-        ]
+        dossier.reminders_done = [r for r in campaign.validation_reminders if dossier.validation_deadline - r <= now]
         dossier._note(now, "preinscription", "Préinscription enregistrée.")
         dossier._mail(
             MailTemplate.PREREGISTERED,
@@ -114,8 +111,7 @@ class Dossier:
                 return UploadWindow(True, until=self.validation_deadline)
             return UploadWindow(
                 False,
-                reason="La date limite de validation "
-                f"({self._when(self.validation_deadline)}) est dépassée.",
+                reason=f"La date limite de validation ({self._when(self.validation_deadline)}) est dépassée.",
             )
         assert self.uploads_reopen_at is not None
         grace_end = self.validation_deadline + self.campaign.upload_grace
@@ -132,8 +128,7 @@ class Dossier:
             return UploadWindow(
                 False,
                 opens_at=self.uploads_reopen_at,
-                reason="Les pièces pourront être déposées à partir du "
-                f"{self._when(self.uploads_reopen_at)}.",
+                reason=f"Les pièces pourront être déposées à partir du {self._when(self.uploads_reopen_at)}.",
             )
         return UploadWindow(
             False,
@@ -236,10 +231,7 @@ class Dossier:
     def _decision_refusal(self, kind: DecisionKind) -> str | None:
         """Why this kind of decision cannot be taken now, whatever its details; None if it can."""
         if self.status not in kind.allowed_from:
-            return (
-                f"Décision « {kind.label} » impossible : le dossier est au statut "
-                f"« {self.status.label} »."
-            )
+            return f"Décision « {kind.label} » impossible : le dossier est au statut « {self.status.label} »."
         if kind is DecisionKind.INCOMPLETE:
             if self.regularisation is not None:
                 return "Une seule demande de pièces est possible par dossier ; elle a déjà été faite."
@@ -297,9 +289,7 @@ class Dossier:
             self._note(now, str(self.status), f"{self.status.label}{by} : {decision.reasons}")
             self._mail(MailTemplate.REJECTED, status=self.status.label, reasons=decision.reasons)
         else:
-            self.status = (
-                Status.ADMITTED if kind is DecisionKind.ADMIT else Status.ADMITTED_UNDER_RESERVE
-            )
+            self.status = Status.ADMITTED if kind is DecisionKind.ADMIT else Status.ADMITTED_UNDER_RESERVE
             self.decision_reasons = decision.reasons
             self._note(now, str(self.status), f"{self.status.label}{by}.")
             self._mail(MailTemplate.ADMITTED, status=self.status.label, reasons=decision.reasons)
@@ -336,10 +326,7 @@ class Dossier:
 
     def check_result(self, result: ExamResult, now: datetime) -> None:
         if self.status not in result.allowed_from:
-            raise Refusal(
-                f"Résultat « {result.value} » impossible : le dossier est au statut "
-                f"« {self.status.label} »."
-            )
+            raise Refusal(f"Résultat « {result.value} » impossible : le dossier est au statut « {self.status.label} ».")
 
     def record_result(self, result: ExamResult, now: datetime) -> None:
         self.check_result(result, now)
@@ -359,9 +346,7 @@ class Dossier:
             f"Date limite de validation prolongée au {self._when(new_deadline)}.",
         )
         if self.status is Status.AWAITING_DOSSIER:
-            self.reminders_done = [
-                r for r in self.campaign.validation_reminders if new_deadline - r <= now
-            ]
+            self.reminders_done = [r for r in self.campaign.validation_reminders if new_deadline - r <= now]
             self._mail(MailTemplate.DEADLINE_EXTENDED, deadline=self._when(new_deadline))
 
     def amend_exams(self, exams: list[ExamDate], now: datetime, amended_at: datetime | None = None) -> list[str]:
@@ -428,10 +413,14 @@ class Dossier:
                     and not d.withheld
                     and d.release_at > now
                 ),
-                released="oui" if any(
-                    d.kind.is_for_an_exam and d.exam_code in {b.code for b, _ in concerned} and d.released_at is not None
+                released="oui"
+                if any(
+                    d.kind.is_for_an_exam
+                    and d.exam_code in {b.code for b, _ in concerned}
+                    and d.released_at is not None
                     for d in self.documents
-                ) else "",
+                )
+                else "",
             )
         self._release_due(now)
         return changed
@@ -488,8 +477,7 @@ class Dossier:
         self._note(
             now,
             "annulation",
-            "Préinscription annulée : la demande d'inscription n'a pas été validée "
-            "avant la date limite.",
+            "Préinscription annulée : la demande d'inscription n'a pas été validée avant la date limite.",
         )
         self._mail(MailTemplate.CANCELLED, deadline=self._when(self.validation_deadline))
 
@@ -615,9 +603,7 @@ class Dossier:
         so a full category (say, an unsigned form) can still be answered."""
         reg = self.regularisation
         if self._regularisation_open(now) and reg is not None and category in reg.missing:
-            return sum(
-                1 for u in self.uploads if u.category == category and u.uploaded_at >= reg.requested_at
-            )
+            return sum(1 for u in self.uploads if u.category == category and u.uploaded_at >= reg.requested_at)
         return self.category_counts().get(category, 0)
 
     def _may_sit(self, exam_code: str | None) -> bool:
@@ -628,9 +614,7 @@ class Dossier:
     def _sits(self, exam_code: str) -> bool:
         """Whether the candidate is convened to this exam (a convocation or access map not
         withheld) or admitted to sit it (written exams once admitted, orals once admissible)."""
-        if any(
-            d.kind.is_for_an_exam and d.exam_code == exam_code and not d.withheld for d in self.documents
-        ):
+        if any(d.kind.is_for_an_exam and d.exam_code == exam_code and not d.withheld for d in self.documents):
             return self._may_sit(exam_code)
         exam = self.campaign.exam(exam_code)
         return exam is not None and is_convened(self.status, exam.kind)

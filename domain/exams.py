@@ -6,7 +6,6 @@ for admissible candidates only, end in admis / non admis. This module is the one
 maps statuses, results and exam kinds onto each other.
 """
 
-
 from enum import StrEnum
 
 from domain.campaign import ExamKind

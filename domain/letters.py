@@ -49,6 +49,7 @@ LETTER_OF_DECISION: dict[DecisionKind, LetterKind] = {
     DecisionKind.NON_CONFORMING: LetterKind.REJECTION,
 }
 
+
 @dataclass
 class LetterOrder:
     """What staff (or the workflow, after a decision or a result) ask to be printed."""

@@ -1,6 +1,5 @@
 """The emails a dossier queues: which template, to whom, with what context."""
 
-
 from dataclasses import dataclass
 from enum import StrEnum
 

@@ -63,7 +63,15 @@ def _fold(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
 
-_DOSSIER_HEADERS = {"dossier", "n de dossier", "no de dossier", "numero de dossier", "numero dossier", "n dossier", "identifiant"}
+_DOSSIER_HEADERS = {
+    "dossier",
+    "n de dossier",
+    "no de dossier",
+    "numero de dossier",
+    "numero dossier",
+    "n dossier",
+    "identifiant",
+}
 _RESULT_HEADERS = {"resultat", "resultats", "decision"}
 _PRESENT_HEADERS = {"present", "presente", "presence", "present e"}
 
@@ -133,13 +141,15 @@ def parse_results(data: bytes) -> ResultsFile:
             items.append(RowIssue(line, number, problem))
             continue
         first_line_of[number] = line
-        items.append(ResultRow(
-            line=line,
-            dossier_number=number,
-            result=_RESULTS[_fold(cells[result_col])],
-            marks=marks,
-            present=(present in _YES) if present_col is not None else None,
-        ))
+        items.append(
+            ResultRow(
+                line=line,
+                dossier_number=number,
+                result=_RESULTS[_fold(cells[result_col])],
+                marks=marks,
+                present=(present in _YES) if present_col is not None else None,
+            )
+        )
     return ResultsFile(items)
 
 
@@ -154,7 +164,8 @@ def _row_issue(cells: list[str], number: str, result_col: int, first_line_of: di
     if _fold(raw) not in _RESULTS:
         return (
             f"résultat « {raw} » inconnu (attendu : admissible, non admissible, admis, non admis)."
-            if raw else "résultat manquant."
+            if raw
+            else "résultat manquant."
         )
     return None
 

@@ -1,7 +1,6 @@
 """What the candidate's space may offer now: actions, the upload window, each document
 category's upload slot. The dossier computes these; pages only show them."""
 
-
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum

@@ -4,7 +4,6 @@ Codes are what search attributes, URLs and tests use; labels are what the candid
 top of their space (wording from the CDG 56 and CDG 27 guides).
 """
 
-
 from enum import StrEnum
 
 

@@ -1,6 +1,5 @@
 """The dossier's history as the candidate and staff read it."""
 
-
 from dataclasses import dataclass
 from datetime import datetime
 

@@ -22,7 +22,6 @@ from infra.clock import now
 CAMPAIGN_JSON = TypeAdapter(Campaign)
 
 
-
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: DateTime(timezone=True)}
 

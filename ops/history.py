@@ -19,8 +19,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 
 from domain.fr import datetime_fr
-from domain.status import Status
 from domain.letters import LetterKind
+from domain.status import Status
 from workflows import names
 
 INFO, ERROR, TECHNICAL = "info", "erreur", "technique"

@@ -66,7 +66,9 @@ def read_password(from_stdin: bool) -> str:
     return password
 
 
-async def create_account(database: Database, login: str, full_name: str, role: StaffRole, password: str) -> StaffAccount:
+async def create_account(
+    database: Database, login: str, full_name: str, role: StaffRole, password: str
+) -> StaffAccount:
     login = normalise_login(login)
     if not full_name.strip():
         raise CliError("Indiquez le nom de la personne (--name).")
@@ -76,7 +78,9 @@ async def create_account(database: Database, login: str, full_name: str, role: S
     async with database.sessions() as session:
         if await session.get(StaffAccount, login) is not None:
             raise CliError(f"Le compte « {login} » existe déjà.")
-        account = StaffAccount(login=login, full_name=full_name.strip(), role=str(role), password_hash=hash_password(password))
+        account = StaffAccount(
+            login=login, full_name=full_name.strip(), role=str(role), password_hash=hash_password(password)
+        )
         session.add(account)
         await session.commit()
         return account
@@ -109,9 +113,13 @@ async def run(args: argparse.Namespace, database: Database) -> str:
         return f"Compte « {account.login} » {'réactivé' if account.active else 'désactivé'}."
     async with database.sessions() as session:
         accounts = (await session.scalars(select(StaffAccount).order_by(StaffAccount.login))).all()
-    return "\n".join(
-        f"{a.login:<20} {a.staff_role.label:<15} {'actif' if a.active else 'désactivé':<10} {a.full_name}" for a in accounts
-    ) or "Aucun compte."
+    return (
+        "\n".join(
+            f"{a.login:<20} {a.staff_role.label:<15} {'actif' if a.active else 'désactivé':<10} {a.full_name}"
+            for a in accounts
+        )
+        or "Aucun compte."
+    )
 
 
 def parser() -> argparse.ArgumentParser:

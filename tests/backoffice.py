@@ -94,8 +94,9 @@ async def staff(app: FastAPI, database: Database) -> AsyncIterator[Any]:
         await http.aclose()
 
 
-async def post_form(http: httpx.AsyncClient, page: str, action: str, data: dict | None = None,
-                    files: dict | None = None) -> httpx.Response:
+async def post_form(
+    http: httpx.AsyncClient, page: str, action: str, data: dict | None = None, files: dict | None = None
+) -> httpx.Response:
     """GET the page holding the form, then POST to `action` with its CSRF token."""
     shown = await http.get(page)
     assert shown.status_code == 200, f"{page}: {shown.status_code} {text_of(shown)[:300]}"

@@ -42,8 +42,16 @@ def campaign(
             Route("externe", "Concours externe", DIPLOMA_CATEGORIES),
             Route("interne", "Concours interne", [DocumentCategory("etats", "État des services", 2)]),
         ],
-        exams=exams if exams is not None else [
-            ExamDate("ecrit", "Épreuve écrite d'admissibilité", ExamKind.WRITTEN, now + timedelta(days=60), "Parc des expositions, Vannes"),
+        exams=exams
+        if exams is not None
+        else [
+            ExamDate(
+                "ecrit",
+                "Épreuve écrite d'admissibilité",
+                ExamKind.WRITTEN,
+                now + timedelta(days=60),
+                "Parc des expositions, Vannes",
+            ),
             ExamDate("oral", "Épreuve orale d'admission", ExamKind.ORAL, now + timedelta(days=90), "CDG 56, Vannes"),
         ],
         validation_reminders=reminders if reminders is not None else [timedelta(days=7), timedelta(days=1)],

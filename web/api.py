@@ -11,9 +11,9 @@ from domain.documents import ALLOWED_MIME_TYPES
 from infra.clock import now
 from web.csrf import protection_of, require_csrf_unless_json
 from web.deps import (
+    ClientDep,
     CurrentCandidate,
     FilesDep,
-    ClientDep,
     SessionDep,
     SettingsDep,
     TokensDep,
@@ -46,19 +46,14 @@ POSTED = (400, 403, 413, 422)
 CANDIDATE = (401, 404, 503)
 
 
-
 @router.get("/campagnes")
 async def campaigns_open_now(db: SessionDep) -> list[CampaignOut]:
     """Sessions open for pre-registration now, with their routes."""
     return [CampaignOut.of(c) for c in await open_campaigns(db, now())]
 
 
-@router.post(
-    "/preinscriptions", status_code=status.HTTP_201_CREATED, responses=error_responses(*POSTED, 404, 409, 503)
-)
-async def create_preregistration(
-    form: PreRegistrationIn, db: SessionDep, client: ClientDep
-) -> PreRegistrationOut:
+@router.post("/preinscriptions", status_code=status.HTTP_201_CREATED, responses=error_responses(*POSTED, 404, 409, 503))
+async def create_preregistration(form: PreRegistrationIn, db: SessionDep, client: ClientDep) -> PreRegistrationOut:
     """Pre-register: creates the account and the dossier; the dossier number is emailed."""
     registration = await preregister(form, db, client, now())
     return PreRegistrationOut(
@@ -119,7 +114,9 @@ async def change_address(body: AddressIn, number: CurrentCandidate, client: Clie
     responses=error_responses(*POSTED, *CANDIDATE, 409, 415),
     # Which files are accepted, in the schema's words; the server still sniffs the bytes.
     openapi_extra={
-        "requestBody": {"content": {"multipart/form-data": {"encoding": {"file": {"contentType": ", ".join(ALLOWED_MIME_TYPES)}}}}}
+        "requestBody": {
+            "content": {"multipart/form-data": {"encoding": {"file": {"contentType": ", ".join(ALLOWED_MIME_TYPES)}}}}
+        }
     },
 )
 async def upload_document(
@@ -127,7 +124,9 @@ async def upload_document(
     db: SessionDep,
     client: ClientDep,
     files: FilesDep,
-    category: str = Form(min_length=1, description="Code of one of the route's document categories (`DossierOut.categories`)."),
+    category: str = Form(
+        min_length=1, description="Code of one of the route's document categories (`DossierOut.categories`)."
+    ),
     file: UploadFile = File(
         description="A non-empty PDF, GIF, JPEG or PNG file of 10 MB at most, its type recognised from its content "
         "(415 otherwise; an empty file gets 422).",

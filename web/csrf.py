@@ -35,10 +35,7 @@ HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _STATE_NEW_NONCE = "csrf_new_nonce"
 
-REFUSED = (
-    "Ce formulaire a expiré ou ne provient pas de ce site. "
-    "Rechargez la page, puis recommencez."
-)
+REFUSED = "Ce formulaire a expiré ou ne provient pas de ce site. Rechargez la page, puis recommencez."
 
 
 class CsrfProtection:

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from infra.database import Account, Database
 from infra.files import FileStore
 from infra.settings import Settings
-from workflows.client import WorkflowClient
 from web.security import SessionTokens
+from workflows.client import WorkflowClient
 
 SESSION_COOKIE = "inscriptions_session"
 CANDIDATE = "candidate:"

@@ -110,5 +110,3 @@ def install(app: FastAPI) -> None:
     async def to_login(request: Request, exc: LoginRequired) -> Response:
         # 303: after a POST too, the browser follows with a GET.
         return RedirectResponse(exc.login_url, status_code=303)
-
-

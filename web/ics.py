@@ -23,8 +23,15 @@ def _uid(dossier_number: str, key: str) -> str:
     return f"{dossier_number}-{hashlib.sha256(key.encode()).hexdigest()[:16]}@inscriptions"
 
 
-def _event(dossier: Dossier, key: str, summary: str, at: datetime, now: datetime,
-           location: str = "", remind: timedelta | None = None) -> Event:
+def _event(
+    dossier: Dossier,
+    key: str,
+    summary: str,
+    at: datetime,
+    now: datetime,
+    location: str = "",
+    remind: timedelta | None = None,
+) -> Event:
     event = Event()
     event.add("uid", _uid(dossier.dossier_number, key))
     event.add("dtstamp", now)

@@ -25,9 +25,7 @@ WRONG_LOGIN = "Identifiant ou mot de passe incorrect."
 
 # Five wrong passwords for one dossier from one address, then a 15-minute pause; an address
 # failing on many dossiers is stopped after 50.
-LOGIN_LIMITS = KeyedLimits(
-    per_identifier=Limit(5, 15 * 60), per_ip=Limit(50, 15 * 60), what="connexion"
-)
+LOGIN_LIMITS = KeyedLimits(per_identifier=Limit(5, 15 * 60), per_ip=Limit(50, 15 * 60), what="connexion")
 
 
 @lru_cache(maxsize=1)

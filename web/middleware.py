@@ -17,9 +17,11 @@ TOO_LARGE = "Le fichier dépasse la taille maximale de 10 Mo."
 
 SECURITY_HEADERS = [
     # Pages use only our own stylesheet and no script; nothing may frame them (clickjacking).
-    (b"content-security-policy",
-     b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-     b"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        b"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    ),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     # Password-reset links carry their token in the URL: never leak it in a Referer.
@@ -77,7 +79,10 @@ class ServerTimingMiddleware:
                 query = scope.get("state", {}).get(QUERY_SECONDS)
                 if query is not None:
                     parts.append(f"query;dur={query * 1000:.1f}")
-                message = {**message, "headers": [*message.get("headers", []), (b"server-timing", ", ".join(parts).encode())]}
+                message = {
+                    **message,
+                    "headers": [*message.get("headers", []), (b"server-timing", ", ".join(parts).encode())],
+                }
             await send(message)
 
         await self.app(scope, receive, send_with_timing)
@@ -121,18 +126,23 @@ class BodySizeLimitMiddleware:
             content_type = b"application/json"
         else:
             body = (
-                "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\">"
+                '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
                 "<title>Erreur : fichier trop volumineux — Espace sécurisé candidat</title>"
-                "<link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><main class=\"container\">"
+                '<link rel="stylesheet" href="/static/style.css"></head><body><main class="container">'
                 f"<h1>Fichier trop volumineux</h1><p>{TOO_LARGE}</p>"
-                "<p><a href=\"/espace/pieces\">Revenir à mes pièces justificatives</a></p>"
+                '<p><a href="/espace/pieces">Revenir à mes pièces justificatives</a></p>'
                 "</main></body></html>"
             ).encode()
             content_type = b"text/html; charset=utf-8"
-        await send({
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
-                        (b"connection", b"close")],
-        })
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", content_type),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})

@@ -24,8 +24,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from infra.database import Account, PasswordReset
-from infra.smtp import SMTP_ERRORS, compose, deliver
 from infra.settings import Settings
+from infra.smtp import SMTP_ERRORS, compose, deliver
 from web.security import hash_password
 
 log = logging.getLogger(__name__)
@@ -118,9 +118,10 @@ async def send_link(settings: Settings, number: str, to: str, token: str) -> Non
     )
     subject, _, body = text.partition("\n")
     # A fresh key per link: two requests are two distinct mails.
-    msg = compose(settings, to=to, subject=subject.strip(), body=body.lstrip("\n"), key=f"reset/{token}", dossier=number)
+    msg = compose(
+        settings, to=to, subject=subject.strip(), body=body.lstrip("\n"), key=f"reset/{token}", dossier=number
+    )
     try:
         await deliver(settings, msg)
     except SMTP_ERRORS as exc:
         log.error("Dossier %s: password-reset mail not sent (%s)", number, exc)
-

@@ -26,10 +26,10 @@ from domain.registration import (
     dossier_number,
 )
 from infra.database import Account, get_campaign, list_campaigns, next_number
-from workflows.client import UNAVAILABLE, WorkflowClient
 from web.schemas import PreRegistrationIn
 from web.security import hash_password, password_problem
 from workflows import names
+from workflows.client import UNAVAILABLE, WorkflowClient
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +87,11 @@ async def preregister(
     registrant = Registrant.of(campaign, candidate)
     previous = await session.scalar(
         select(Account)
-        .where(Account.grade == registrant.grade, Account.person_key == registrant.person_key,
-               Account.replaced_by.is_(None))
+        .where(
+            Account.grade == registrant.grade,
+            Account.person_key == registrant.person_key,
+            Account.replaced_by.is_(None),
+        )
         .order_by(Account.created_at.desc())
         .limit(1)
     )
@@ -138,9 +141,11 @@ async def preregister(
             await client.signal(previous.dossier_number, names.REPLACED_BY, number)
         except Exception as exc:  # the new dossier stands; the operator must close the old one
             log.error(
-                "Dossier %s replaces %s but the old dossier could not be told (%s); "
-                "send it the '%s' signal by hand",
-                number, previous.dossier_number, exc, names.REPLACED_BY,
+                "Dossier %s replaces %s but the old dossier could not be told (%s); send it the '%s' signal by hand",
+                number,
+                previous.dossier_number,
+                exc,
+                names.REPLACED_BY,
             )
     log.info("Pre-registration %s created for campaign %s", number, campaign.id)
     return registration

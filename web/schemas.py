@@ -29,18 +29,26 @@ _RETRY_AFTER = {
 ERRORS: dict[int, dict[str, Any]] = {
     400: {"description": "Corps de requête illisible (JSON ou multipart mal formé)."},
     401: {"description": "Non connecté, session expirée, ou identifiant ou mot de passe incorrect."},
-    403: {"description": "Jeton CSRF absent ou invalide : requis dans l'en-tête `X-CSRF-Token` pour tout "
-                         "POST dont le corps n'est pas `application/json`."},
+    403: {
+        "description": "Jeton CSRF absent ou invalide : requis dans l'en-tête `X-CSRF-Token` pour tout "
+        "POST dont le corps n'est pas `application/json`."
+    },
     404: {"description": "Dossier ou session de concours introuvable."},
     409: {"description": "Action refusée par le dossier dans son état actuel (message en français)."},
     413: {"description": "Corps de requête trop volumineux (fichier de plus de 10 Mo)."},
-    415: {"description": "Format de fichier non autorisé : seuls PDF, GIF, JPEG et PNG sont acceptés, "
-                         "reconnus d'après leur contenu."},
-    422: {"description": "Champ(s) manquant(s) ou invalide(s), ou donnée refusée par les règles de "
-                         "l'inscription ; `detail` dit lequel, en français."},
+    415: {
+        "description": "Format de fichier non autorisé : seuls PDF, GIF, JPEG et PNG sont acceptés, "
+        "reconnus d'après leur contenu."
+    },
+    422: {
+        "description": "Champ(s) manquant(s) ou invalide(s), ou donnée refusée par les règles de "
+        "l'inscription ; `detail` dit lequel, en français."
+    },
     429: {"description": "Trop de tentatives : réessayer après le délai indiqué.", "headers": _RETRY_AFTER},
-    503: {"description": "Service momentanément indisponible : réessayer après le délai indiqué.",
-          "headers": _RETRY_AFTER},
+    503: {
+        "description": "Service momentanément indisponible : réessayer après le délai indiqué.",
+        "headers": _RETRY_AFTER,
+    },
 }
 
 

@@ -82,14 +82,25 @@ async def store_upload(
     # Writing and fsyncing 10 MB takes a while: in a thread, so other candidates' pages don't wait.
     ref, sha256 = await asyncio.to_thread(files.save, checked.data)
     size = len(checked.data)
-    db.add(StoredFile(
-        ref=ref, dossier_number=number, filename=checked.filename,
-        content_type=checked.content_type, size=size, sha256=sha256,
-    ))
+    db.add(
+        StoredFile(
+            ref=ref,
+            dossier_number=number,
+            filename=checked.filename,
+            content_type=checked.content_type,
+            size=size,
+            sha256=sha256,
+        )
+    )
     await db.commit()
     document = UploadedDocument(
-        ref=ref, category=category, filename=checked.filename, size=size, sha256=sha256,
-        content_type=checked.content_type, uploaded_at=now,
+        ref=ref,
+        category=category,
+        filename=checked.filename,
+        size=size,
+        sha256=sha256,
+        content_type=checked.content_type,
+        uploaded_at=now,
     )
     try:
         ack = await client.update(number, DossierWorkflow.record_upload, document)

@@ -164,8 +164,12 @@ class BatchWorkflow:
             else:
                 page = await self._activity(names.BATCH_LIST_PAGE, PageInput(request, self.state.cursor), Page)
                 if page.dossiers:
-                    activity = names.BATCH_ADMIT if request.kind is BatchKind.ADMIT_COMPLETE else names.BATCH_CONVOCATIONS
-                    outcome = await self._activity(activity, ChunkInput(request, batch_key, page.dossiers), ChunkOutcome)
+                    activity = (
+                        names.BATCH_ADMIT if request.kind is BatchKind.ADMIT_COMPLETE else names.BATCH_CONVOCATIONS
+                    )
+                    outcome = await self._activity(
+                        activity, ChunkInput(request, batch_key, page.dossiers), ChunkOutcome
+                    )
                 else:
                     outcome = ChunkOutcome(0, 0, [])
                 self.state.cursor = page.cursor

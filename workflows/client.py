@@ -232,7 +232,9 @@ class WorkflowClient:
     async def dossier_page(self, f: DossierFilter, token: str = "", size: int = PAGE_SIZE) -> DossierPage:
         """One page of a staff list; the next-page token is opaque and travels in the URL."""
         with _translated():
-            iterator = self.temporal.list_workflows(dossier_query(f), page_size=size, next_page_token=decode_token(token))
+            iterator = self.temporal.list_workflows(
+                dossier_query(f), page_size=size, next_page_token=decode_token(token)
+            )
             await iterator.fetch_next_page()
         return DossierPage([_row(e) for e in iterator.current_page or []], encode_token(iterator.next_page_token))
 
@@ -313,9 +315,7 @@ class WorkflowClient:
             return await self.temporal.get_workflow_handle(workflow_id).result()
 
     # ------------------------------------------------------------------ bulk actions
-    async def start_batch(
-        self, workflow_id: str, state: BatchState, *, once: bool, label: str, by: str
-    ) -> None:
+    async def start_batch(self, workflow_id: str, state: BatchState, *, once: bool, label: str, by: str) -> None:
         """Start a bulk action, or join the one running under this ID. `once`: a finished run is
         never repeated (a results file is imported once) and a second start raises
         `AlreadyStarted`; otherwise a later run takes dossiers that became eligible since."""
@@ -377,13 +377,15 @@ class WorkflowClient:
         with _translated():
             async for execution in self.temporal.list_workflows(batches_query(campaign_id), limit=limit):
                 memo = await execution.memo()
-                rows.append(BatchRow(
-                    workflow_id=execution.id,
-                    label=str(memo.get("label", execution.id)),
-                    by=str(memo.get("by", "")),
-                    started_at=execution.start_time,
-                    status=execution.status,
-                ))
+                rows.append(
+                    BatchRow(
+                        workflow_id=execution.id,
+                        label=str(memo.get("label", execution.id)),
+                        by=str(memo.get("by", "")),
+                        started_at=execution.start_time,
+                        status=execution.status,
+                    )
+                )
         return rows
 
     # ------------------------------------------------------------------ operators

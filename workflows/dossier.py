@@ -20,11 +20,10 @@ by one loop (`_send_mails`), which keeps them in order and lets them wait out an
 without holding up the candidate's request.
 """
 
-
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -162,7 +161,7 @@ class DossierWorkflow:
             return
         try:
             await workflow.wait_condition(lambda: self._woken, timeout=remaining)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     async def _timer(self, due: datetime, remaining: timedelta) -> None:
@@ -209,7 +208,9 @@ class DossierWorkflow:
             except (ActivityError, Refusal) as exc:
                 workflow.logger.warning(
                     "Dossier %s: letter %s not deposited (%s)",
-                    self.dossier.dossier_number, order.kind.value, getattr(exc, "message", exc),
+                    self.dossier.dossier_number,
+                    order.kind.value,
+                    getattr(exc, "message", exc),
                 )
             self._letters.pop(0)
 

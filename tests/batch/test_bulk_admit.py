@@ -37,14 +37,22 @@ async def test_bulk_admission_survives_a_worker_restart_and_admits_each_dossier_
     # Its own task queue, so this test can stop "the" worker without touching the session's.
     batch_settings = settings.model_copy(update={"task_queue": f"batch-{uuid.uuid4().hex[:8]}"})
     request = BatchRequest(
-        BatchKind.ADMIT_COMPLETE, campaign.id, requested_by="test", page_size=50, chunks_per_run=2,
-        concurrency=16, heartbeat_seconds=3,
+        BatchKind.ADMIT_COMPLETE,
+        campaign.id,
+        requested_by="test",
+        page_size=50,
+        chunks_per_run=2,
+        concurrency=16,
+        heartbeat_seconds=3,
     )
     workflow_id = names.batch_workflow_id(request.kind.value, campaign.id)
     first = build_worker(client, batch_settings, database)
     first_task = asyncio.create_task(first.run())
     handle = await client.start_workflow(
-        BatchWorkflow.run, BatchState(request), id=workflow_id, task_queue=batch_settings.task_queue,
+        BatchWorkflow.run,
+        BatchState(request),
+        id=workflow_id,
+        task_queue=batch_settings.task_queue,
         search_attributes=TypedSearchAttributes([SearchAttributePair(names.CAMPAIGN, campaign.id)]),
     )
 

@@ -33,13 +33,17 @@ async def test_convocations_of_an_exam_date_reach_admitted_candidates_once(
     written = campaign.exam("ecrit")
     assert written is not None
     admitted = await dossiers(client, prompt_queue, campaign, 6, Status.ADMITTED)
-    under_reserve = await dossiers(client, prompt_queue, campaign, 2, Status.ADMITTED_UNDER_RESERVE, prefix=f"R{admitted[0][1:7]}")
+    under_reserve = await dossiers(
+        client, prompt_queue, campaign, 2, Status.ADMITTED_UNDER_RESERVE, prefix=f"R{admitted[0][1:7]}"
+    )
     complete = await dossiers(client, prompt_queue, campaign, 2, Status.COMPLETE, prefix=f"S{admitted[0][1:7]}")
     admin = await staff(StaffRole.ADMINISTRATOR)
 
     # The access map first (an image: it is printed in the convocation).
     page = f"/staff/sessions/{campaign.id}"
-    refused = await post_form(admin, page, f"{page}/plans/ecrit", files={"plan": ("plan.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")})
+    refused = await post_form(
+        admin, page, f"{page}/plans/ecrit", files={"plan": ("plan.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")}
+    )
     assert refused.status_code == 415 and "image PNG, JPEG ou GIF" in error_of(refused)
     saved = await post_form(admin, page, f"{page}/plans/ecrit", files={"plan": ("plan.png", png(), "image/png")})
     assert saved.status_code == 303
@@ -81,7 +85,9 @@ async def test_bulk_admission_from_the_campaign_page(
     instructor = await staff(StaffRole.INSTRUCTOR)
     page = await instructor.get(f"/staff/sessions/{campaign.id}")
     assert "5 dossier(s) au statut « Dossier complet »" in text_of(page)
-    started = await post_form(instructor, f"/staff/sessions/{campaign.id}", f"/staff/sessions/{campaign.id}/lots", {"kind": "admission"})
+    started = await post_form(
+        instructor, f"/staff/sessions/{campaign.id}", f"/staff/sessions/{campaign.id}/lots", {"kind": "admission"}
+    )
     assert started.status_code == 303
     workflow_id = started.headers["location"].rsplit("/", 1)[-1]
     progress = await finished(client, workflow_id)

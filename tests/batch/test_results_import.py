@@ -36,21 +36,28 @@ async def test_results_file_reports_bad_rows_and_applies_good_ones_once(
     [pending] = await dossiers(client, prompt_queue, campaign, 1, Status.COMPLETE, prefix=f"Q{a[1:7]}")
     other_campaign = await saved_campaign(database)
     [stranger] = await dossiers(client, prompt_queue, other_campaign, 1, Status.ADMITTED)
-    csv = "\n".join([
-        "Dossier;Résultat;Présent;Note de synthèse;Questions à réponse courte",
-        f"{a};admissible;oui;14,5;12",
-        f"{b};NON ADMISSIBLE;oui;6;ABS",
-        f"{c};peut-être;oui;10;10",  # unknown result
-        f"{d};admissible;oui;25;10",  # mark out of range
-        f"{pending};admissible;oui;12;12",  # not admitted: the dossier refuses
-        f"{stranger};admissible;oui;12;12",  # another campaign's dossier
-        "NOPE-00001;admissible;oui;12;12",  # no such dossier
-        f"{a};non admissible;oui;1;1",  # a second line for the same candidate
-        ";admissible;;;",  # no number
-    ]).encode("cp1252")  # as a French spreadsheet saves it
+    csv = "\n".join(
+        [
+            "Dossier;Résultat;Présent;Note de synthèse;Questions à réponse courte",
+            f"{a};admissible;oui;14,5;12",
+            f"{b};NON ADMISSIBLE;oui;6;ABS",
+            f"{c};peut-être;oui;10;10",  # unknown result
+            f"{d};admissible;oui;25;10",  # mark out of range
+            f"{pending};admissible;oui;12;12",  # not admitted: the dossier refuses
+            f"{stranger};admissible;oui;12;12",  # another campaign's dossier
+            "NOPE-00001;admissible;oui;12;12",  # no such dossier
+            f"{a};non admissible;oui;1;1",  # a second line for the same candidate
+            ";admissible;;;",  # no number
+        ]
+    ).encode("cp1252")  # as a French spreadsheet saves it
     http = await staff(StaffRole.INSTRUCTOR)
-    started = await post_form(http, f"/staff/sessions/{campaign.id}", f"/staff/sessions/{campaign.id}/lots",
-                              {"kind": "resultats"}, files={"fichier": ("jury.csv", csv, "text/csv")})
+    started = await post_form(
+        http,
+        f"/staff/sessions/{campaign.id}",
+        f"/staff/sessions/{campaign.id}/lots",
+        {"kind": "resultats"},
+        files={"fichier": ("jury.csv", csv, "text/csv")},
+    )
     assert started.status_code == 303, error_of(started)
     workflow_id = started.headers["location"].rsplit("/", 1)[-1]
     progress = await finished(client, workflow_id)
@@ -79,8 +86,13 @@ async def test_results_file_reports_bad_rows_and_applies_good_ones_once(
     da, db_ = await view(client, a), await view(client, b)
     assert da.status is Status.ADMISSIBLE and db_.status is Status.NOT_ADMISSIBLE
     kinds = sorted(doc.kind.value for doc in da.documents)
-    assert kinds == sorted([CentreDocumentKind.RESULT_LETTER.value, CentreDocumentKind.TRANSCRIPT.value,
-                            CentreDocumentKind.ATTENDANCE.value])
+    assert kinds == sorted(
+        [
+            CentreDocumentKind.RESULT_LETTER.value,
+            CentreDocumentKind.TRANSCRIPT.value,
+            CentreDocumentKind.ATTENDANCE.value,
+        ]
+    )
     transcript = next(doc for doc in db_.documents if doc.kind is CentreDocumentKind.TRANSCRIPT)
     text = pdf_lines((await http.get(f"/staff/dossiers/{b}/fichiers/{transcript.ref}")).content)
     assert "Note de synthèse 6 / 20" in text and "Questions à réponse courte Absent(e)" in text
@@ -89,8 +101,13 @@ async def test_results_file_reports_bad_rows_and_applies_good_ones_once(
     assert (await view(client, pending)).status is Status.COMPLETE
 
     # The same file again: refused, nothing applied twice.
-    again = await post_form(http, f"/staff/sessions/{campaign.id}", f"/staff/sessions/{campaign.id}/lots",
-                            {"kind": "resultats"}, files={"fichier": ("jury.csv", csv, "text/csv")})
+    again = await post_form(
+        http,
+        f"/staff/sessions/{campaign.id}",
+        f"/staff/sessions/{campaign.id}/lots",
+        {"kind": "resultats"},
+        files={"fichier": ("jury.csv", csv, "text/csv")},
+    )
     assert again.status_code == 409
     assert "Ce fichier de résultats a déjà été importé" in error_of(again)
     result_mails = [m for m in mail_sink.for_dossier(a) if m.subject.startswith("Votre résultat")]
@@ -102,9 +119,16 @@ async def test_a_file_without_its_columns_is_refused_before_anything_starts(
 ) -> None:
     campaign = await saved_campaign(database)
     http = await staff(StaffRole.INSTRUCTOR)
-    refused = await post_form(http, f"/staff/sessions/{campaign.id}", f"/staff/sessions/{campaign.id}/lots",
-                              {"kind": "resultats"}, files={"fichier": ("jury.csv", b"nom;note\nX;12\n", "text/csv")})
+    refused = await post_form(
+        http,
+        f"/staff/sessions/{campaign.id}",
+        f"/staff/sessions/{campaign.id}/lots",
+        {"kind": "resultats"},
+        files={"fichier": ("jury.csv", b"nom;note\nX;12\n", "text/csv")},
+    )
     assert refused.status_code == 422
     assert error_of(refused).startswith("Fichier de résultats illisible : La première ligne doit nommer les colonnes")
-    batches = [w async for w in client.list_workflows(f"WorkflowType = 'BatchWorkflow' AND CampaignId = '{campaign.id}'")]
+    batches = [
+        w async for w in client.list_workflows(f"WorkflowType = 'BatchWorkflow' AND CampaignId = '{campaign.id}'")
+    ]
     assert batches == []

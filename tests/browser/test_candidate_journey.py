@@ -101,7 +101,11 @@ async def test_candidate_journey(
     await capture("05-tableau-de-bord")
 
     # Upload a diploma.
-    await page.get_by_role("navigation", name="Menu de mon espace").get_by_role("link", name="Pièces justificatives").click()
+    await (
+        page.get_by_role("navigation", name="Menu de mon espace")
+        .get_by_role("link", name="Pièces justificatives")
+        .click()
+    )
     await page.get_by_label("Nouveau fichier pour « Diplôme(s) requis »").set_input_files(
         files=[{"name": "licence.pdf", "mimeType": "application/pdf", "buffer": PDF}]
     )

@@ -19,11 +19,10 @@ from domain.status import Status
 from infra.database import Database, get_campaign
 from infra.staff_accounts import StaffRole
 from tests.backoffice import STAFF_PASSWORD, cheap_staff_hashing, dossiers, new_staff, prompt_queue  # noqa: F401
+from tests.batch.test_convocations import png
 from tests.browser.conftest import axe_violations, screenshot
 from tests.staff.test_dossier_page import upload
-from tests.batch.test_convocations import png
 from tests.web.pages import PDF
-
 
 ROUTES = """externe | Concours externe
   formulaire | Formulaire d'inscription daté et signé | 1
@@ -40,7 +39,11 @@ def _local(instant: datetime) -> str:
 
 @pytest.mark.browser
 async def test_staff_journey(
-    context: BrowserContext, app: FastAPI, database: Database, client: Client, prompt_queue: str  # noqa: F811
+    context: BrowserContext,
+    app: FastAPI,
+    database: Database,
+    client: Client,
+    prompt_queue: str,  # noqa: F811
 ) -> None:
     login = await new_staff(database, StaffRole.ADMINISTRATOR, name="Jeanne Dupont")
     page = await context.new_page()
@@ -110,7 +113,9 @@ async def test_staff_journey(
 
     # A rejection without reasons is refused by the browser; with reasons, by nobody.
     await page.goto(f"/staff/dossiers/{to_reject}")
-    await page.get_by_label("Motifs (un par ligne ; repris dans le courrier)").first.fill("Diplôme de niveau insuffisant")
+    await page.get_by_label("Motifs (un par ligne ; repris dans le courrier)").first.fill(
+        "Diplôme de niveau insuffisant"
+    )
     await page.get_by_role("button", name="Rejeter le dossier").click()
     await expect(page.locator(".status-label")).to_have_text("Dossier rejeté")
     await expect(page.get_by_role("link", name="Courrier de non admission à concourir")).to_be_visible(timeout=20_000)
@@ -128,7 +133,9 @@ async def test_staff_journey(
     # The operator's view of one dossier.
     await page.goto(f"/staff/dossiers/{complete[0]}")
     await page.get_by_role("link", name="Historique du workflow").click()
-    await expect(page.get_by_role("cell", name=re.compile("Décision « Admis\\(e\\) à concourir » par Jeanne Dupont"))).to_be_visible()
+    await expect(
+        page.get_by_role("cell", name=re.compile("Décision « Admis\\(e\\) à concourir » par Jeanne Dupont"))
+    ).to_be_visible()
     await capture("07-historique")
     await page.get_by_role("link", name="État du système").click()
     await expect(page.get_by_role("status").first).to_contain_text("Tout fonctionne.")

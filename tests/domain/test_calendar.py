@@ -17,10 +17,7 @@ from domain.calendar import (
 )
 
 YEARS = range(2024, 2029)
-HOLIDAYS = {
-    zone: public_holidays(zone, YEARS)
-    for zone in ("metropole", "alsace-moselle", "reunion", "guadeloupe")
-}
+HOLIDAYS = {zone: public_holidays(zone, YEARS) for zone in ("metropole", "alsace-moselle", "reunion", "guadeloupe")}
 
 
 def at(tz: str, *args: int) -> datetime:

@@ -26,8 +26,10 @@ def copies(exams: list[ExamDate]) -> list[ExamDate]:
 def test_before_any_dossier_exams_may_be_added_removed_or_change_kind() -> None:
     c = session()
     written, _ = c.exams
-    changed = [dataclasses.replace(written, kind=ExamKind.ORAL),
-               ExamDate("pratique", "Épreuve pratique", ExamKind.WRITTEN, NOW + timedelta(days=70), "Lorient")]
+    changed = [
+        dataclasses.replace(written, kind=ExamKind.ORAL),
+        ExamDate("pratique", "Épreuve pratique", ExamKind.WRITTEN, NOW + timedelta(days=70), "Lorient"),
+    ]
     c.check_exam_changes(changed, dossiers_exist=False)
 
 

@@ -74,8 +74,9 @@ def registration(
         grace=GRACE,
         grade="Rédacteur territorial",
         exams=[
-            ExamDate("ecrit", "Épreuve écrite d'admissibilité", ExamKind.WRITTEN, WRITTEN_AT,
-                     "Parc des expositions, Vannes"),
+            ExamDate(
+                "ecrit", "Épreuve écrite d'admissibilité", ExamKind.WRITTEN, WRITTEN_AT, "Parc des expositions, Vannes"
+            ),
             ExamDate("oral", "Épreuve orale d'admission", ExamKind.ORAL, ORAL_AT, "CDG 56, Vannes"),
         ],
         **campaign_overrides,
@@ -176,8 +177,9 @@ def upload(category: str = "diplome", at: datetime = REGISTERED, ref: str | None
     )
 
 
-def centre_document(kind: CentreDocumentKind, exam_code: str | None = None, title: str | None = None,
-                    ref: str | None = None) -> CentreDocument:
+def centre_document(
+    kind: CentreDocumentKind, exam_code: str | None = None, title: str | None = None, ref: str | None = None
+) -> CentreDocument:
     placeholder = datetime(2000, 1, 1, tzinfo=UTC)  # the dossier sets both instants
     return CentreDocument(
         ref=ref or f"doc-{next(_refs)}",
@@ -232,8 +234,10 @@ def test_mails_name_the_candidate_the_grade_and_the_route():
 def test_validation_without_the_sworn_statement_is_refused():
     dossier = preregistered()
     message = refused(dossier.validate, False, VALIDATED)
-    assert "« J'ai lu, j'approuve et je signe l'attestation sur l'honneur présente dans mon " \
-           "dossier d'inscription »" in message
+    assert (
+        "« J'ai lu, j'approuve et je signe l'attestation sur l'honneur présente dans mon "
+        "dossier d'inscription »" in message
+    )
     assert dossier.status is Status.AWAITING_DOSSIER
     assert dossier.validated_at is None
     assert templates(dossier) == [MailTemplate.PREREGISTERED]
@@ -300,8 +304,7 @@ def test_a_cancelled_preregistration_cannot_be_validated():
     dossier = cancelled()
     message = refused(dossier.validate, True, DEADLINE + SECOND)
     assert message == (
-        "Ce dossier ne peut plus être validé "
-        "(Préinscription annulée : inscription non validée dans les délais)."
+        "Ce dossier ne peut plus être validé (Préinscription annulée : inscription non validée dans les délais)."
     )
 
 
@@ -435,7 +438,11 @@ def test_category_counts_list_every_category_of_the_route_with_its_count():
     dossier.record_upload(upload("diplome"), REGISTERED)
     dossier.record_upload(upload("formulaire"), REGISTERED)
     assert dossier.category_counts() == {
-        "diplome": 2, "derogation": 0, "equivalence": 0, "autre": 0, "formulaire": 1,
+        "diplome": 2,
+        "derogation": 0,
+        "equivalence": 0,
+        "autre": 0,
+        "formulaire": 1,
     }
 
 
@@ -448,7 +455,8 @@ def test_an_upload_is_written_in_the_timeline():
 
 # ----------------------------------------------------------------- withdrawal
 @pytest.mark.parametrize(
-    "build", [preregistered, validated, in_instruction, incomplete, complete, admitted, admissible],
+    "build",
+    [preregistered, validated, in_instruction, incomplete, complete, admitted, admissible],
     ids=lambda b: b.__name__,
 )
 def test_a_candidate_may_withdraw_at_any_time_until_the_dossier_is_closed(build):
@@ -628,8 +636,7 @@ def test_a_request_for_missing_documents_needs_a_deadline_in_the_future(deadline
 def test_only_one_request_for_missing_documents_is_possible():
     dossier = incomplete(["diplome"])
     mails = len(dossier.outbox)
-    again = Decision(DecisionKind.INCOMPLETE, by="agent", missing=["autre"],
-                     deadline=REG_DEADLINE + timedelta(days=7))
+    again = Decision(DecisionKind.INCOMPLETE, by="agent", missing=["autre"], deadline=REG_DEADLINE + timedelta(days=7))
     with pytest.raises(Refusal):
         dossier.decide(again, DECIDED + timedelta(days=1))
     assert dossier.regularisation.missing == ["diplome"]
@@ -737,9 +744,7 @@ def test_staff_decisions_apply_only_from_their_allowed_statuses(kind, status):
 def test_a_convocation_is_refused_unless_the_candidate_is_admitted_to_sit_the_exam():
     dossier = complete()
     document = centre_document(CentreDocumentKind.CONVOCATION, "ecrit")
-    assert refused(dossier.deposit, document, DECIDED) == (
-        "Convocation : le candidat n'est pas admis à concourir."
-    )
+    assert refused(dossier.deposit, document, DECIDED) == ("Convocation : le candidat n'est pas admis à concourir.")
     assert dossier.documents == []
 
 
@@ -809,8 +814,12 @@ def test_an_access_map_waits_for_its_exam_like_the_convocation():
 
 @pytest.mark.parametrize(
     "kind",
-    [CentreDocumentKind.ATTENDANCE, CentreDocumentKind.TRANSCRIPT, CentreDocumentKind.RESULT_LETTER,
-     CentreDocumentKind.LETTER],
+    [
+        CentreDocumentKind.ATTENDANCE,
+        CentreDocumentKind.TRANSCRIPT,
+        CentreDocumentKind.RESULT_LETTER,
+        CentreDocumentKind.LETTER,
+    ],
 )
 def test_other_documents_are_released_at_once_and_mailed_about(kind):
     dossier = admitted()
@@ -1256,8 +1265,9 @@ def test_during_the_regularisation_the_dashboard_shows_its_deadline():
 
 def test_an_admitted_candidate_sees_the_pending_convocation_and_the_written_exam_in_order():
     dossier = admitted()
-    dossier.deposit(centre_document(CentreDocumentKind.CONVOCATION, "ecrit", title="Convocation écrit"),
-                    paris(2026, 11, 10, 11, 0))
+    dossier.deposit(
+        centre_document(CentreDocumentKind.CONVOCATION, "ecrit", title="Convocation écrit"), paris(2026, 11, 10, 11, 0)
+    )
     assert dossier.next_deadlines(paris(2026, 11, 10, 12, 0)) == [
         ("Mise à disposition : Convocation écrit", WRITTEN_AT - timedelta(days=15)),
         ("Épreuve écrite d'admissibilité — Parc des expositions, Vannes", WRITTEN_AT),
@@ -1284,8 +1294,9 @@ def test_a_regularisation_can_be_answered_in_a_category_that_was_already_full():
     dossier.record_upload(upload("formulaire", at=REGISTERED), REGISTERED)  # unsigned, say
     dossier.validate(True, VALIDATED)
     dossier.run_due(REOPEN)
-    decided(DecisionKind.INCOMPLETE, dossier, missing=["formulaire"], deadline=REG_DEADLINE,
-            reasons="Formulaire non signé")
+    decided(
+        DecisionKind.INCOMPLETE, dossier, missing=["formulaire"], deadline=REG_DEADLINE, reasons="Formulaire non signé"
+    )
     at = DECIDED + timedelta(hours=1)
     dossier.record_upload(upload("formulaire", at=at), at)
     assert len(dossier.uploads) == 2

@@ -38,8 +38,13 @@ WRITTEN_VENUE = "Parc des expositions, Vannes"
 ORAL_VENUE = "CDG 56, Vannes"
 
 
-def exams(written_at: datetime = WRITTEN_AT, written_venue: str = WRITTEN_VENUE, oral_at: datetime = ORAL_AT,
-          oral_venue: str = ORAL_VENUE, written_label: str = WRITTEN_LABEL) -> list[ExamDate]:
+def exams(
+    written_at: datetime = WRITTEN_AT,
+    written_venue: str = WRITTEN_VENUE,
+    oral_at: datetime = ORAL_AT,
+    oral_venue: str = ORAL_VENUE,
+    written_label: str = WRITTEN_LABEL,
+) -> list[ExamDate]:
     """The campaign's exams as the back office sends them (fresh objects, as a signal brings)."""
     return [
         ExamDate("ecrit", written_label, ExamKind.WRITTEN, written_at, written_venue),
@@ -92,7 +97,9 @@ def test_a_pending_convocation_follows_its_exam_and_the_candidate_is_told_once()
 def test_the_same_amendment_twice_is_applied_once_and_an_older_one_arriving_late_is_ignored():
     dossier, convocation = convened()
     first = ExamAmendment("c", exams(written_at=NEW_WRITTEN_AT), amended_at=paris(2026, 11, 11, 9, 0))
-    later = ExamAmendment("c", exams(written_at=NEW_WRITTEN_AT + timedelta(days=1)), amended_at=paris(2026, 11, 11, 10, 0))
+    later = ExamAmendment(
+        "c", exams(written_at=NEW_WRITTEN_AT + timedelta(days=1)), amended_at=paris(2026, 11, 11, 10, 0)
+    )
     mails = len(dossier.outbox)
     dossier.amend_exams(later.exams, AMENDED, later.amended_at)
     assert dossier.amend_exams(later.exams, AMENDED, later.amended_at) == []
@@ -219,7 +226,9 @@ def test_the_mail_reads_in_french_with_its_subject_first():
 
 def test_an_amendment_digest_depends_on_the_exams_only():
     a = ExamAmendment("red2027", exams(written_at=NEW_WRITTEN_AT), amended_at=AMENDED)
-    b = ExamAmendment("red2027", list(reversed(exams(written_at=NEW_WRITTEN_AT))), amended_at=AMENDED + timedelta(seconds=3))
+    b = ExamAmendment(
+        "red2027", list(reversed(exams(written_at=NEW_WRITTEN_AT))), amended_at=AMENDED + timedelta(seconds=3)
+    )
     c = ExamAmendment("red2027", exams(written_at=NEW_WRITTEN_AT + timedelta(minutes=30)), amended_at=AMENDED)
     assert a.digest() == b.digest() != c.digest()
     assert ExamAmendment("red2028", a.exams, AMENDED).digest() != a.digest()

@@ -21,9 +21,7 @@ def test_datetime_fr_does_not_pad_the_hour_but_pads_the_minutes():
     assert datetime_fr(datetime(2026, 10, 28, 8, 30, tzinfo=PARIS), "Europe/Paris") == (
         "mercredi 28 octobre 2026 à 8h30"
     )
-    assert datetime_fr(datetime(2026, 11, 9, 9, 5, tzinfo=PARIS), "Europe/Paris") == (
-        "lundi 9 novembre 2026 à 9h05"
-    )
+    assert datetime_fr(datetime(2026, 11, 9, 9, 5, tzinfo=PARIS), "Europe/Paris") == ("lundi 9 novembre 2026 à 9h05")
 
 
 def test_datetime_fr_uses_the_given_time_zone():
@@ -51,9 +49,7 @@ def test_date_fr_names_days_and_months_with_their_accents(day: datetime, text: s
 
 
 def test_the_first_of_the_month_is_written_1er():
-    assert date_fr(datetime(2026, 11, 1, 12, tzinfo=PARIS), "Europe/Paris") == (
-        "dimanche 1er novembre 2026"
-    )
+    assert date_fr(datetime(2026, 11, 1, 12, tzinfo=PARIS), "Europe/Paris") == ("dimanche 1er novembre 2026")
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,9 @@ def test_an_absence_is_no_mark(raw: str) -> None:
     assert parse_mark(raw) is None
 
 
-@pytest.mark.parametrize("raw", ["", "  ", "douze", "12,5,1", "1e1", "nan", "inf", "12 abs", "abstention", "12/10", ",5"])
+@pytest.mark.parametrize(
+    "raw", ["", "  ", "douze", "12,5,1", "1e1", "nan", "inf", "12 abs", "abstention", "12/10", ",5"]
+)
 def test_anything_else_is_unreadable(raw: str) -> None:
     with pytest.raises(UnreadableMark) as refused:
         parse_mark(raw)

@@ -96,8 +96,9 @@ def _answered_regularisation() -> Dossier:
     dossier.record_upload(upload("formulaire", at=REGISTERED), REGISTERED)
     dossier.validate(True, VALIDATED)
     dossier.run_due(REOPEN)
-    decided(DecisionKind.INCOMPLETE, dossier, missing=["formulaire"], deadline=REG_DEADLINE,
-            reasons="Formulaire non signé")
+    decided(
+        DecisionKind.INCOMPLETE, dossier, missing=["formulaire"], deadline=REG_DEADLINE, reasons="Formulaire non signé"
+    )
     at = DECIDED + timedelta(hours=1)
     dossier.record_upload(upload("formulaire", at=at), at)
     return dossier

@@ -25,22 +25,37 @@ SECOND = timedelta(seconds=1)
 
 def session(**overrides) -> Campaign:
     c = campaign(now=NOW, grade="Rédacteur territorial", **overrides)
-    c.routes.append(Route("troisieme", "Troisième concours", [DocumentCategory("cv", "Curriculum vitae", 1)],
-                          ["Administration générale", "Urbanisme"]))
+    c.routes.append(
+        Route(
+            "troisieme",
+            "Troisième concours",
+            [DocumentCategory("cv", "Curriculum vitae", 1)],
+            ["Administration générale", "Urbanisme"],
+        )
+    )
     return c
 
 
 def maelle(**overrides) -> Candidate:
     candidate = Candidate(
-        civility="Madame", last_name="Le Goff", first_name="Maëlle", birth_date=date(1994, 5, 17),
-        email="maelle@example.fr", address=Address("12 rue du Port", "56000", "Vannes"),
+        civility="Madame",
+        last_name="Le Goff",
+        first_name="Maëlle",
+        birth_date=date(1994, 5, 17),
+        email="maelle@example.fr",
+        address=Address("12 rue du Port", "56000", "Vannes"),
     )
     address = {k: overrides.pop(k) for k in ("line1", "postal_code", "city") if k in overrides}
     return dataclasses.replace(candidate, address=dataclasses.replace(candidate.address, **address), **overrides)
 
 
-def check(c: Campaign, now: datetime = NOW, route: str = "externe", speciality: str | None = None,
-          candidate: Candidate | None = None) -> None:
+def check(
+    c: Campaign,
+    now: datetime = NOW,
+    route: str = "externe",
+    speciality: str | None = None,
+    candidate: Candidate | None = None,
+) -> None:
     check_preregistration(c, route, speciality, candidate or maelle(), now)
 
 
@@ -65,8 +80,12 @@ def test_after_the_closing_the_campaign_is_closed() -> None:
 
 def test_the_window_is_the_one_campaign_lists_show() -> None:
     c = session()
-    for now in (c.registration_opens_at - SECOND, c.registration_opens_at, c.registration_closes_at,
-                c.registration_closes_at + SECOND):
+    for now in (
+        c.registration_opens_at - SECOND,
+        c.registration_opens_at,
+        c.registration_closes_at,
+        c.registration_closes_at + SECOND,
+    ):
         try:
             check(c, now)
             taken = True

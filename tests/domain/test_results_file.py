@@ -21,23 +21,26 @@ def test_a_french_spreadsheet_export_reads_row_by_row() -> None:
 def test_comma_separated_windows_1252_without_optional_columns() -> None:
     parsed = parse_results("dossier,résultat\nA-1,admissible\nA-2,NON ADMISSIBLE\n".encode("cp1252"))
     assert [(r.dossier_number, r.result, r.present) for r in parsed.rows] == [
-        ("A-1", ExamResult.ADMISSIBLE, None), ("A-2", ExamResult.NOT_ADMISSIBLE, None),
+        ("A-1", ExamResult.ADMISSIBLE, None),
+        ("A-2", ExamResult.NOT_ADMISSIBLE, None),
     ]
 
 
 def test_every_bad_row_is_reported_with_its_line_and_the_rest_still_reads() -> None:
-    data = "\n".join([
-        "dossier;resultat;present;Ecrit",
-        "A-1;admissible;oui;12",
-        "A-2;;oui;12",
-        ";admissible;oui;12",
-        "A 3;admissible;oui;12",
-        "A-4;admissible;peut-être;12",
-        "A-5;admissible;oui;douze",
-        "A-6;admissible;oui;-1",
-        "A-1;non admissible;oui;3",
-        "A-7;admis;oui;20",
-    ]).encode()
+    data = "\n".join(
+        [
+            "dossier;resultat;present;Ecrit",
+            "A-1;admissible;oui;12",
+            "A-2;;oui;12",
+            ";admissible;oui;12",
+            "A 3;admissible;oui;12",
+            "A-4;admissible;peut-être;12",
+            "A-5;admissible;oui;douze",
+            "A-6;admissible;oui;-1",
+            "A-1;non admissible;oui;3",
+            "A-7;admis;oui;20",
+        ]
+    ).encode()
     parsed = parse_results(data)
     assert [r.dossier_number for r in parsed.rows] == ["A-1", "A-7"]
     assert [(i.line, i.message) for i in parsed.issues] == [

@@ -37,8 +37,16 @@ def test_the_labels_of_the_seeds_are_exact(status: Status, label: str):
 
 @pytest.mark.parametrize(
     "status",
-    [Status.REJECTED, Status.NON_CONFORMING, Status.NOT_ADMISSIBLE, Status.PASSED,
-     Status.FAILED, Status.CANCELLED, Status.WITHDRAWN, Status.REPLACED],
+    [
+        Status.REJECTED,
+        Status.NON_CONFORMING,
+        Status.NOT_ADMISSIBLE,
+        Status.PASSED,
+        Status.FAILED,
+        Status.CANCELLED,
+        Status.WITHDRAWN,
+        Status.REPLACED,
+    ],
 )
 def test_final_statuses_are_closed(status: Status):
     assert status.is_closed
@@ -46,8 +54,16 @@ def test_final_statuses_are_closed(status: Status):
 
 @pytest.mark.parametrize(
     "status",
-    [Status.AWAITING_DOSSIER, Status.TRANSFERRING, Status.IN_INSTRUCTION, Status.INCOMPLETE,
-     Status.COMPLETE, Status.ADMITTED, Status.ADMITTED_UNDER_RESERVE, Status.ADMISSIBLE],
+    [
+        Status.AWAITING_DOSSIER,
+        Status.TRANSFERRING,
+        Status.IN_INSTRUCTION,
+        Status.INCOMPLETE,
+        Status.COMPLETE,
+        Status.ADMITTED,
+        Status.ADMITTED_UNDER_RESERVE,
+        Status.ADMISSIBLE,
+    ],
 )
 def test_statuses_still_in_progress_are_open(status: Status):
     assert not status.is_closed

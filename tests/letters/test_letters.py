@@ -35,7 +35,9 @@ def ctx() -> LetterContext:
 def test_every_letter_names_the_candidate_the_exam_and_the_organiser(ctx: LetterContext) -> None:
     exam = next(e for e in campaign(now=NOW).exams if e.code == "ecrit")
     pdfs = {
-        "Demande de régularisation": regularisation_request(ctx, ["Diplôme(s) requis"], NOW + timedelta(days=10), "Copie lisible"),
+        "Demande de régularisation": regularisation_request(
+            ctx, ["Diplôme(s) requis"], NOW + timedelta(days=10), "Copie lisible"
+        ),
         "Courrier de non admission à concourir": rejection_letter(ctx, "Dossier rejeté", "Diplôme insuffisant"),
         "Convocation": convocation(ctx, exam),
         "Attestation de présence": attendance_certificate(ctx, exam),
@@ -52,8 +54,14 @@ def test_every_letter_names_the_candidate_the_exam_and_the_organiser(ctx: Letter
 
 
 def test_the_regularisation_request_lists_what_is_missing_and_until_when(ctx: LetterContext) -> None:
-    text = pdf_lines(regularisation_request(ctx, ["Diplôme(s) requis", "Formulaire d'inscription daté et signé"],
-                                            datetime(2026, 11, 6, 16, 0, tzinfo=UTC), "Le diplôme doit être lisible."))
+    text = pdf_lines(
+        regularisation_request(
+            ctx,
+            ["Diplôme(s) requis", "Formulaire d'inscription daté et signé"],
+            datetime(2026, 11, 6, 16, 0, tzinfo=UTC),
+            "Le diplôme doit être lisible.",
+        )
+    )
     assert "- Diplôme(s) requis - Formulaire d'inscription daté et signé" in text
     assert "au plus tard le vendredi 6 novembre 2026 à 17h00" in text
     assert "Précisions du service : Le diplôme doit être lisible." in text

@@ -21,10 +21,17 @@ async def test_everything_up_reads_ok(staff, worker) -> None:
     assert page.text.count('data-ok="oui"') == 4
     report = (await operator.get("/staff/sante.json")).json()
     assert report["ok"] is True
-    assert [c["name"] for c in report["checks"]] == ["Temporal joignable", "Worker à l'écoute", "Base de données", "Serveur SMTP"]
+    assert [c["name"] for c in report["checks"]] == [
+        "Temporal joignable",
+        "Worker à l'écoute",
+        "Base de données",
+        "Serveur SMTP",
+    ]
 
 
-async def test_a_missing_worker_and_a_dead_smtp_server_are_named(client: Client, database: Database, settings: Settings) -> None:
+async def test_a_missing_worker_and_a_dead_smtp_server_are_named(
+    client: Client, database: Database, settings: Settings
+) -> None:
     broken = settings.model_copy(update={"task_queue": "file-sans-worker", "smtp_port": free_port()})
     checks = {c.name: c for c in await run_checks(client, database, broken)}
     assert checks["Temporal joignable"].ok and checks["Base de données"].ok

@@ -28,7 +28,9 @@ async def real_dossier(client: Client, settings: Settings) -> str:
     reg = registration(make_campaign())
     gateway = WorkflowClient(client, settings.task_queue)
     await gateway.start_dossier(reg)
-    await gateway.temporal.get_workflow_handle_for(DossierWorkflow.run, reg.dossier_number).execute_update(DossierWorkflow.validate, Validate(True))
+    await gateway.temporal.get_workflow_handle_for(DossierWorkflow.run, reg.dossier_number).execute_update(
+        DossierWorkflow.validate, Validate(True)
+    )
     return reg.dossier_number
 
 
@@ -82,8 +84,13 @@ def test_the_command_exits_non_zero_on_a_broken_history(tmp_path: Path) -> None:
     if source is None:
         pytest.skip("no saved history in tests/replay/histories")
     (tmp_path / f"{uuid.uuid4().hex[:6]}.json").write_text(broken(source.read_text()))
-    done = subprocess.run([sys.executable, "-m", "ops.replay_check", str(tmp_path)], cwd=PROJECT,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "ops.replay_check", str(tmp_path)],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     assert "ÉCHEC" in done.stdout
 

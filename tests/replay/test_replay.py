@@ -6,7 +6,6 @@ fails here; `workflow.patched` is how to make such a change safely (README, "Cha
 code"), and the last two tests show both sides of that rule.
 """
 
-
 from pathlib import Path
 
 import pytest

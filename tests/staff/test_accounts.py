@@ -24,7 +24,9 @@ from web.deps import CANDIDATE, SESSION_COOKIE
 from web.staff.auth import STAFF_LOGIN_LIMITS
 
 
-async def cli_run(monkeypatch: pytest.MonkeyPatch, settings: Settings, capsys, *argv: str, stdin: str = "") -> tuple[int, str]:
+async def cli_run(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings, capsys, *argv: str, stdin: str = ""
+) -> tuple[int, str]:
     monkeypatch.setattr(cli, "get_settings", lambda: settings)
     monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
     code = await cli.main(list(argv))
@@ -34,26 +36,61 @@ async def cli_run(monkeypatch: pytest.MonkeyPatch, settings: Settings, capsys, *
 
 async def login(http: httpx.AsyncClient, login_: str, password: str) -> httpx.Response:
     page = await http.get("/staff/connexion")
-    return await http.post("/staff/connexion", data={"login": login_, "password": password, "csrf_token": token_in(page)})
+    return await http.post(
+        "/staff/connexion", data={"login": login_, "password": password, "csrf_token": token_in(page)}
+    )
 
 
 async def test_the_command_line_creates_accounts_with_argon2id_hashes(
     monkeypatch: pytest.MonkeyPatch, settings: Settings, database: Database, capsys
 ) -> None:
     login_ = f"jdupont{uuid.uuid4().hex[:6]}"
-    code, out = await cli_run(monkeypatch, settings, capsys, "create-account", login_, "--name", "Jeanne Dupont",
-                              "--role", "instructeur", "--password-stdin", stdin=f"{STAFF_PASSWORD}\n")
+    code, out = await cli_run(
+        monkeypatch,
+        settings,
+        capsys,
+        "create-account",
+        login_,
+        "--name",
+        "Jeanne Dupont",
+        "--role",
+        "instructeur",
+        "--password-stdin",
+        stdin=f"{STAFF_PASSWORD}\n",
+    )
     assert code == 0 and f"Compte « {login_} » créé (Instructeur)." in out
     async with database.sessions() as session:
         account = await session.get(StaffAccount, login_)
     assert account is not None and account.role == "instructeur" and account.active
     assert account.password_hash.startswith("$argon2id$") and STAFF_PASSWORD not in account.password_hash
 
-    code, out = await cli_run(monkeypatch, settings, capsys, "create-account", login_, "--name", "X", "--role",
-                              "instructeur", "--password-stdin", stdin=f"{STAFF_PASSWORD}\n")
+    code, out = await cli_run(
+        monkeypatch,
+        settings,
+        capsys,
+        "create-account",
+        login_,
+        "--name",
+        "X",
+        "--role",
+        "instructeur",
+        "--password-stdin",
+        stdin=f"{STAFF_PASSWORD}\n",
+    )
     assert code == 1 and f"Le compte « {login_} » existe déjà." in out
-    code, out = await cli_run(monkeypatch, settings, capsys, "create-account", f"x{login_}", "--name", "X", "--role",
-                              "administrateur", "--password-stdin", stdin="court1\n")
+    code, out = await cli_run(
+        monkeypatch,
+        settings,
+        capsys,
+        "create-account",
+        f"x{login_}",
+        "--name",
+        "X",
+        "--role",
+        "administrateur",
+        "--password-stdin",
+        stdin="court1\n",
+    )
     assert code == 1 and "au moins 12 caractères" in out
     code, out = await cli_run(monkeypatch, settings, capsys, "set-role", login_, "administrateur")
     assert code == 0 and "administrateur" in out
@@ -86,7 +123,9 @@ async def test_wrong_passwords_unknown_logins_and_disabled_accounts_get_the_same
         wrong = await login(http, login_, "Pas-le-bon-mot-de-passe-1")
         unknown = await login(http, f"inconnu{uuid.uuid4().hex[:6]}", STAFF_PASSWORD)
         assert wrong.status_code == unknown.status_code == 401
-        assert "Identifiant ou mot de passe incorrect." in text_of(wrong) and "Identifiant ou mot de passe incorrect." in text_of(unknown)
+        assert "Identifiant ou mot de passe incorrect." in text_of(
+            wrong
+        ) and "Identifiant ou mot de passe incorrect." in text_of(unknown)
     async with database.sessions() as session:
         (await session.get(StaffAccount, login_)).active = False
         await session.commit()
@@ -111,7 +150,9 @@ async def test_login_is_rate_limited_and_csrf_protected(app: FastAPI, database: 
     STAFF_LOGIN_LIMITS.per_identifier.reset(f"127.0.0.1|{login_.upper()}")
 
 
-async def test_sessions_expire_and_candidates_are_not_staff(app: FastAPI, database: Database, settings: Settings) -> None:
+async def test_sessions_expire_and_candidates_are_not_staff(
+    app: FastAPI, database: Database, settings: Settings
+) -> None:
     login_ = await new_staff(database, StaffRole.ADMINISTRATOR)
     tokens = app.state.tokens
     # A token signed longer ago than a session lasts: refused like no token at all.
@@ -167,7 +208,9 @@ async def test_set_password_ends_the_sessions_open_elsewhere(
             assert (await http.get("/staff/dossiers")).status_code == 200
 
         new = "Autre-Mot-De-Passe-2028"
-        code, out = await cli_run(monkeypatch, settings, capsys, "set-password", login_, "--password-stdin", stdin=f"{new}\n")
+        code, out = await cli_run(
+            monkeypatch, settings, capsys, "set-password", login_, "--password-stdin", stdin=f"{new}\n"
+        )
         assert code == 0 and f"Mot de passe de « {login_} » modifié." in out
 
         for http in (office, home):

@@ -43,7 +43,7 @@ def form(campaign_id: str, **overrides: str) -> dict[str, str]:
         "regularisation_reminder_days": "2",
         "routes": ROUTES,
         "exams": f"ecrit | admissibilite | {year}-04-08 08:00 | Épreuves écrites d'admissibilité | Palais des sports, Les Abymes\n"
-                 f"oral | admission | {year}-06-10 08:30 | Épreuves orales d'admission | CDG 971, Baie-Mahault",
+        f"oral | admission | {year}-06-10 08:30 | Épreuves orales d'admission | CDG 971, Baie-Mahault",
     }
     data.update(overrides)
     return data
@@ -73,12 +73,23 @@ async def test_a_mistyped_campaign_comes_back_with_what_is_wrong(staff, database
     admin = await staff(StaffRole.ADMINISTRATOR)
     campaign_id = f"att{uuid.uuid4().hex[:6]}"
     cases = {
-        "routes": ("externe | Concours externe\n  diplome | Diplôme(s) requis | zéro", "Voies, ligne 2 : le nombre maximal de fichiers doit être un entier d'au moins 1."),
-        "exams": ("ecrit | ecrit | demain | Écrit | Lieu", "Épreuves, ligne 1 : « demain » n'est pas une date et heure (AAAA-MM-JJ HH:MM)."),
-        "validation_deadline": ("2020-01-01T00:00", "La date limite de validation ne peut précéder la clôture des préinscriptions."),
+        "routes": (
+            "externe | Concours externe\n  diplome | Diplôme(s) requis | zéro",
+            "Voies, ligne 2 : le nombre maximal de fichiers doit être un entier d'au moins 1.",
+        ),
+        "exams": (
+            "ecrit | ecrit | demain | Écrit | Lieu",
+            "Épreuves, ligne 1 : « demain » n'est pas une date et heure (AAAA-MM-JJ HH:MM).",
+        ),
+        "validation_deadline": (
+            "2020-01-01T00:00",
+            "La date limite de validation ne peut précéder la clôture des préinscriptions.",
+        ),
     }
     for name, (value, message) in cases.items():
-        refused = await post_form(admin, "/staff/sessions/nouvelle", "/staff/sessions/nouvelle", form(campaign_id, **{name: value}))
+        refused = await post_form(
+            admin, "/staff/sessions/nouvelle", "/staff/sessions/nouvelle", form(campaign_id, **{name: value})
+        )
         assert refused.status_code == 422
         assert error_of(refused) == message
         assert value.split("\n")[0] in refused.text  # what was typed is kept
@@ -98,11 +109,18 @@ async def test_editing_keeps_the_code_and_locks_the_deadline_once_dossiers_exist
     shown = await admin.get(page)
     assert "utilisez la prolongation" in text_of(shown)
     fields = {
-        "grade": c.grade, "organiser": "CDG 56 (Morbihan)", "holiday_zone": c.holiday_zone, "time_zone": c.time_zone,
-        "registration_opens_at": _local(c.registration_opens_at), "registration_closes_at": _local(c.registration_closes_at),
+        "grade": c.grade,
+        "organiser": "CDG 56 (Morbihan)",
+        "holiday_zone": c.holiday_zone,
+        "time_zone": c.time_zone,
+        "registration_opens_at": _local(c.registration_opens_at),
+        "registration_closes_at": _local(c.registration_closes_at),
         "validation_deadline": _local(c.validation_deadline + timedelta(days=3)),  # ignored: locked
-        "upload_grace_days": "5", "convocation_lead_days": "20", "validation_reminders_days": "7,1",
-        "regularisation_reminder_days": "2", "id": "autre-code",
+        "upload_grace_days": "5",
+        "convocation_lead_days": "20",
+        "validation_reminders_days": "7,1",
+        "regularisation_reminder_days": "2",
+        "id": "autre-code",
         "routes": "externe | Concours externe\n  diplome | Diplôme(s) requis | 3",
         # Dossiers are open: the exams keep their codes (moving one is tests/staff/test_exam_amendment.py).
         "exams": "ecrit | admissibilite | 2031-03-18 09:00 | Écrit | Vannes\noral | admission | 2031-05-20 09:00 | Oral | Vannes",
@@ -111,7 +129,9 @@ async def test_editing_keeps_the_code_and_locks_the_deadline_once_dossiers_exist
     assert saved.status_code == 303, error_of(saved)
     async with database.sessions() as session:
         edited = await get_campaign(session, c.id)
-    assert edited is not None and edited.organiser == "CDG 56 (Morbihan)" and edited.convocation_lead == timedelta(days=20)
+    assert (
+        edited is not None and edited.organiser == "CDG 56 (Morbihan)" and edited.convocation_lead == timedelta(days=20)
+    )
     assert edited.validation_deadline == c.validation_deadline
 
 
@@ -121,17 +141,24 @@ async def test_the_deadline_extension_is_saved_and_reaches_every_open_dossier_on
     c = await saved_campaign(database)
     numbers = await dossiers(client, prompt_queue, c, 3, Status.AWAITING_DOSSIER)
     admin = await staff(StaffRole.ADMINISTRATOR)
-    new_deadline = (c.validation_deadline + timedelta(days=7)).astimezone(ZoneInfo(c.time_zone)).replace(second=0, microsecond=0)
+    new_deadline = (
+        (c.validation_deadline + timedelta(days=7)).astimezone(ZoneInfo(c.time_zone)).replace(second=0, microsecond=0)
+    )
     page = f"/staff/sessions/{c.id}"
 
-    earlier = await post_form(admin, page, f"{page}/prolongation", {"deadline": _local(c.validation_deadline - timedelta(days=1))})
+    earlier = await post_form(
+        admin, page, f"{page}/prolongation", {"deadline": _local(c.validation_deadline - timedelta(days=1))}
+    )
     assert earlier.status_code == 422 and error_of(earlier).startswith("La nouvelle date limite doit suivre l'actuelle")
 
     # A double click: two posts of the same form at once.
     token = token_in(await admin.get(page))
-    first, second = await asyncio.gather(*(
-        admin.post(f"{page}/prolongation", data={"deadline": _local(new_deadline), "csrf_token": token}) for _ in range(2)
-    ))
+    first, second = await asyncio.gather(
+        *(
+            admin.post(f"{page}/prolongation", data={"deadline": _local(new_deadline), "csrf_token": token})
+            for _ in range(2)
+        )
+    )
     assert first.status_code == second.status_code == 303
     async with database.sessions() as session:
         assert (await get_campaign(session, c.id)).validation_deadline == new_deadline
@@ -158,7 +185,9 @@ async def test_only_administrators_touch_campaigns(staff, database: Database) ->
     instructor = await staff(StaffRole.INSTRUCTOR)
     page = f"/staff/sessions/{c.id}"
     assert (await instructor.get(page)).status_code == 200
-    refused = await post_form(instructor, page, f"{page}/prolongation", {"deadline": _local(c.validation_deadline + timedelta(days=1))})
+    refused = await post_form(
+        instructor, page, f"{page}/prolongation", {"deadline": _local(c.validation_deadline + timedelta(days=1))}
+    )
     assert refused.status_code == 403 and "Seul un administrateur" in text_of(refused)
     assert (await instructor.get(f"{page}/modifier")).status_code == 403
 

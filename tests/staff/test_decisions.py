@@ -56,8 +56,14 @@ async def test_incomplete_then_complete_then_admit_with_each_refusal(
 
     # The one regularisation request, with its letter deposited and emailed about.
     deadline = c.validation_deadline + timedelta(days=10)
-    done = await decide(http, number, "incomplet", missing=["diplome", "formulaire"],
-                        deadline=local_input(deadline), reasons="Le diplôme doit être lisible.")
+    done = await decide(
+        http,
+        number,
+        "incomplet",
+        missing=["diplome", "formulaire"],
+        deadline=local_input(deadline),
+        reasons="Le diplôme doit être lisible.",
+    )
     assert done.status_code == 303, error_of(done)
     dossier = await view(client, number)
     assert dossier.status is Status.INCOMPLETE
@@ -137,15 +143,25 @@ async def test_admission_under_reserve_then_admission(
     assert (await view(client, number)).status is Status.ADMITTED
 
 
-async def test_a_double_submission_is_answered_once(staff, database: Database, client: Client, prompt_queue: str) -> None:
+async def test_a_double_submission_is_answered_once(
+    staff, database: Database, client: Client, prompt_queue: str
+) -> None:
     c = await saved_campaign(database)
     [number] = await dossiers(client, prompt_queue, c, 1, Status.COMPLETE)
     http = await staff(StaffRole.INSTRUCTOR)
     request_id = uuid.uuid4().hex
-    first = await post_form(http, f"/staff/dossiers/{number}", f"/staff/dossiers/{number}/decision",
-                            {"kind": "admis", "request_id": request_id})
-    second = await post_form(http, f"/staff/dossiers/{number}", f"/staff/dossiers/{number}/decision",
-                             {"kind": "admis", "request_id": request_id})
+    first = await post_form(
+        http,
+        f"/staff/dossiers/{number}",
+        f"/staff/dossiers/{number}/decision",
+        {"kind": "admis", "request_id": request_id},
+    )
+    second = await post_form(
+        http,
+        f"/staff/dossiers/{number}",
+        f"/staff/dossiers/{number}/decision",
+        {"kind": "admis", "request_id": request_id},
+    )
     assert first.status_code == second.status_code == 303  # the same Update ID: the first outcome
     history = [e async for e in client.get_workflow_handle(number).fetch_history_events()]
     accepted = [e for e in history if e.HasField("workflow_execution_update_accepted_event_attributes")]

@@ -18,22 +18,47 @@ from infra.staff_accounts import StaffRole
 from tests.backoffice import dossiers, error_of, letters_of, post_form, saved_campaign, view
 from tests.conftest import eventually
 from tests.letters.pdf import pdf_lines
-from tests.web.pages import PDF, PNG, client as http_client, text_of
+from tests.web.pages import PDF, PNG, text_of
+from tests.web.pages import client as http_client
 from workflows.dossier import DossierWorkflow
 
 
-async def upload(client: Client, files: FileStore, database: Database, number: str, category: str,
-                 data: bytes, content_type: str, filename: str) -> str:
+async def upload(
+    client: Client,
+    files: FileStore,
+    database: Database,
+    number: str,
+    category: str,
+    data: bytes,
+    content_type: str,
+    filename: str,
+) -> str:
     """What the candidate space does for an upload: store, then record in the dossier."""
     ref, sha256 = files.save(data)
     async with database.sessions() as session:
-        session.add(StoredFile(ref=ref, dossier_number=number, filename=filename, content_type=content_type,
-                               size=len(data), sha256=hashlib.sha256(data).hexdigest()))
+        session.add(
+            StoredFile(
+                ref=ref,
+                dossier_number=number,
+                filename=filename,
+                content_type=content_type,
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+            )
+        )
         await session.commit()
-    await client.get_workflow_handle(number).execute_update(DossierWorkflow.record_upload, UploadedDocument(
-        ref=ref, category=category, filename=filename, size=len(data), sha256=sha256,
-        content_type=content_type, uploaded_at=datetime.now(UTC),
-    ))
+    await client.get_workflow_handle(number).execute_update(
+        DossierWorkflow.record_upload,
+        UploadedDocument(
+            ref=ref,
+            category=category,
+            filename=filename,
+            size=len(data),
+            sha256=sha256,
+            content_type=content_type,
+            uploaded_at=datetime.now(UTC),
+        ),
+    )
     return ref
 
 
@@ -62,7 +87,9 @@ async def test_uploaded_documents_are_previewed_inline_for_staff_only(
     assert image.headers["content-security-policy"] == "frame-ancestors 'self'"
     assert image.headers["x-content-type-options"] == "nosniff"
     document = await http.get(f"/staff/dossiers/{number}/fichiers/{pdf}", params={"telecharger": 1})
-    assert document.headers["content-type"] == "application/pdf" and document.headers["content-disposition"].startswith("attachment")
+    assert document.headers["content-type"] == "application/pdf" and document.headers["content-disposition"].startswith(
+        "attachment"
+    )
 
     assert (await http.get(f"/staff/dossiers/{number}/fichiers/{foreign}")).status_code == 404
     assert (await http.get(f"/staff/dossiers/{number}/fichiers/{'0' * 32}")).status_code == 404
@@ -95,19 +122,27 @@ async def test_letters_deposited_from_the_dossier_page(
     # A result, with its letter; then a transcript and an attendance certificate.
     recorded = await post_form(http, page, f"{page}/resultat", {"result": "admissible", "request_id": uuid.uuid4().hex})
     assert recorded.status_code == 303
-    bad_marks = await post_form(http, page, f"{page}/courriers", {"letter": "releve", "marks": "Note de synthèse ; vingt"})
+    bad_marks = await post_form(
+        http, page, f"{page}/courriers", {"letter": "releve", "marks": "Note de synthèse ; vingt"}
+    )
     assert bad_marks.status_code == 422 and "la note doit être un nombre" in error_of(bad_marks)
     marks = "Note de synthèse ; 13,5\nQuestions à réponse courte ; ABS"
     assert (await post_form(http, page, f"{page}/courriers", {"letter": "releve", "marks": marks})).status_code == 303
-    assert (await post_form(http, page, f"{page}/courriers", {"letter": "attestation", "exam": "ecrit"})).status_code == 303
+    assert (
+        await post_form(http, page, f"{page}/courriers", {"letter": "attestation", "exam": "ecrit"})
+    ).status_code == 303
 
     # The result letter is printed by the dossier itself once the result is recorded.
     await eventually(lambda: letters_of(client, number, CentreDocumentKind.RESULT_LETTER))
     dossier = await view(client, number)
     assert dossier.status is Status.ADMISSIBLE
     by_kind = {d.kind: d for d in dossier.documents}
-    assert set(by_kind) == {CentreDocumentKind.CONVOCATION, CentreDocumentKind.RESULT_LETTER,
-                            CentreDocumentKind.TRANSCRIPT, CentreDocumentKind.ATTENDANCE}
+    assert set(by_kind) == {
+        CentreDocumentKind.CONVOCATION,
+        CentreDocumentKind.RESULT_LETTER,
+        CentreDocumentKind.TRANSCRIPT,
+        CentreDocumentKind.ATTENDANCE,
+    }
     transcript = pdf_lines((await http.get(f"{page}/fichiers/{by_kind[CentreDocumentKind.TRANSCRIPT].ref}")).content)
     assert "Note de synthèse 13,5 / 20" in transcript and "Résultat : Admissible" in transcript
     letter = pdf_lines((await http.get(f"{page}/fichiers/{by_kind[CentreDocumentKind.RESULT_LETTER].ref}")).content)

@@ -61,10 +61,17 @@ async def test_moving_an_exam_is_saved_and_reaches_every_open_dossier_once(
     ]
     handle = client.get_workflow_handle_for(DossierWorkflow.run, admitted)
     at = now()
-    await handle.execute_update(DossierWorkflow.deposit_document, CentreDocument(
-        ref=f"convocation-{admitted}", kind=CentreDocumentKind.CONVOCATION, title="Convocation à l'épreuve écrite",
-        exam_code="ecrit", deposited_at=at, release_at=at,
-    ))
+    await handle.execute_update(
+        DossierWorkflow.deposit_document,
+        CentreDocument(
+            ref=f"convocation-{admitted}",
+            kind=CentreDocumentKind.CONVOCATION,
+            title="Convocation à l'épreuve écrite",
+            exam_code="ecrit",
+            deposited_at=at,
+            release_at=at,
+        ),
+    )
     admin = await staff(StaffRole.ADMINISTRATOR)
     page = f"/staff/sessions/{c.id}/modifier"
     assert "gardez les mêmes codes et natures d'épreuves" in text_of(await admin.get(page))
@@ -72,7 +79,9 @@ async def test_moving_an_exam_is_saved_and_reaches_every_open_dossier_once(
     # Exams can no longer be removed (nor added, nor change kind): refused, nothing saved.
     refused = await post_form(admin, page, page, fields(c, exams=exam_line(c, "ecrit")))
     assert refused.status_code == 422
-    assert error_of(refused).startswith("Des dossiers sont ouverts : les épreuves ne peuvent plus être ajoutées ni retirées")
+    assert error_of(refused).startswith(
+        "Des dossiers sont ouverts : les épreuves ne peuvent plus être ajoutées ni retirées"
+    )
     assert [e.code for e in (await saved(database, c.id)).exams] == ["ecrit", "oral"]
 
     # Another field edited, the exams shown to the minute sent back as they were: no amendment,
@@ -86,12 +95,13 @@ async def test_moving_an_exam_is_saved_and_reaches_every_open_dossier_once(
     # The written exam moves three weeks later, to another venue. A double click: two posts at once.
     tz = ZoneInfo(c.time_zone)
     new_local = (c.exam("ecrit").starts_at + timedelta(days=21)).astimezone(tz).replace(second=0, microsecond=0)
-    moved = "\n".join([exam_line(c, "ecrit", new_local.strftime("%Y-%m-%d %H:%M"), "Espace Montcalm, Vannes"),
-                       exam_line(c, "oral")])
+    moved = "\n".join(
+        [exam_line(c, "ecrit", new_local.strftime("%Y-%m-%d %H:%M"), "Espace Montcalm, Vannes"), exam_line(c, "oral")]
+    )
     token = token_in(await admin.get(page))
-    first, second = await asyncio.gather(*(
-        admin.post(page, data={**fields(c, exams=moved), "csrf_token": token}) for _ in range(2)
-    ))
+    first, second = await asyncio.gather(
+        *(admin.post(page, data={**fields(c, exams=moved), "csrf_token": token}) for _ in range(2))
+    )
     assert first.status_code == second.status_code == 303, error_of(first) or error_of(second)
     assert "?ok=epreuves" in first.headers["location"] + second.headers["location"]
     amended = await saved(database, c.id)

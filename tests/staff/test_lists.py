@@ -36,15 +36,30 @@ async def test_filters_counts_search_and_pages(staff, database: Database, client
     waiting = await dossiers_at(client, prompt_queue, c, 3, Status.AWAITING_DOSSIER, prefix=prefix, start_index=52)
     rejected = await dossiers_at(client, prompt_queue, c, 2, Status.REJECTED, prefix=prefix, start_index=55)
     number = f"{prefix}-09001"
-    await start_dossier(client, prompt_queue, registration(c, number, route="interne", last_name="N'Diaye", first_name="Aïssatou"), Status.IN_INSTRUCTION)
-    for status, count in ((Status.COMPLETE, 52), (Status.AWAITING_DOSSIER, 3), (Status.REJECTED, 2), (Status.IN_INSTRUCTION, 1)):
+    await start_dossier(
+        client,
+        prompt_queue,
+        registration(c, number, route="interne", last_name="N'Diaye", first_name="Aïssatou"),
+        Status.IN_INSTRUCTION,
+    )
+    for status, count in (
+        (Status.COMPLETE, 52),
+        (Status.AWAITING_DOSSIER, 3),
+        (Status.REJECTED, 2),
+        (Status.IN_INSTRUCTION, 1),
+    ):
         await wait_for_status_count(client, c.id, status, count)
     http = await staff(StaffRole.INSTRUCTOR)
 
     # Counts per status, one count query each.
     page = await http.get("/staff/dossiers", params={"session": c.id})
     assert page.status_code == 200
-    for status, count in ((Status.COMPLETE, 52), (Status.AWAITING_DOSSIER, 3), (Status.REJECTED, 2), (Status.IN_INSTRUCTION, 1)):
+    for status, count in (
+        (Status.COMPLETE, 52),
+        (Status.AWAITING_DOSSIER, 3),
+        (Status.REJECTED, 2),
+        (Status.IN_INSTRUCTION, 1),
+    ):
         assert f'data-statut="{status.value}">{count}<' in page.text
     assert "(58 dossiers)" in text_of(page)
 

@@ -43,7 +43,11 @@ def token_in(page: httpx.Response) -> str:
 
 
 async def submit(
-    http: httpx.AsyncClient, action: str, data: dict | None = None, *, page: str | None = None,
+    http: httpx.AsyncClient,
+    action: str,
+    data: dict | None = None,
+    *,
+    page: str | None = None,
     files: dict | None = None,
 ) -> httpx.Response:
     """GET the page holding the form (the action itself by default), then POST it with its token."""
@@ -95,14 +99,29 @@ def pdf_text(data: bytes) -> str:
     return "\n".join(chunks)
 
 
-async def deposit(client: Client, files: FileStore, database: Database, number: str, title: str,
-                  content: bytes = PDF, kind: CentreDocumentKind = CentreDocumentKind.LETTER) -> str:
+async def deposit(
+    client: Client,
+    files: FileStore,
+    database: Database,
+    number: str,
+    title: str,
+    content: bytes = PDF,
+    kind: CentreDocumentKind = CentreDocumentKind.LETTER,
+) -> str:
     """What the staff back office does: store the file, then the workflow's `deposit_document`
     (a letter is released at once). Returns the document's reference."""
     ref, sha256 = files.save(content)
     async with database.sessions() as session:
-        session.add(StoredFile(ref=ref, dossier_number=number, filename=f"{title}.pdf",
-                               content_type="application/pdf", size=len(content), sha256=sha256))
+        session.add(
+            StoredFile(
+                ref=ref,
+                dossier_number=number,
+                filename=f"{title}.pdf",
+                content_type="application/pdf",
+                size=len(content),
+                sha256=sha256,
+            )
+        )
         await session.commit()
     now = datetime.now(UTC)
     await client.get_workflow_handle(number).execute_update(

@@ -88,7 +88,9 @@ async def test_login_form_without_csrf_token_is_refused(app: FastAPI, new_candid
     candidate = await new_candidate()
     async with client(app) as http:
         await http.get("/connexion")
-        response = await http.post("/connexion", data={"dossier_number": candidate.number, "password": candidate.password})
+        response = await http.post(
+            "/connexion", data={"dossier_number": candidate.number, "password": candidate.password}
+        )
         assert response.status_code == 403
         forged = await http.post(
             "/connexion",
@@ -115,15 +117,24 @@ async def test_password_reset_by_emailed_link_works_once(
         link = await reset_link(http, mail_sink, candidate.number)
         token = parse_qs(urlparse(link).query)["jeton"][0]
         async with database.sessions() as session:
-            stored = (await session.scalars(select(PasswordReset).where(PasswordReset.dossier_number == candidate.number))).all()
+            stored = (
+                await session.scalars(select(PasswordReset).where(PasswordReset.dossier_number == candidate.number))
+            ).all()
         assert [r.token_hash for r in stored] == [token_hash(token)]  # only its hash is kept
 
-        weak = await submit(http, "/mot-de-passe/nouveau", {"jeton": token, "password": "court", "password_confirmation": "court"}, page=link)
+        weak = await submit(
+            http,
+            "/mot-de-passe/nouveau",
+            {"jeton": token, "password": "court", "password_confirmation": "court"},
+            page=link,
+        )
         assert weak.status_code == 422
         assert "au moins 10 caractères" in text_of(weak)
 
         new = "Nouveau-Secret-2027"
-        done = await submit(http, "/mot-de-passe/nouveau", {"jeton": token, "password": new, "password_confirmation": new}, page=link)
+        done = await submit(
+            http, "/mot-de-passe/nouveau", {"jeton": token, "password": new, "password_confirmation": new}, page=link
+        )
         assert done.status_code == 303
         assert "Votre mot de passe est modifié" in text_of(await http.get(done.headers["location"]))
 
@@ -137,7 +148,12 @@ async def test_password_reset_by_emailed_link_works_once(
         again = await http.get(link)
         assert again.status_code == 410
         assert "il a déjà servi ou il a expiré" in text_of(again)
-        replay = await submit(http, "/mot-de-passe/nouveau", {"jeton": token, "password": "Encore-Autre-33", "password_confirmation": "Encore-Autre-33"}, page="/mot-de-passe-oublie")
+        replay = await submit(
+            http,
+            "/mot-de-passe/nouveau",
+            {"jeton": token, "password": "Encore-Autre-33", "password_confirmation": "Encore-Autre-33"},
+            page="/mot-de-passe-oublie",
+        )
         assert replay.status_code == 410
         still = await submit(http, "/connexion", {"dossier_number": candidate.number, "password": "Encore-Autre-33"})
         assert still.status_code == 401
@@ -161,9 +177,16 @@ async def test_expired_reset_link_is_refused(
         shown = await http.get(link)
         assert shown.status_code == 410
         assert "il a déjà servi ou il a expiré" in text_of(shown)
-        used = await submit(http, "/mot-de-passe/nouveau", {"jeton": token, "password": "Tardif-Secret-44", "password_confirmation": "Tardif-Secret-44"}, page="/connexion")
+        used = await submit(
+            http,
+            "/mot-de-passe/nouveau",
+            {"jeton": token, "password": "Tardif-Secret-44", "password_confirmation": "Tardif-Secret-44"},
+            page="/connexion",
+        )
         assert used.status_code == 410
-        assert (await submit(http, "/connexion", {"dossier_number": candidate.number, "password": "Tardif-Secret-44"})).status_code == 401
+        assert (
+            await submit(http, "/connexion", {"dossier_number": candidate.number, "password": "Tardif-Secret-44"})
+        ).status_code == 401
 
 
 async def test_reset_request_for_unknown_dossier_looks_the_same_and_sends_nothing(
@@ -175,7 +198,12 @@ async def test_reset_request_for_unknown_dossier_looks_the_same_and_sends_nothin
     assert response.status_code == 200
     assert "un lien de réinitialisation vient d'y être envoyé" in text_of(response)
     assert not mail_sink.for_dossier("ZZ-00000")
-    assert len([m for m in mail_sink.messages[sent_before:] if "Réinitialisation" in m.subject and "ZZ-00000" in m.subject]) == 0
+    assert (
+        len(
+            [m for m in mail_sink.messages[sent_before:] if "Réinitialisation" in m.subject and "ZZ-00000" in m.subject]
+        )
+        == 0
+    )
 
 
 async def test_reset_requests_are_rate_limited(app: FastAPI, new_candidate: NewCandidate) -> None:
@@ -186,7 +214,6 @@ async def test_reset_requests_are_rate_limited(app: FastAPI, new_candidate: NewC
         blocked = await submit(http, "/mot-de-passe-oublie", {"dossier_number": candidate.number})
         assert blocked.status_code == 429
         assert "Trop de tentatives de réinitialisation du mot de passe" in text_of(blocked)
-
 
 
 def test_cookies_are_secure_in_production() -> None:

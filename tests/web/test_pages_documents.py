@@ -16,10 +16,13 @@ from tests.web.pages import EXE, PDF, PNG, Candidate, client, deposit, submit, t
 from workflows.dossier import DossierWorkflow, Validate
 
 
-async def upload(candidate: Candidate, category: str, content: bytes, filename: str = "piece.pdf",
-                 mime: str = "application/pdf") -> httpx.Response:
+async def upload(
+    candidate: Candidate, category: str, content: bytes, filename: str = "piece.pdf", mime: str = "application/pdf"
+) -> httpx.Response:
     return await submit(
-        candidate.http, "/espace/pieces", {"category": category},
+        candidate.http,
+        "/espace/pieces",
+        {"category": category},
         files={"fichier": (filename, content, mime)},
     )
 
@@ -64,8 +67,20 @@ async def test_refused_uploads_say_why_in_french_and_keep_nothing(
     candidate = await new_candidate()
     before = files_on_disk(settings)
     cases = [
-        ("diplome", EXE, "rapport.pdf", 415, "Format non autorisé : seuls les fichiers PDF, GIF, JPEG ou PNG sont acceptés."),
-        ("diplome", b"%PDF" + b"0" * MAX_UPLOAD_BYTES, "gros.pdf", 413, "Le fichier dépasse la taille maximale de 10 Mo."),
+        (
+            "diplome",
+            EXE,
+            "rapport.pdf",
+            415,
+            "Format non autorisé : seuls les fichiers PDF, GIF, JPEG ou PNG sont acceptés.",
+        ),
+        (
+            "diplome",
+            b"%PDF" + b"0" * MAX_UPLOAD_BYTES,
+            "gros.pdf",
+            413,
+            "Le fichier dépasse la taille maximale de 10 Mo.",
+        ),
         ("diplome", b"", "vide.pdf", 422, "Le fichier est vide."),
         ("inconnue", PDF, "x.pdf", 409, "Cette catégorie de pièce n'est pas demandée pour ce dossier"),
     ]
@@ -90,7 +105,10 @@ async def test_full_category_is_refused(new_candidate: NewCandidate, database: D
     refused = await upload(candidate, "autre", PDF)
 
     assert refused.status_code == 409
-    assert "« Toute(s) autre(s) pièce(s) complémentaire(s) » : le nombre maximal de fichiers (1) est atteint." in text_of(refused)
+    assert (
+        "« Toute(s) autre(s) pièce(s) complémentaire(s) » : le nombre maximal de fichiers (1) est atteint."
+        in text_of(refused)
+    )
     assert len(await stored_rows(database, candidate.number)) == 1
     assert files_on_disk(settings) == before
 
@@ -103,7 +121,8 @@ async def test_upload_while_closed_says_from_when(new_candidate: NewCandidate, d
     assert "Les pièces pourront être déposées à partir du" in text_of(page)
     assert 'type="file"' not in page.text
     refused = await candidate.http.post(
-        "/espace/pieces", data={"category": "diplome", "csrf_token": token_in(page)},
+        "/espace/pieces",
+        data={"category": "diplome", "csrf_token": token_in(page)},
         files={"fichier": ("diplome.pdf", PDF, "application/pdf")},
     )
 
@@ -118,7 +137,8 @@ async def test_oversized_request_is_cut_before_parsing(new_candidate: NewCandida
     page = await candidate.http.get("/espace/pieces")
 
     response = await candidate.http.post(
-        "/espace/pieces", data={"category": "diplome", "csrf_token": token_in(page)},
+        "/espace/pieces",
+        data={"category": "diplome", "csrf_token": token_in(page)},
         files={"fichier": ("huge.pdf", b"%PDF" + b"0" * (12 * 1024 * 1024), "application/pdf")},
     )
 
@@ -143,7 +163,10 @@ async def test_released_documents_are_listed_newest_first_and_downloadable(
     assert text.index("Courrier complémentaire") < text.index("Courrier d'information")
     download = await candidate.http.get(f"/espace/documents/{first}")
     assert download.status_code == 200 and download.content == PDF
-    assert 'filename="Courrier d' in download.headers["content-disposition"] or "filename*=" in download.headers["content-disposition"]
+    assert (
+        'filename="Courrier d' in download.headers["content-disposition"]
+        or "filename*=" in download.headers["content-disposition"]
+    )
     assert (await candidate.http.get(f"/espace/documents/{second}")).content == PDF + b"%2"
     # A file of the dossier that is not a released centre document is not served here.
     missing = await candidate.http.get("/espace/documents/" + "0" * 32)
@@ -155,7 +178,9 @@ async def test_released_documents_are_listed_newest_first_and_downloadable(
 async def test_api_upload_needs_the_csrf_header(app: FastAPI, new_candidate: NewCandidate) -> None:
     candidate = await new_candidate()
     async with client(app) as http:
-        login = await http.post("/api/session", json={"dossier_number": candidate.number, "password": candidate.password})
+        login = await http.post(
+            "/api/session", json={"dossier_number": candidate.number, "password": candidate.password}
+        )
         assert login.status_code == 200
         token = login.json()["csrf_token"]
         files = {"file": ("d.pdf", PDF, "application/pdf")}
@@ -167,7 +192,9 @@ async def test_api_upload_needs_the_csrf_header(app: FastAPI, new_candidate: New
         )
         assert accepted.status_code == 201, accepted.text
         bad = await http.post(
-            "/api/dossier/pieces", data={"category": "diplome"}, headers={"X-CSRF-Token": token},
+            "/api/dossier/pieces",
+            data={"category": "diplome"},
+            headers={"X-CSRF-Token": token},
             files={"file": ("d.pdf", EXE, "application/pdf")},
         )
         assert bad.status_code == 415

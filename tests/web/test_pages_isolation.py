@@ -32,13 +32,15 @@ def routes(method: str) -> set[str]:
     return {r.path for m in PAGE_ROUTERS for r in m.router.routes if method in r.methods}
 
 
-async def other_dossier_with_files(new_candidate: NewCandidate, client_: Client, database: Database,
-                                   settings: Settings, campaign_id: str):
+async def other_dossier_with_files(
+    new_candidate: NewCandidate, client_: Client, database: Database, settings: Settings, campaign_id: str
+):
     """Candidate B: validated, one upload, one released centre document."""
     b = await new_candidate(campaign_id, first_name="Zoé", last_name="Bernardin", email="zoe.bernardin@example.fr")
     page = await b.http.get("/espace/pieces")
     uploaded = await b.http.post(
-        "/espace/pieces", data={"category": "diplome", "csrf_token": token_in(page)},
+        "/espace/pieces",
+        data={"category": "diplome", "csrf_token": token_in(page)},
         files={"fichier": ("diplome-de-zoe.pdf", PDF, "application/pdf")},
     )
     assert uploaded.status_code == 303
@@ -93,10 +95,12 @@ async def test_a_candidate_reaches_no_other_dossier_on_any_route(
                 assert a.number in body, url  # A's own dossier, whatever was asked for
 
     posts = {
-        "/espace/pieces": dict(data={**inject, "category": "diplome"},
-                               files={"fichier": ("a.pdf", PDF, "application/pdf")}),
-        "/espace/adresse": dict(data={**inject, "line1": "1 rue A", "postal_code": "56000", "city": "Vannes",
-                                      "country": "France"}),
+        "/espace/pieces": dict(
+            data={**inject, "category": "diplome"}, files={"fichier": ("a.pdf", PDF, "application/pdf")}
+        ),
+        "/espace/adresse": dict(
+            data={**inject, "line1": "1 rue A", "postal_code": "56000", "city": "Vannes", "country": "France"}
+        ),
         "/espace/validation": dict(data={**inject, "sworn_statement": "oui"}),
         "/espace/desistement": dict(data={**inject, "confirmation": "oui"}),
     }
@@ -109,8 +113,10 @@ async def test_a_candidate_reaches_no_other_dossier_on_any_route(
 
     # The JSON API, the same way.
     assert b.number not in (await http.get(f"/api/dossier{q}")).text
-    await http.post("/api/dossier/adresse", json={"line1": "2 rue A", "postal_code": "56000", "city": "Vannes",
-                                                  "dossier_number": b.number})
+    await http.post(
+        "/api/dossier/adresse",
+        json={"line1": "2 rue A", "postal_code": "56000", "city": "Vannes", "dossier_number": b.number},
+    )
 
     # A's actions landed on A; B's dossier did not move.
     a_after = await client.get_workflow_handle(a.number).query(DossierWorkflow.view)
@@ -131,7 +137,9 @@ async def test_every_form_refuses_a_post_without_its_csrf_token(app: FastAPI, ne
     assert a.http.cookies.get(CSRF_COOKIE)
 
     for url in concrete:
-        missing = await a.http.post(url, data={"dossier_number": a.number, "sworn_statement": "oui", "confirmation": "oui"})
+        missing = await a.http.post(
+            url, data={"dossier_number": a.number, "sworn_statement": "oui", "confirmation": "oui"}
+        )
         forged = await a.http.post(url, data={"csrf_token": "x" * 60, "confirmation": "oui"})
         assert missing.status_code == 403, url
         assert forged.status_code == 403, url

@@ -82,7 +82,11 @@ async def test_preregistration_refusals_keep_the_form_and_create_nothing(
 ) -> None:
     c = await open_campaign(database)
     cases = [
-        (page_form(c.id, password_confirmation="Autre-chose-99"), 422, "Les deux mots de passe saisis ne sont pas identiques."),
+        (
+            page_form(c.id, password_confirmation="Autre-chose-99"),
+            422,
+            "Les deux mots de passe saisis ne sont pas identiques.",
+        ),
         (page_form(c.id, password="court", password_confirmation="court"), 422, "au moins 10 caractères"),
         (page_form(c.id, route="inconnue"), 422, "Voie d'accès inconnue"),
         (page_form(c.id, email="pas-une-adresse"), 422, "Adresse e-mail invalide"),

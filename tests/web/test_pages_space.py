@@ -10,10 +10,10 @@ from temporalio.client import Client
 from devtools.mail_sink import MailSink
 from domain.status import Status
 from infra.database import Database
+from infra.settings import Settings
 from tests.conftest import eventually, mail_with_subject
 from tests.web.conftest import NewCandidate
 from tests.web.pages import open_campaign, submit, text_of, token_in
-from infra.settings import Settings
 from workflows.client import WorkflowClient
 
 SWORN = "J'ai lu, j'approuve et je signe l'attestation sur l'honneur présente dans mon dossier d'inscription"
@@ -142,7 +142,8 @@ async def test_change_of_address_is_recorded_and_refusals_are_shown(
     assert 'value="Rennes"' in missing.text
 
     moved = await submit(
-        candidate.http, "/espace/adresse",
+        candidate.http,
+        "/espace/adresse",
         {"line1": "3 place du Parlement", "line2": "", "postal_code": "35000", "city": "Rennes", "country": ""},
     )
     assert moved.status_code == 303
@@ -152,7 +153,9 @@ async def test_change_of_address_is_recorded_and_refusals_are_shown(
     await mail_with_subject(mail_sink, candidate.number, "adresse")
 
 
-async def test_withdrawal_needs_the_confirmation_step(new_candidate: NewCandidate, client: Client, settings: Settings) -> None:
+async def test_withdrawal_needs_the_confirmation_step(
+    new_candidate: NewCandidate, client: Client, settings: Settings
+) -> None:
     candidate = await new_candidate()
 
     first = await candidate.http.get("/espace/desistement")
@@ -175,8 +178,6 @@ async def test_withdrawal_needs_the_confirmation_step(new_candidate: NewCandidat
     assert "Inscription annulée à votre demande" in text
 
     # Closed: a second withdrawal is the workflow's refusal, shown as is.
-    again = await submit(
-        candidate.http, "/espace/desistement", {"confirmation": "oui"}, page="/espace/mes-donnees"
-    )
+    again = await submit(candidate.http, "/espace/desistement", {"confirmation": "oui"}, page="/espace/mes-donnees")
     assert again.status_code == 409
     assert "Ce dossier est clos (Inscription annulée à votre demande)." in text_of(again)

@@ -71,9 +71,7 @@ async def test_preregistration_creates_account_workflow_and_emails_the_number(
     assert f"Votre identifiant (n° de dossier) : {number}" in mail.body
 
 
-async def test_status_reads_the_workflow_and_shows_the_seed_label(
-    http: httpx.AsyncClient, database: Database
-) -> None:
+async def test_status_reads_the_workflow_and_shows_the_seed_label(http: httpx.AsyncClient, database: Database) -> None:
     c = await open_campaign(database)
     number, _ = await register_and_login(http, c.id)
 
@@ -139,7 +137,8 @@ async def test_preregistration_refusals_are_french_and_create_nothing(
 ) -> None:
     c = await open_campaign(database)
     closed = await open_campaign(
-        database, registration_closes_at=datetime.now(UTC) - timedelta(days=1),
+        database,
+        registration_closes_at=datetime.now(UTC) - timedelta(days=1),
         registration_opens_at=datetime.now(UTC) - timedelta(days=20),
     )
     cases = [
@@ -158,9 +157,7 @@ async def test_preregistration_refusals_are_french_and_create_nothing(
     assert accounts == []
 
 
-async def test_wrong_password_and_anonymous_access_are_refused(
-    http: httpx.AsyncClient, database: Database
-) -> None:
+async def test_wrong_password_and_anonymous_access_are_refused(http: httpx.AsyncClient, database: Database) -> None:
     c = await open_campaign(database)
     created = await http.post("/api/preinscriptions", json=form(c.id))
     number = created.json()["dossier_number"]

@@ -25,9 +25,13 @@ async def test_a_password_reset_ends_the_sessions_open_elsewhere(
     candidate = await new_candidate()
     async with client(app) as laptop, client(app) as phone:
         # Two real logins: the page form on one device, the JSON API on the other.
-        page_login = await submit(laptop, "/connexion", {"dossier_number": candidate.number, "password": candidate.password})
+        page_login = await submit(
+            laptop, "/connexion", {"dossier_number": candidate.number, "password": candidate.password}
+        )
         assert page_login.status_code == 303
-        api_login = await phone.post("/api/session", json={"dossier_number": candidate.number, "password": candidate.password})
+        api_login = await phone.post(
+            "/api/session", json={"dossier_number": candidate.number, "password": candidate.password}
+        )
         assert api_login.status_code == 200
         for http in (laptop, phone):
             assert f"Mon dossier n° {candidate.number}" in text_of(await http.get("/espace"))
@@ -45,8 +49,12 @@ async def test_a_password_reset_ends_the_sessions_open_elsewhere(
         link = await reset_link(laptop, mail_sink, candidate.number)
         new = "Nouveau-Secret-2027"
         token_in_link = parse_qs(urlparse(link).query)["jeton"][0]
-        done = await submit(laptop, "/mot-de-passe/nouveau",
-                            {"jeton": token_in_link, "password": new, "password_confirmation": new}, page=link)
+        done = await submit(
+            laptop,
+            "/mot-de-passe/nouveau",
+            {"jeton": token_in_link, "password": new, "password_confirmation": new},
+            page=link,
+        )
         assert done.status_code == 303 and done.headers["location"] == "/connexion?ok=mot-de-passe"
 
         # Both old sessions are refused: pages send to the login page, the API answers 401.
@@ -59,7 +67,9 @@ async def test_a_password_reset_ends_the_sessions_open_elsewhere(
             assert (await http.get("/connexion")).status_code == 200
 
         # The old password is refused, the new one opens a session again on either device.
-        old = await phone.post("/api/session", json={"dossier_number": candidate.number, "password": candidate.password})
+        old = await phone.post(
+            "/api/session", json={"dossier_number": candidate.number, "password": candidate.password}
+        )
         assert old.status_code == 401
         again = await phone.post("/api/session", json={"dossier_number": candidate.number, "password": new})
         assert again.status_code == 200

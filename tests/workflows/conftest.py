@@ -48,7 +48,9 @@ def time_settings(settings: Settings) -> Settings:
 
 
 @pytest.fixture(scope="module")
-async def time_worker(time_env: WorkflowEnvironment, time_settings: Settings, database: Database) -> AsyncIterator[Worker]:
+async def time_worker(
+    time_env: WorkflowEnvironment, time_settings: Settings, database: Database
+) -> AsyncIterator[Worker]:
     """The production worker (real mail activity, real SMTP sink) on the time-skipping server."""
     w = build_worker(time_env.client, time_settings, database)
     async with w:

@@ -63,12 +63,13 @@ async def signals_handled(handle: WorkflowHandle, name: str, count: int) -> None
     async def handled() -> bool:
         events = [e async for e in handle.fetch_history_events()]
         signalled = [
-            i for i, e in enumerate(events)
+            i
+            for i, e in enumerate(events)
             if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
             and e.workflow_execution_signaled_event_attributes.signal_name == name
         ]
         return len(signalled) >= count and any(
-            e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED for e in events[signalled[-1] + 1:]
+            e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED for e in events[signalled[-1] + 1 :]
         )
 
     await eventually(handled)
@@ -90,15 +91,21 @@ async def mails_settled(handle: WorkflowHandle, timeout: float = 15.0) -> Dossie
 
 def upload(ref: str, category: str, at: datetime) -> UploadedDocument:
     return UploadedDocument(
-        ref=ref, category=category, filename=f"{category}.pdf", size=1234, sha256="0" * 64,
-        content_type="application/pdf", uploaded_at=at,
+        ref=ref,
+        category=category,
+        filename=f"{category}.pdf",
+        size=1234,
+        sha256="0" * 64,
+        content_type="application/pdf",
+        uploaded_at=at,
     )
 
 
 def deposit(ref: str, kind: CentreDocumentKind, title: str, exam: str | None = None) -> CentreDocument:
     placeholder = datetime.fromtimestamp(0).astimezone()
-    return CentreDocument(ref=ref, kind=kind, title=title, exam_code=exam,
-                          deposited_at=placeholder, release_at=placeholder)
+    return CentreDocument(
+        ref=ref, kind=kind, title=title, exam_code=exam, deposited_at=placeholder, release_at=placeholder
+    )
 
 
 async def refused(coro) -> str:

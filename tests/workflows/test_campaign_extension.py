@@ -15,9 +15,9 @@ from infra.settings import Settings
 from tests.conftest import eventually, mail_with_subject
 from tests.factories import campaign as make_campaign
 from tests.workflows.conftest import registration
-from workflows.client import WorkflowClient
 from workflows import names
 from workflows.campaign import CampaignDeadlineWorkflow, DeadlineExtension
+from workflows.client import WorkflowClient
 from workflows.dossier import DossierWorkflow, Validate
 
 
@@ -35,7 +35,8 @@ async def test_an_extension_reaches_every_open_dossier_of_the_campaign_only(
     for reg in (waiting, validated, elsewhere):
         await gateway.start_dossier(reg)
     handles: dict[str, WorkflowHandle] = {
-        r.dossier_number: gateway.temporal.get_workflow_handle_for(DossierWorkflow.run, r.dossier_number) for r in (waiting, validated, elsewhere)
+        r.dossier_number: gateway.temporal.get_workflow_handle_for(DossierWorkflow.run, r.dossier_number)
+        for r in (waiting, validated, elsewhere)
     }
     await handles[validated.dossier_number].execute_update(DossierWorkflow.validate, Validate(True))
 
@@ -49,7 +50,10 @@ async def test_an_extension_reaches_every_open_dossier_of_the_campaign_only(
     extension = DeadlineExtension(c.id, new_deadline)
     workflow_id = names.campaign_deadline_workflow_id(c.id, new_deadline.isoformat())
     told = await client.execute_workflow(
-        CampaignDeadlineWorkflow.run, extension, id=workflow_id, task_queue=settings.task_queue,
+        CampaignDeadlineWorkflow.run,
+        extension,
+        id=workflow_id,
+        task_queue=settings.task_queue,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )
     assert told == 2

@@ -160,15 +160,35 @@ async def test_refusals_write_nothing_to_the_history(
     mails_before = len(mail_sink.for_dossier(handle.id))
 
     refusals = [
-        (DossierWorkflow.record_upload, upload("4" * 32, "diplome", now), "le nombre maximal de fichiers (3) est atteint"),
+        (
+            DossierWorkflow.record_upload,
+            upload("4" * 32, "diplome", now),
+            "le nombre maximal de fichiers (3) est atteint",
+        ),
         (DossierWorkflow.record_upload, upload("5" * 32, "permis", now), "n'est pas demandée"),
         (DossierWorkflow.validate, Validate(True), "déjà validée"),
         (DossierWorkflow.decide, decision(DecisionKind.ADMIT), "impossible"),
-        (DossierWorkflow.decide, decision(DecisionKind.INCOMPLETE, missing=[], deadline=now + timedelta(days=5)), "Indiquez les pièces manquantes"),
-        (DossierWorkflow.decide, decision(DecisionKind.INCOMPLETE, missing=["permis"], deadline=now + timedelta(days=5)), "Pièces inconnues"),
-        (DossierWorkflow.decide, decision(DecisionKind.INCOMPLETE, missing=["diplome"], deadline=now - timedelta(hours=1)), "dans le futur"),
+        (
+            DossierWorkflow.decide,
+            decision(DecisionKind.INCOMPLETE, missing=[], deadline=now + timedelta(days=5)),
+            "Indiquez les pièces manquantes",
+        ),
+        (
+            DossierWorkflow.decide,
+            decision(DecisionKind.INCOMPLETE, missing=["permis"], deadline=now + timedelta(days=5)),
+            "Pièces inconnues",
+        ),
+        (
+            DossierWorkflow.decide,
+            decision(DecisionKind.INCOMPLETE, missing=["diplome"], deadline=now - timedelta(hours=1)),
+            "dans le futur",
+        ),
         (DossierWorkflow.record_result, ResultEntry(ExamResult.ADMISSIBLE, by="jury"), "impossible"),
-        (DossierWorkflow.deposit_document, deposit("m" * 32, CentreDocumentKind.CONVOCATION, "Convocation", "inconnue"), "indiquez une épreuve"),
+        (
+            DossierWorkflow.deposit_document,
+            deposit("m" * 32, CentreDocumentKind.CONVOCATION, "Convocation", "inconnue"),
+            "indiquez une épreuve",
+        ),
     ]
     for update, argument, reason in refusals:
         assert reason in await refused(handle.execute_update(update, argument)), reason
@@ -179,17 +199,23 @@ async def test_refusals_write_nothing_to_the_history(
 
     # The regularisation reopens the full category, once, until after the grace period.
     deadline = c.validation_deadline + c.upload_grace + timedelta(days=2)
-    await handle.execute_update(DossierWorkflow.decide, decision(DecisionKind.INCOMPLETE, missing=["diplome"], deadline=deadline))
+    await handle.execute_update(
+        DossierWorkflow.decide, decision(DecisionKind.INCOMPLETE, missing=["diplome"], deadline=deadline)
+    )
     await handle.execute_update(DossierWorkflow.record_upload, upload("6" * 32, "diplome", now))
     dossier = await view(handle)
     assert dossier.category_counts()["diplome"] == 4
-    assert "Décision « Dossier incomplet » impossible" in await refused(handle.execute_update(
-        DossierWorkflow.decide, decision(DecisionKind.INCOMPLETE, missing=["autre"], deadline=deadline)
-    ))
+    assert "Décision « Dossier incomplet » impossible" in await refused(
+        handle.execute_update(
+            DossierWorkflow.decide, decision(DecisionKind.INCOMPLETE, missing=["autre"], deadline=deadline)
+        )
+    )
     await skip_to(time_env, deadline + timedelta(minutes=1))
     await eventually(lambda: _expired(handle))
     later = await time_env.get_current_time()
-    assert "close" in await refused(handle.execute_update(DossierWorkflow.record_upload, upload("7" * 32, "autre", later)))
+    assert "close" in await refused(
+        handle.execute_update(DossierWorkflow.record_upload, upload("7" * 32, "autre", later))
+    )
     await handle.signal(DossierWorkflow.archive)
     await handle.result()
 

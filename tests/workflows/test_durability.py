@@ -162,9 +162,14 @@ async def test_the_mail_activity_sends_a_key_once_even_when_run_twice(
         template=MailTemplate.VALIDATED,
         to="idem@example.fr",
         context={
-            "dossier_number": number, "civility": "Madame", "full_name": "Maëlle Le Goff",
-            "grade": "Rédacteur territorial", "organiser": "CDG 56", "route": "Concours externe",
-            "status": "En cours de transfert", "uploads_reopen": "mercredi 28 octobre 2026 à 8h30",
+            "dossier_number": number,
+            "civility": "Madame",
+            "full_name": "Maëlle Le Goff",
+            "grade": "Rédacteur territorial",
+            "organiser": "CDG 56",
+            "route": "Concours externe",
+            "status": "En cours de transfert",
+            "uploads_reopen": "mercredi 28 octobre 2026 à 8h30",
         },
     )
     mailer = Mailer(settings, database)

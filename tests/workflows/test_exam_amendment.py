@@ -27,7 +27,11 @@ MOVED = "Modification de la date ou du lieu d'une épreuve"
 
 
 async def test_a_moved_exam_reaches_open_dossiers_and_its_convocation_follows(
-    client: Client, settings: Settings, worker, mail_sink: MailSink, prompt_queue: str  # noqa: F811
+    client: Client,
+    settings: Settings,
+    worker,
+    mail_sink: MailSink,
+    prompt_queue: str,  # noqa: F811
 ) -> None:
     c = make_campaign(reminders=[])
     other = make_campaign(reminders=[])
@@ -43,8 +47,12 @@ async def test_a_moved_exam_reaches_open_dossiers_and_its_convocation_follows(
     assert written is not None
     now = datetime.now(UTC)
     convocation = CentreDocument(
-        ref=f"convocation-{admitted}", kind=CentreDocumentKind.CONVOCATION, title="Convocation à l'épreuve écrite",
-        exam_code="ecrit", deposited_at=now, release_at=now,
+        ref=f"convocation-{admitted}",
+        kind=CentreDocumentKind.CONVOCATION,
+        title="Convocation à l'épreuve écrite",
+        exam_code="ecrit",
+        deposited_at=now,
+        release_at=now,
     )
     await handle.execute_update(DossierWorkflow.deposit_document, convocation)
     pending = (await handle.query(DossierWorkflow.view)).documents[0]
@@ -53,13 +61,20 @@ async def test_a_moved_exam_reaches_open_dossiers_and_its_convocation_follows(
     # The written exam is brought forward: its convocation is now due a few seconds from now.
     new_start = (datetime.now(UTC) + c.convocation_lead + timedelta(seconds=8)).replace(microsecond=0)
     exams = [
-        ExamDate(e.code, e.label, e.kind, new_start if e.code == "ecrit" else e.starts_at,
-                 "Espace Montcalm, Vannes" if e.code == "ecrit" else e.venue)
+        ExamDate(
+            e.code,
+            e.label,
+            e.kind,
+            new_start if e.code == "ecrit" else e.starts_at,
+            "Espace Montcalm, Vannes" if e.code == "ecrit" else e.venue,
+        )
         for e in c.exams
     ]
     amendment = ExamAmendment(c.id, exams, amended_at=datetime.now(UTC))
     told = await client.execute_workflow(
-        CampaignExamsWorkflow.run, amendment, id=names.campaign_exams_workflow_id(c.id, amendment.digest()),
+        CampaignExamsWorkflow.run,
+        amendment,
+        id=names.campaign_exams_workflow_id(c.id, amendment.digest()),
         task_queue=settings.task_queue,
     )
     assert told == 2

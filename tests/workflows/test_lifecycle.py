@@ -49,7 +49,9 @@ def realistic_campaign(t0: datetime, validation_day: datetime) -> Campaign:
         deadline_in=(validation_day + timedelta(days=7)) - t0,
         grace=timedelta(days=5),
         exams=[
-            ExamDate("ecrit", "Épreuve écrite d'admissibilité", ExamKind.WRITTEN, written, "Parc des expositions, Vannes"),
+            ExamDate(
+                "ecrit", "Épreuve écrite d'admissibilité", ExamKind.WRITTEN, written, "Parc des expositions, Vannes"
+            ),
             ExamDate("oral", "Épreuve orale d'admission", ExamKind.ORAL, oral, "CDG 56, Vannes"),
         ],
     )
@@ -89,11 +91,15 @@ async def test_a_dossier_lives_from_preregistration_to_its_results(
         DossierWorkflow.decide,
         Decision(DecisionKind.INCOMPLETE, by="instructeur", missing=["diplome"], deadline=reg_deadline),
     )
-    second = await refused(handle.execute_update(
-        DossierWorkflow.decide,
-        Decision(DecisionKind.INCOMPLETE, by="instructeur", missing=["autre"], deadline=reg_deadline),
-    ))
-    assert second == f"Décision « Dossier incomplet » impossible : le dossier est au statut « {Status.INCOMPLETE.label} »."
+    second = await refused(
+        handle.execute_update(
+            DossierWorkflow.decide,
+            Decision(DecisionKind.INCOMPLETE, by="instructeur", missing=["autre"], deadline=reg_deadline),
+        )
+    )
+    assert (
+        second == f"Décision « Dossier incomplet » impossible : le dossier est au statut « {Status.INCOMPLETE.label} »."
+    )
     await skip_to(time_env, reg_deadline - timedelta(days=2) + timedelta(minutes=1))
     await eventually(lambda: mail_counts(mail_sink, number)["Rappel"] == 1)
     now = await time_env.get_current_time()
@@ -133,23 +139,26 @@ async def test_a_dossier_lives_from_preregistration_to_its_results(
     # Each result's letter is printed by the workflow itself.
     dossier = await eventually(lambda: _released(handle, 5))
     assert [d.title for d in dossier.documents if d.kind is CentreDocumentKind.RESULT_LETTER] == [
-        "Courrier de résultat — Admissible", "Courrier de résultat — Admis(e)",
+        "Courrier de résultat — Admissible",
+        "Courrier de résultat — Admis(e)",
     ]
     await handle.signal(DossierWorkflow.archive)
     outcome = await handle.result()
     assert outcome.status is Status.PASSED
 
     counts = mail_counts(mail_sink, number)
-    assert counts == Counter({
-        "Votre préinscription": 1,
-        "Demande d'inscription validée": 1,
-        "Accusé de réception": 1,
-        "Dossier incomplet": 1,
-        "Rappel": 1,
-        "Vous êtes admis(e) à concourir": 1,
-        "Nouveau document dans votre espace": 5,
-        "Votre résultat": 2,
-    }), counts
+    assert counts == Counter(
+        {
+            "Votre préinscription": 1,
+            "Demande d'inscription validée": 1,
+            "Accusé de réception": 1,
+            "Dossier incomplet": 1,
+            "Rappel": 1,
+            "Vous êtes admis(e) à concourir": 1,
+            "Nouveau document dans votre espace": 5,
+            "Votre résultat": 2,
+        }
+    ), counts
     await record_history(handle, "full_lifecycle")
 
 
@@ -182,7 +191,9 @@ async def test_uploads_close_at_the_end_of_the_grace_period(
     await handle.execute_update(DossierWorkflow.record_upload, upload("1" * 32, "diplome", grace_end))
 
     await skip_to(time_env, grace_end + timedelta(minutes=5))
-    message = await refused(handle.execute_update(DossierWorkflow.record_upload, upload("2" * 32, "diplome", grace_end)))
+    message = await refused(
+        handle.execute_update(DossierWorkflow.record_upload, upload("2" * 32, "diplome", grace_end))
+    )
     assert "La période de dépôt des pièces est close" in message
     dossier = await view(handle)
     assert [e.code for e in dossier.timeline if e.code == "fin_depot"] == ["fin_depot"]

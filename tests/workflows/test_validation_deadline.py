@@ -27,16 +27,19 @@ async def test_validation_after_the_deadline_is_refused_even_before_the_timer_fi
     c = make_campaign(deadline_in=-timedelta(minutes=1), reminders=[])
     reg = registration(c)
     start = WithStartWorkflowOperation(
-        DossierWorkflow.run, reg,
+        DossierWorkflow.run,
+        reg,
         id=names.dossier_workflow_id(reg.dossier_number),
         task_queue=settings.task_queue,
         search_attributes=names.dossier_search_attributes(reg),
         id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
     )
 
-    message = await refused(client.execute_update_with_start_workflow(
-        DossierWorkflow.validate, Validate(True), start_workflow_operation=start
-    ))
+    message = await refused(
+        client.execute_update_with_start_workflow(
+            DossierWorkflow.validate, Validate(True), start_workflow_operation=start
+        )
+    )
 
     # The validator's own clock check (the dossier was still awaiting validation), not the
     # refusal of a dossier already cancelled ("ne peut plus être validé (Préinscription annulée").

@@ -53,8 +53,12 @@ async def login(
         account = await authenticate(request, db, dossier_number, password)
     except HTTPException as exc:
         response = render(
-            request, "candidate/login.html", status_code=exc.status_code, active="connexion",
-            error=exc.detail, number=normalise_number(dossier_number),
+            request,
+            "candidate/login.html",
+            status_code=exc.status_code,
+            active="connexion",
+            error=exc.detail,
+            number=normalise_number(dossier_number),
         )
         if exc.headers:
             response.headers.update(exc.headers)
@@ -86,13 +90,27 @@ async def reset_request(
 ) -> Response:
     number = normalise_number(dossier_number)
     if not number:
-        return render(request, "candidate/reset_request.html", status_code=422, active="connexion", sent=False,
-                      number="", error="Indiquez votre identifiant (n° de dossier).")
+        return render(
+            request,
+            "candidate/reset_request.html",
+            status_code=422,
+            active="connexion",
+            sent=False,
+            number="",
+            error="Indiquez votre identifiant (n° de dossier).",
+        )
     try:
         RESET_LIMITS.check(request, number)
     except HTTPException as exc:
-        response = render(request, "candidate/reset_request.html", status_code=exc.status_code,
-                          active="connexion", sent=False, number=number, error=exc.detail)
+        response = render(
+            request,
+            "candidate/reset_request.html",
+            status_code=exc.status_code,
+            active="connexion",
+            sent=False,
+            number=number,
+            error=exc.detail,
+        )
         response.headers.update(exc.headers or {})
         return response
     RESET_LIMITS.hit(request, number)
@@ -101,15 +119,28 @@ async def reset_request(
         token, email = issued
         background.add_task(password_reset.send_link, settings, number, email, token)
     minutes = int(password_reset.LINK_LIFETIME.total_seconds() // 60)
-    return render(request, "candidate/reset_request.html", active="connexion", sent=True, number=number,
-                  message=RESET_SENT.format(minutes=minutes))
+    return render(
+        request,
+        "candidate/reset_request.html",
+        active="connexion",
+        sent=True,
+        number=number,
+        message=RESET_SENT.format(minutes=minutes),
+    )
 
 
 @router.get(password_reset.RESET_PATH, response_class=HTMLResponse)
 async def new_password_form(request: Request, db: SessionDep, jeton: str = "") -> Response:
     if not await password_reset.is_usable(db, jeton, now()):
-        return render(request, "candidate/reset_password.html", status_code=410, active="connexion",
-                      token="", invalid=True, error=LINK_INVALID)
+        return render(
+            request,
+            "candidate/reset_password.html",
+            status_code=410,
+            active="connexion",
+            token="",
+            invalid=True,
+            error=LINK_INVALID,
+        )
     return render(request, "candidate/reset_password.html", active="connexion", token=jeton, invalid=False)
 
 
@@ -126,13 +157,34 @@ async def new_password(
         problem = "Les deux mots de passe saisis ne sont pas identiques."
     if problem:
         if not await password_reset.is_usable(db, jeton, now()):
-            return render(request, "candidate/reset_password.html", status_code=410, active="connexion",
-                          token="", invalid=True, error=LINK_INVALID)
-        return render(request, "candidate/reset_password.html", status_code=422, active="connexion",
-                      token=jeton, invalid=False, error=problem)
+            return render(
+                request,
+                "candidate/reset_password.html",
+                status_code=410,
+                active="connexion",
+                token="",
+                invalid=True,
+                error=LINK_INVALID,
+            )
+        return render(
+            request,
+            "candidate/reset_password.html",
+            status_code=422,
+            active="connexion",
+            token=jeton,
+            invalid=False,
+            error=problem,
+        )
     if await password_reset.consume(db, jeton, password, now()) is None:
-        return render(request, "candidate/reset_password.html", status_code=410, active="connexion",
-                      token="", invalid=True, error=LINK_INVALID)
+        return render(
+            request,
+            "candidate/reset_password.html",
+            status_code=410,
+            active="connexion",
+            token="",
+            invalid=True,
+            error=LINK_INVALID,
+        )
     # Sessions opened with the old password (this browser's too) are refused from now on: the
     # candidate logs in again with the new one.
     return RedirectResponse("/connexion?ok=mot-de-passe", status_code=status.HTTP_303_SEE_OTHER)

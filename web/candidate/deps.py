@@ -30,7 +30,6 @@ FLASH = {
 }
 
 
-
 def flash(request: Request) -> str | None:
     return FLASH.get(request.query_params.get("ok", ""))
 

@@ -50,8 +50,9 @@ async def _campaign_or_404(db: SessionDep, campaign_id: str) -> Campaign:
     return campaign
 
 
-def _form_page(request: Request, campaign: Campaign, values: dict[str, str], error: str | None = None,
-               status_code: int = 200) -> Response:
+def _form_page(
+    request: Request, campaign: Campaign, values: dict[str, str], error: str | None = None, status_code: int = 200
+) -> Response:
     return render(
         request,
         "candidate/preregistration.html",

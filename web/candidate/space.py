@@ -25,12 +25,12 @@ from workflows.dossier import DossierWorkflow, Validate
 
 router = APIRouter(prefix="/espace")
 
-SWORN_STATEMENT = (
-    "J'ai lu, j'approuve et je signe l'attestation sur l'honneur présente dans mon dossier d'inscription"
-)
+SWORN_STATEMENT = "J'ai lu, j'approuve et je signe l'attestation sur l'honneur présente dans mon dossier d'inscription"
 
 
-def space_page(request: Request, template: str, dossier: Dossier, active: str, status_code: int = 200, **context) -> Response:
+def space_page(
+    request: Request, template: str, dossier: Dossier, active: str, status_code: int = 200, **context
+) -> Response:
     """Render a space page with what every one of them shows."""
     instant = now()
     return render(
@@ -49,9 +49,7 @@ def space_page(request: Request, template: str, dossier: Dossier, active: str, s
 
 
 def _download(data: bytes, media_type: str, filename: str) -> Response:
-    return Response(
-        data, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
+    return Response(data, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @router.get("", response_class=HTMLResponse)
@@ -73,14 +71,16 @@ async def dashboard(request: Request, dossier: MyDossier) -> Response:
 
 @router.get("/calendrier.ics")
 async def calendar(dossier: MyDossier) -> Response:
-    return _download(dossier_calendar(dossier, now()), "text/calendar; charset=utf-8",
-                     f"concours-{dossier.dossier_number}.ics")
+    return _download(
+        dossier_calendar(dossier, now()), "text/calendar; charset=utf-8", f"concours-{dossier.dossier_number}.ics"
+    )
 
 
 @router.get("/formulaire-inscription.pdf")
 async def registration_form(dossier: MyDossier) -> Response:
-    return _download(registration_form_pdf(dossier, now()), "application/pdf",
-                     f"formulaire-inscription-{dossier.dossier_number}.pdf")
+    return _download(
+        registration_form_pdf(dossier, now()), "application/pdf", f"formulaire-inscription-{dossier.dossier_number}.pdf"
+    )
 
 
 # ------------------------------------------------------------------------------ validation
@@ -100,8 +100,15 @@ async def validate(
         await client.update(number, DossierWorkflow.validate, Validate(sworn_statement == "oui"))
     except Refusal as refusal:
         dossier = await client.view(number)
-        return space_page(request, "candidate/validation.html", dossier, "validation", status.HTTP_409_CONFLICT,
-                          error=refusal.message, sworn_statement=SWORN_STATEMENT)
+        return space_page(
+            request,
+            "candidate/validation.html",
+            dossier,
+            "validation",
+            status.HTTP_409_CONFLICT,
+            error=refusal.message,
+            sworn_statement=SWORN_STATEMENT,
+        )
     return RedirectResponse("/espace?ok=validee", status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -118,8 +125,13 @@ async def address_form(request: Request, dossier: MyDossier) -> Response:
     return space_page(request, "candidate/address.html", dossier, "donnees", values=values)
 
 
-ADDRESS_LABELS = {"line1": "Adresse", "line2": "Complément d'adresse", "postal_code": "Code postal",
-                  "city": "Ville", "country": "Pays"}
+ADDRESS_LABELS = {
+    "line1": "Adresse",
+    "line2": "Complément d'adresse",
+    "postal_code": "Code postal",
+    "city": "Ville",
+    "country": "Pays",
+}
 
 
 @router.post("/adresse", response_class=HTMLResponse)
@@ -165,6 +177,13 @@ async def withdraw(
         await client.update(number, DossierWorkflow.withdraw)
     except Refusal as refusal:
         dossier = await client.view(number)
-        return space_page(request, "candidate/withdrawal.html", dossier, "tableau", status.HTTP_409_CONFLICT,
-                          confirming=False, error=refusal.message)
+        return space_page(
+            request,
+            "candidate/withdrawal.html",
+            dossier,
+            "tableau",
+            status.HTTP_409_CONFLICT,
+            confirming=False,
+            error=refusal.message,
+        )
     return RedirectResponse("/espace?ok=desistement", status_code=status.HTTP_303_SEE_OTHER)

@@ -47,13 +47,11 @@ EXPLANATIONS: dict[Status, str] = {
     Status.PASSED: "Vous êtes admis(e). Votre courrier de résultat est disponible dans votre espace.",
     Status.FAILED: "Vous n'êtes pas admis(e). Votre courrier de résultat est disponible dans votre espace.",
     Status.CANCELLED: (
-        "Votre demande d'inscription n'a pas été validée avant la date limite : la préinscription "
-        "est annulée."
+        "Votre demande d'inscription n'a pas été validée avant la date limite : la préinscription est annulée."
     ),
     Status.WITHDRAWN: "Vous avez annulé votre inscription.",
     Status.REPLACED: (
-        "Une nouvelle préinscription au même grade a remplacé celle-ci : une seule inscription "
-        "par grade est possible."
+        "Une nouvelle préinscription au même grade a remplacé celle-ci : une seule inscription par grade est possible."
     ),
 }
 

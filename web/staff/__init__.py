@@ -26,8 +26,17 @@ STYLESHEET = Path(__file__).parent / "staff.css"
 
 router = APIRouter(prefix="/staff", dependencies=[Depends(require_csrf)], include_in_schema=False)
 # `campaigns` before `campaign_page`: "/sessions/nouvelle" is no campaign's code.
-for module in (auth, dossiers, campaigns, campaign_page, deadline_extension, exam_amendments, access_map_files,
-               batches, operations):
+for module in (
+    auth,
+    dossiers,
+    campaigns,
+    campaign_page,
+    deadline_extension,
+    exam_amendments,
+    access_map_files,
+    batches,
+    operations,
+):
     router.include_router(module.router)
 
 

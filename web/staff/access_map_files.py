@@ -41,15 +41,24 @@ async def upload_access_map(
     if len(data) > MAX_UPLOAD_BYTES:
         problem = "Le plan dépasse 10 Mo."
     elif kind is None or kind.mime not in ACCESS_MAP_TYPES:
-        problem = ("Le plan d'accès doit être une image PNG, JPEG ou GIF : il est imprimé dans la convocation "
-                   "(un PDF ne pourrait pas l'être).")
+        problem = (
+            "Le plan d'accès doit être une image PNG, JPEG ou GIF : il est imprimé dans la convocation "
+            "(un PDF ne pourrait pas l'être)."
+        )
     if problem:
         return await campaign_page(request, campaign_id, user, db, client, error=problem, status_code=415)
     ref, _ = files.save(data)
     row = await db.get(ExamAccessMap, (campaign.id, exam_code))
     if row is None:
-        db.add(ExamAccessMap(campaign_id=campaign.id, exam_code=exam_code, ref=ref,
-                             filename=(plan.filename or "plan")[-200:], content_type=kind.mime))
+        db.add(
+            ExamAccessMap(
+                campaign_id=campaign.id,
+                exam_code=exam_code,
+                ref=ref,
+                filename=(plan.filename or "plan")[-200:],
+                content_type=kind.mime,
+            )
+        )
     else:
         row.ref, row.filename, row.content_type = ref, (plan.filename or "plan")[-200:], kind.mime
     await db.commit()
@@ -61,5 +70,8 @@ async def access_map(campaign_id: str, exam_code: str, user: Reader, db: Session
     row = await db.get(ExamAccessMap, (campaign_id, exam_code))
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Aucun plan d'accès pour cette épreuve.")
-    return Response(files.read(row.ref), media_type=row.content_type,
-                    headers={"cache-control": "private, no-store", "x-content-type-options": "nosniff"})
+    return Response(
+        files.read(row.ref),
+        media_type=row.content_type,
+        headers={"cache-control": "private, no-store", "x-content-type-options": "nosniff"},
+    )

@@ -70,7 +70,9 @@ async def login(
     try:
         account = await authenticate(request, db, login, password)
     except HTTPException as exc:
-        response = render(request, "staff/login.html", status_code=exc.status_code, error=exc.detail, login=login.strip().lower())
+        response = render(
+            request, "staff/login.html", status_code=exc.status_code, error=exc.detail, login=login.strip().lower()
+        )
         response.headers.update(exc.headers or {})
         return response
     account.last_login_at = now()

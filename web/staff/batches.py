@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 
-
 @router.post("/sessions/{campaign_id}/lots", response_class=HTMLResponse)
 async def start_batch(
     request: Request,
@@ -89,7 +88,8 @@ async def start_batch(
             files.delete(request_.file_ref)  # the copy just stored: the first import keeps its own
         return await refuse(
             "Ce fichier de résultats a déjà été importé : consultez le lot ci-dessous. Pour corriger des lignes, "
-            "importez un fichier ne contenant que les lignes corrigées.", 409,
+            "importez un fichier ne contenant que les lignes corrigées.",
+            409,
         )
     except Unavailable as exc:
         log.error("Batch %s not started: %s", workflow_id, exc.__cause__)
@@ -106,9 +106,18 @@ async def batch_page(request: Request, workflow_id: str, user: Reader, client: C
     campaign_id = batch.campaign_id
     campaign = await get_campaign(db, campaign_id) if campaign_id else None
     response = render(
-        request, "staff/batch.html", user=user, active="sessions", workflow_id=workflow_id,
-        label=batch.label, by=batch.by, running=batch.running, state=batch_state(batch.status),
-        progress=batch.progress, failure=batch.failure, campaign_id=campaign_id,
+        request,
+        "staff/batch.html",
+        user=user,
+        active="sessions",
+        workflow_id=workflow_id,
+        label=batch.label,
+        by=batch.by,
+        running=batch.running,
+        state=batch_state(batch.status),
+        progress=batch.progress,
+        failure=batch.failure,
+        campaign_id=campaign_id,
         tz=campaign.time_zone if campaign else DEFAULT_TIME_ZONE,
     )
     if batch.running:

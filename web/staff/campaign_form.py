@@ -116,7 +116,9 @@ def parse_routes(text: str) -> list[Route]:
             if not routes:
                 raise FormError(f"Voies, ligne {n} : une pièce doit suivre la ligne de sa voie.")
             if len(parts) != 3:
-                raise FormError(f"Voies, ligne {n} : une pièce s'écrit « code | libellé | nombre maximal de fichiers ».")
+                raise FormError(
+                    f"Voies, ligne {n} : une pièce s'écrit « code | libellé | nombre maximal de fichiers »."
+                )
             code, label, maximum = parts
             if not CODE.match(code):
                 raise FormError(f"Voies, ligne {n} : code de pièce « {code} » invalide (minuscules, chiffres, - ou _).")
@@ -127,7 +129,9 @@ def parse_routes(text: str) -> list[Route]:
             routes[-1].documents.append(DocumentCategory(code, label, int(maximum)))
         else:
             if len(parts) not in (2, 3):
-                raise FormError(f"Voies, ligne {n} : une voie s'écrit « code | libellé » ou « code | libellé | spécialité ; spécialité ».")
+                raise FormError(
+                    f"Voies, ligne {n} : une voie s'écrit « code | libellé » ou « code | libellé | spécialité ; spécialité »."
+                )
             code, label = parts[0], parts[1]
             if not CODE.match(code):
                 raise FormError(f"Voies, ligne {n} : code de voie « {code} » invalide (minuscules, chiffres, - ou _).")
@@ -143,7 +147,12 @@ def parse_routes(text: str) -> list[Route]:
     return routes
 
 
-_KINDS = {"admissibilite": ExamKind.WRITTEN, "ecrit": ExamKind.WRITTEN, "admission": ExamKind.ORAL, "oral": ExamKind.ORAL}
+_KINDS = {
+    "admissibilite": ExamKind.WRITTEN,
+    "ecrit": ExamKind.WRITTEN,
+    "admission": ExamKind.ORAL,
+    "oral": ExamKind.ORAL,
+}
 
 
 def parse_exams(text: str, time_zone: str) -> list[ExamDate]:
@@ -153,7 +162,9 @@ def parse_exams(text: str, time_zone: str) -> list[ExamDate]:
             continue
         parts = [p.strip() for p in raw.split("|")]
         if len(parts) != 5:
-            raise FormError(f"Épreuves, ligne {n} : écrivez « code | admissibilite ou admission | AAAA-MM-JJ HH:MM | libellé | lieu ».")
+            raise FormError(
+                f"Épreuves, ligne {n} : écrivez « code | admissibilite ou admission | AAAA-MM-JJ HH:MM | libellé | lieu »."
+            )
         code, kind, when, label, venue = parts
         if not CODE.match(code):
             raise FormError(f"Épreuves, ligne {n} : code « {code} » invalide (minuscules, chiffres, - ou _).")
@@ -161,14 +172,18 @@ def parse_exams(text: str, time_zone: str) -> list[ExamDate]:
             raise FormError(f"Épreuves, ligne {n} : nature « {kind} » inconnue (admissibilite ou admission).")
         if not label or not venue:
             raise FormError(f"Épreuves, ligne {n} : le libellé et le lieu sont obligatoires.")
-        exams.append(ExamDate(code, label, _KINDS[_fold(kind)], parse_local(when, time_zone, f"Épreuves, ligne {n}"), venue))
+        exams.append(
+            ExamDate(code, label, _KINDS[_fold(kind)], parse_local(when, time_zone, f"Épreuves, ligne {n}"), venue)
+        )
     return exams
 
 
 def build_campaign(form: CampaignForm) -> Campaign:
     """The campaign the form describes, checked by the domain; FormError on the first mistake."""
     if not CAMPAIGN_ID.match(form.id):
-        raise FormError("Code de la session : 2 à 40 caractères, minuscules, chiffres ou tirets (il préfixe les n° de dossier).")
+        raise FormError(
+            "Code de la session : 2 à 40 caractères, minuscules, chiffres ou tirets (il préfixe les n° de dossier)."
+        )
     if not form.grade.strip() or not form.organiser.strip():
         raise FormError("Le grade (ou examen) et l'organisateur sont obligatoires.")
     if form.holiday_zone not in HOLIDAY_ZONES:
@@ -178,7 +193,11 @@ def build_campaign(form: CampaignForm) -> Campaign:
         check_time_zone(tz)
     except UnknownZone:
         raise FormError(f"Fuseau horaire inconnu : {tz}.") from None
-    reminders = [_parse_days(v, "Rappels avant la date limite") for v in re.split(r"[,;\s]+", form.validation_reminders_days) if v]
+    reminders = [
+        _parse_days(v, "Rappels avant la date limite")
+        for v in re.split(r"[,;\s]+", form.validation_reminders_days)
+        if v
+    ]
     campaign = Campaign(
         id=form.id,
         grade=form.grade.strip(),
@@ -193,7 +212,9 @@ def build_campaign(form: CampaignForm) -> Campaign:
         exams=parse_exams(form.exams, tz),
         convocation_lead=_parse_days(form.convocation_lead_days, "Mise à disposition des convocations"),
         validation_reminders=sorted(reminders, reverse=True),
-        regularisation_reminder=_parse_days(form.regularisation_reminder_days, "Rappel avant la fin de la demande de pièces"),
+        regularisation_reminder=_parse_days(
+            form.regularisation_reminder_days, "Rappel avant la fin de la demande de pièces"
+        ),
     )
     try:
         campaign.with_public_holidays().check()

@@ -30,10 +30,10 @@ FLASH = {
     "modifiee": "La session est modifiée. Les dossiers déjà ouverts gardent la définition de leur préinscription.",
     "plan": "Le plan d'accès est enregistré ; il sera imprimé avec les convocations préparées désormais.",
     "epreuves": "La session est modifiée. Les nouvelles dates, nouveaux lieux ou libellés des épreuves sont transmis "
-                "à chaque dossier ouvert de la session : les convocations en attente suivent la nouvelle date, et les "
-                "candidats convoqués ou admis à concourir sont prévenus par mail.",
+    "à chaque dossier ouvert de la session : les convocations en attente suivent la nouvelle date, et les "
+    "candidats convoqués ou admis à concourir sont prévenus par mail.",
     "epreuves_retransmises": "Les épreuves de la session sont transmises de nouveau à chaque dossier ouvert "
-                             "(un dossier qui les suit déjà n'est pas modifié et son candidat n'est pas prévenu une seconde fois).",
+    "(un dossier qui les suit déjà n'est pas modifié et son candidat n'est pas prévenu une seconde fois).",
 }
 
 
@@ -49,12 +49,21 @@ async def campaign_or_404(db: SessionDep, campaign_id: str) -> Campaign:
 
 
 @router.get("/sessions/{campaign_id}", response_class=HTMLResponse)
-async def campaign_detail(request: Request, campaign_id: str, user: Reader, db: SessionDep, client: ClientDep) -> Response:
+async def campaign_detail(
+    request: Request, campaign_id: str, user: Reader, db: SessionDep, client: ClientDep
+) -> Response:
     return await campaign_page(request, campaign_id, user, db, client)
 
 
-async def campaign_page(request: Request, campaign_id: str, user: StaffUser, db: SessionDep, client: ClientDep,
-                        error: str | None = None, status_code: int = 200) -> Response:
+async def campaign_page(
+    request: Request,
+    campaign_id: str,
+    user: StaffUser,
+    db: SessionDep,
+    client: ClientDep,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
     """The campaign's page; handlers of its forms show it again with their refusal."""
     campaign = await campaign_or_404(db, campaign_id)
     counts = await client.counts_by_status(DossierFilter(campaign_id=campaign.id))
@@ -62,12 +71,26 @@ async def campaign_page(request: Request, campaign_id: str, user: StaffUser, db:
     ok = request.query_params.get("ok", "")
     flash = FLASH.get(ok)
     if ok == "prolongation":
-        flash = (f"La date limite de validation est portée au {datetime_fr(campaign.validation_deadline, campaign.time_zone)}. "
-                 "La prolongation est transmise à chaque dossier ouvert de la session.")
+        flash = (
+            f"La date limite de validation est portée au {datetime_fr(campaign.validation_deadline, campaign.time_zone)}. "
+            "La prolongation est transmise à chaque dossier ouvert de la session."
+        )
     return render(
-        request, "staff/campaign.html", status_code=status_code, user=user, active="sessions", campaign=campaign,
-        counts=counts, total=sum(counts.values()), Status=Status, maps=await access_maps(db, campaign.id),
-        batches=batches, tz=campaign.time_zone, now=now(), flash=flash, error=error,
+        request,
+        "staff/campaign.html",
+        status_code=status_code,
+        user=user,
+        active="sessions",
+        campaign=campaign,
+        counts=counts,
+        total=sum(counts.values()),
+        Status=Status,
+        maps=await access_maps(db, campaign.id),
+        batches=batches,
+        tz=campaign.time_zone,
+        now=now(),
+        flash=flash,
+        error=error,
         deadline_value=local_input(campaign.validation_deadline, campaign.time_zone),
         accepted_types=", ".join(ACCESS_MAP_TYPES.values()),
     )

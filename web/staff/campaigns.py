@@ -44,12 +44,28 @@ interne | Concours interne
   etats | État(s) des services publics | 3"""
 
 
-def _form_page(request: Request, user: StaffUser, form: CampaignForm, creating: bool, status_code: int = 200,
-               error: str | None = None, deadline_locked: bool = False) -> Response:
+def _form_page(
+    request: Request,
+    user: StaffUser,
+    form: CampaignForm,
+    creating: bool,
+    status_code: int = 200,
+    error: str | None = None,
+    deadline_locked: bool = False,
+) -> Response:
     return render(
-        request, "staff/campaign_form.html", status_code=status_code, user=user, active="sessions", form=form,
-        creating=creating, error=error, zones=list(HOLIDAY_ZONES), time_zones=sorted(set(DEFAULT_TIME_ZONES.values())),
-        deadline_locked=deadline_locked, example_routes=EXAMPLE_ROUTES,
+        request,
+        "staff/campaign_form.html",
+        status_code=status_code,
+        user=user,
+        active="sessions",
+        form=form,
+        creating=creating,
+        error=error,
+        zones=list(HOLIDAY_ZONES),
+        time_zones=sorted(set(DEFAULT_TIME_ZONES.values())),
+        deadline_locked=deadline_locked,
+        example_routes=EXAMPLE_ROUTES,
     )
 
 
@@ -69,7 +85,9 @@ async def campaign_list(request: Request, user: Reader, db: SessionDep, client: 
             totals[c.id] = await dossier_count(client, c.id)
         except Unavailable:
             totals[c.id] = None  # shown as unknown; the list itself is SQL and still useful
-    return render(request, "staff/campaigns.html", user=user, active="sessions", campaigns=campaigns, totals=totals, now=now())
+    return render(
+        request, "staff/campaigns.html", user=user, active="sessions", campaigns=campaigns, totals=totals, now=now()
+    )
 
 
 @router.get("/sessions/nouvelle", response_class=HTMLResponse)
@@ -94,14 +112,18 @@ async def create_campaign(request: Request, user: Administrator, db: SessionDep)
 
 # ----------------------------------------------------------------------------- edit
 @router.get("/sessions/{campaign_id}/modifier", response_class=HTMLResponse)
-async def edit_campaign_form(request: Request, campaign_id: str, user: Administrator, db: SessionDep, client: ClientDep) -> Response:
+async def edit_campaign_form(
+    request: Request, campaign_id: str, user: Administrator, db: SessionDep, client: ClientDep
+) -> Response:
     campaign = await campaign_or_404(db, campaign_id)
     locked = await dossier_count(client, campaign.id) > 0
     return _form_page(request, user, CampaignForm.of(campaign), creating=False, deadline_locked=locked)
 
 
 @router.post("/sessions/{campaign_id}/modifier", response_class=HTMLResponse)
-async def edit_campaign(request: Request, campaign_id: str, user: Administrator, db: SessionDep, client: ClientDep) -> Response:
+async def edit_campaign(
+    request: Request, campaign_id: str, user: Administrator, db: SessionDep, client: ClientDep
+) -> Response:
     current = await campaign_or_404(db, campaign_id)
     form = await _form_fields(request)
     form.id = current.id  # the code names every dossier number: never changed

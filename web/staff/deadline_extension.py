@@ -51,12 +51,21 @@ async def extend_deadline(
         log.info("Deadline extension %s already ran; not repeated", done)
     except Unavailable as exc:
         # The deadline is saved; the extension must still reach the dossiers: say so plainly.
-        log.error("Deadline extension of %s to %s saved but not started: %s",
-                  campaign.id, new_deadline.isoformat(), exc.__cause__)
+        log.error(
+            "Deadline extension of %s to %s saved but not started: %s",
+            campaign.id,
+            new_deadline.isoformat(),
+            exc.__cause__,
+        )
         return await campaign_page(
-            request, campaign_id, user, db, client, status_code=503,
+            request,
+            campaign_id,
+            user,
+            db,
+            client,
+            status_code=503,
             error="La nouvelle date limite est enregistrée, mais sa transmission aux dossiers n'a pas pu démarrer. "
-                  "Renvoyez ce formulaire avec la même date dans quelques instants.",
+            "Renvoyez ce formulaire avec la même date dans quelques instants.",
         )
     log.info("Campaign %s: deadline extended to %s by %s", campaign.id, new_deadline.isoformat(), user.login)
     return RedirectResponse(f"/staff/sessions/{campaign.id}?ok=prolongation", status_code=status.HTTP_303_SEE_OTHER)

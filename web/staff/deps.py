@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+
 from infra.staff_accounts import StaffAccount, StaffRole
 from web.deps import SESSION_COOKIE, SessionDep, TokensDep
 from web.errors import LoginRequired
@@ -58,7 +59,6 @@ class StaffUser:
         return f"{self.full_name} ({self.login})"
 
 
-
 async def session_account(request: Request, db: SessionDep, tokens: TokensDep) -> StaffAccount | None:
     """The account the session cookie names, if the cookie is signed, unexpired, a staff one,
     the account active and its password the one the session was opened with; None otherwise."""
@@ -98,4 +98,3 @@ Reader = Annotated[StaffUser, Depends(requires(Permission.READ))]
 Instructor = Annotated[StaffUser, Depends(requires(Permission.INSTRUCT))]
 Administrator = Annotated[StaffUser, Depends(requires(Permission.ADMINISTER))]
 Operator = Annotated[StaffUser, Depends(requires(Permission.OPERATE))]
-

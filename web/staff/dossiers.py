@@ -88,7 +88,9 @@ async def dossier_list(
         statuses = [Status(statut)] if statut else []
     except ValueError:
         statuses = []
-    f = DossierFilter(campaign_id=campaign.id if campaign else None, statuses=statuses, route=voie or None, search=q[:100])
+    f = DossierFilter(
+        campaign_id=campaign.id if campaign else None, statuses=statuses, route=voie or None, search=q[:100]
+    )
     try:
         page = await client.dossier_page(f, apres)
         counts = await client.counts_by_status(f)
@@ -96,15 +98,34 @@ async def dossier_list(
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "Filtre invalide.") from None
     labels = {c.id: {r.code: r.label for r in c.routes} for c in campaigns}
     return render(
-        request, "staff/dossiers.html", user=user, active="dossiers",
-        campaigns=campaigns, campaign=campaign, statuses=list(Status), statut=statut, voie=voie, q=q,
-        page=page, counts=counts, total=sum(counts.values()), route_labels=labels, first_page=not apres,
+        request,
+        "staff/dossiers.html",
+        user=user,
+        active="dossiers",
+        campaigns=campaigns,
+        campaign=campaign,
+        statuses=list(Status),
+        statut=statut,
+        voie=voie,
+        q=q,
+        page=page,
+        counts=counts,
+        total=sum(counts.values()),
+        route_labels=labels,
+        first_page=not apres,
     )
 
 
 # ----------------------------------------------------------------------------- dossier
-async def _page(request: Request, user: StaffUser, db: SessionDep, client: WorkflowClient, number: str,
-                status_code: int = 200, error: str | None = None) -> Response:
+async def _page(
+    request: Request,
+    user: StaffUser,
+    db: SessionDep,
+    client: WorkflowClient,
+    number: str,
+    status_code: int = 200,
+    error: str | None = None,
+) -> Response:
     dossier, printing = await asyncio.gather(client.view(number), client.pending_letters(number))
     refs = [u.ref for u in dossier.uploads] + [d.ref for d in dossier.documents]
     stored = {}
@@ -114,16 +135,30 @@ async def _page(request: Request, user: StaffUser, db: SessionDep, client: Workf
     kinds_present = {d.kind for d in dossier.documents}
     by_category = {c.code: [u for u in dossier.uploads if u.category == c.code] for c in dossier.route.documents}
     response = render(
-        request, "staff/dossier.html", status_code=status_code, user=user, active="dossiers",
-        error=error, flash=FLASH.get(request.query_params.get("ok", "")),
-        dossier=dossier, tz=dossier.campaign.time_zone, now=now(), stored=stored, by_category=by_category,
+        request,
+        "staff/dossier.html",
+        status_code=status_code,
+        user=user,
+        active="dossiers",
+        error=error,
+        flash=FLASH.get(request.query_params.get("ok", "")),
+        dossier=dossier,
+        tz=dossier.campaign.time_zone,
+        now=now(),
+        stored=stored,
+        by_category=by_category,
         decisions=dossier.available_decisions(now()) if user.may("instruire") else [],
-        decision_labels=DECISION_LABELS, results=dossier.available_results(now()) if user.may("instruire") else [],
-        result_labels=RESULT_LABELS, exams=campaign.exams, ExamKind=ExamKind,
+        decision_labels=DECISION_LABELS,
+        results=dossier.available_results(now()) if user.may("instruire") else [],
+        result_labels=RESULT_LABELS,
+        exams=campaign.exams,
+        ExamKind=ExamKind,
         printing=[kind.document_kind.label for kind in printing],
-        missing_regularisation_letter=not printing and dossier.status is Status.INCOMPLETE
+        missing_regularisation_letter=not printing
+        and dossier.status is Status.INCOMPLETE
         and CentreDocumentKind.REGULARISATION not in kinds_present,
-        missing_rejection_letter=not printing and dossier.status in (Status.REJECTED, Status.NON_CONFORMING)
+        missing_rejection_letter=not printing
+        and dossier.status in (Status.REJECTED, Status.NON_CONFORMING)
         and CentreDocumentKind.REJECTION_LETTER not in kinds_present,
         request_id=uuid.uuid4().hex,
     )
@@ -165,8 +200,11 @@ async def decide(
         return await _page(request, user, db, client, number, 422, "Choisissez une décision.")
     dossier = await client.view(number)
     try:
-        when = parse_local(deadline, dossier.campaign.time_zone, "Date limite de la demande de pièces") \
-            if decision_kind is DecisionKind.INCOMPLETE and deadline.strip() else None
+        when = (
+            parse_local(deadline, dossier.campaign.time_zone, "Date limite de la demande de pièces")
+            if decision_kind is DecisionKind.INCOMPLETE and deadline.strip()
+            else None
+        )
     except FormError as bad:
         return await _page(request, user, db, client, number, 422, str(bad))
     decision = Decision(decision_kind, by=user.signature, reasons=reasons.strip(), missing=missing or [], deadline=when)
@@ -195,7 +233,9 @@ async def record_result(
     except ValueError:
         return await _page(request, user, db, client, number, 422, "Choisissez un résultat.")
     try:
-        await send_update(client, number, DossierWorkflow.record_result, ResultEntry(exam_result, user.signature), request_id)
+        await send_update(
+            client, number, DossierWorkflow.record_result, ResultEntry(exam_result, user.signature), request_id
+        )
     except Refusal as refusal:
         return await _page(request, user, db, client, number, 409, refusal.message)
     return _redirect(number, "resultat")
@@ -241,7 +281,9 @@ async def deposit_letter(
         return await _page(request, user, db, client, number, 422, "Choisissez un document à déposer.")
     try:
         order = LetterOrder(
-            kind, by=user.signature, exam_code=exam or None,
+            kind,
+            by=user.signature,
+            exam_code=exam or None,
             marks=_marks(marks) if kind is LetterKind.TRANSCRIPT else [],
         )
         # One form offers two letters (convocation, attendance): the ID names the letter asked for.
@@ -256,7 +298,9 @@ async def deposit_letter(
 
 
 @router.get("/dossiers/{number}/fichiers/{ref}")
-async def dossier_file(number: str, ref: str, user: Reader, db: SessionDep, files: FilesDep, telecharger: int = 0) -> Response:
+async def dossier_file(
+    number: str, ref: str, user: Reader, db: SessionDep, files: FilesDep, telecharger: int = 0
+) -> Response:
     """A file of the dossier, inline for the page's preview (images, PDFs in a frame)."""
     stored = await db.get(StoredFile, ref)
     if stored is None or stored.dossier_number != number.upper():

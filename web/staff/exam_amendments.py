@@ -47,24 +47,36 @@ async def start_exam_amendment(client: WorkflowClient, amendment: ExamAmendment)
     try:
         await client.start_exam_amendment(amendment)
     except Unavailable as exc:
-        log.error("Exam amendment of %s (%s) saved but not started: %s",
-                  amendment.campaign_id, amendment.digest(), exc.__cause__)
+        log.error(
+            "Exam amendment of %s (%s) saved but not started: %s",
+            amendment.campaign_id,
+            amendment.digest(),
+            exc.__cause__,
+        )
         return False
     return True
 
 
 @router.post("/sessions/{campaign_id}/epreuves/transmettre", response_class=HTMLResponse)
-async def retransmit_exams(request: Request, campaign_id: str, user: Administrator, db: SessionDep,
-                           client: ClientDep) -> Response:
+async def retransmit_exams(
+    request: Request, campaign_id: str, user: Administrator, db: SessionDep, client: ClientDep
+) -> Response:
     """Send the saved exams again to every open dossier (after a transmission that could not start)."""
     campaign = await campaign_or_404(db, campaign_id)
     if campaign.exams_amended_at is None:
         return await campaign_page(
-            request, campaign_id, user, db, client, status_code=422,
+            request,
+            campaign_id,
+            user,
+            db,
+            client,
+            status_code=422,
             error="Les épreuves n'ont pas été modifiées depuis l'ouverture des dossiers : il n'y a rien à transmettre.",
         )
     amendment = ExamAmendment(campaign.id, campaign.exams, amended_at=campaign.exams_amended_at)
     if not await start_exam_amendment(client, amendment):
         return await campaign_page(request, campaign_id, user, db, client, status_code=503, error=AMENDMENT_NOT_STARTED)
     log.info("Campaign %s: exams sent again by %s", campaign.id, user.login)
-    return RedirectResponse(f"/staff/sessions/{campaign.id}?ok=epreuves_retransmises", status_code=status.HTTP_303_SEE_OTHER)
+    return RedirectResponse(
+        f"/staff/sessions/{campaign.id}?ok=epreuves_retransmises", status_code=status.HTTP_303_SEE_OTHER
+    )

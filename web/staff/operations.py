@@ -27,18 +27,27 @@ def temporal_ui_link(ui_url: str, namespace: str, workflow_id: str, run_id: str)
 
 
 @router.get("/dossiers/{number}/historique", response_class=HTMLResponse)
-async def history_page(request: Request, number: str, user: Operator, client: ClientDep, settings: SettingsDep,
-                       details: int = 0) -> Response:
+async def history_page(
+    request: Request, number: str, user: Operator, client: ClientDep, settings: SettingsDep, details: int = 0
+) -> Response:
     number = number.upper()
     description, history = await client.history(names.dossier_workflow_id(number))
     tz = time_zone_of(history.events)
     lines = describe(history.events, tz)
     shown = lines if details else [line for line in lines if line.level != "technique"]
     return render(
-        request, "staff/history.html", user=user, active="dossiers", number=number, lines=shown,
-        total_events=len(history.events), errors=sum(1 for line in lines if line.level == ERROR), details=bool(details),
+        request,
+        "staff/history.html",
+        user=user,
+        active="dossiers",
+        number=number,
+        lines=shown,
+        total_events=len(history.events),
+        errors=sum(1 for line in lines if line.level == ERROR),
+        details=bool(details),
         ui_link=temporal_ui_link(settings.temporal_ui_url, client.namespace, description.id, description.run_id),
-        run_id=description.run_id, tz=tz,
+        run_id=description.run_id,
+        tz=tz,
     )
 
 
@@ -57,8 +66,15 @@ async def history_export(number: str, user: Operator, client: ClientDep) -> Resp
 async def health_page(request: Request, user: Operator, client: ClientDep, settings: SettingsDep) -> Response:
     checks = await run_checks(client.temporal, request.app.state.database, settings)
     healthy = all(c.ok for c in checks)
-    return render(request, "staff/health.html", status_code=200 if healthy else 503, user=user, active="sante",
-                  checks=checks, healthy=healthy)
+    return render(
+        request,
+        "staff/health.html",
+        status_code=200 if healthy else 503,
+        user=user,
+        active="sante",
+        checks=checks,
+        healthy=healthy,
+    )
 
 
 @router.get("/sante.json")
