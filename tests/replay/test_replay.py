@@ -26,8 +26,16 @@ def load(path: Path) -> WorkflowHistory:
 
 def test_histories_are_recorded() -> None:
     # before_uncancelled_timers: recorded with the workflow as it was before the
-    # "uncancelled-timers" patch (messages cancelled the pending timer then).
-    assert {p.stem for p in HISTORIES} >= {"full_lifecycle", "rejection", "withdrawal", "before_uncancelled_timers"}
+    # "uncancelled-timers" patch (messages cancelled the pending timer then). before_letters_*:
+    # recorded before the "letters-in-workflow" patch (decisions and results printed no letter).
+    assert {p.stem for p in HISTORIES} >= {
+        "full_lifecycle",
+        "rejection",
+        "withdrawal",
+        "before_uncancelled_timers",
+        "before_letters_full_lifecycle",
+        "before_letters_rejection",
+    }
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
