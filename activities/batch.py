@@ -51,10 +51,7 @@ T = TypeVar("T")
 
 def selection_query(request: BatchRequest, exam_kind_statuses: list[Status] | None = None) -> str:
     """The open dossiers a visibility batch works through."""
-    if request.kind is BatchKind.ADMIT_COMPLETE:
-        statuses = [Status.COMPLETE]
-    else:
-        statuses = exam_kind_statuses or []
+    statuses = [Status.COMPLETE] if request.kind is BatchKind.ADMIT_COMPLETE else exam_kind_statuses or []
     return dossier_query(DossierFilter(campaign_id=request.campaign_id, statuses=statuses, running_only=True))
 
 

@@ -129,7 +129,8 @@ class Campaign:
         if before.keys() != after.keys():
             raise CampaignError(
                 "Des dossiers sont ouverts : les épreuves ne peuvent plus être ajoutées ni retirées "
-                f"(codes de la session : {', '.join(before) or 'aucun'}). Modifiez leur date, leur lieu ou leur libellé."
+                f"(codes de la session : {', '.join(before) or 'aucun'}). "
+                "Modifiez leur date, leur lieu ou leur libellé."
             )
         for code, new in after.items():
             if new.kind != before[code].kind:

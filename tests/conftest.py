@@ -62,7 +62,7 @@ def mail_sink() -> Iterator[MailSink]:
     sink = MailSink()
     port = free_port()
     controller = start(sink, port=port)
-    sink.port = port  # type: ignore[attr-defined]
+    sink.port = port
     yield sink
     controller.stop()
 
@@ -75,7 +75,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory, client: Client, mail_sink
         data_dir=data_dir,
         temporal_address=client.service_client.config.target_host,
         task_queue=f"tests-{uuid.uuid4().hex[:8]}",
-        smtp_port=mail_sink.port,  # type: ignore[attr-defined]
+        smtp_port=mail_sink.port,
         public_url="http://testserver",
     )
 

@@ -16,6 +16,13 @@ DIPLOMA_CATEGORIES = [
 ]
 
 
+def exam_of(c: Campaign, code: str) -> ExamDate:
+    """The campaign's exam with this code, which the test expects to exist."""
+    exam = c.exam(code)
+    assert exam is not None, f"no exam {code!r} in campaign {c.id}"
+    return exam
+
+
 def campaign(
     *,
     deadline_in: timedelta = timedelta(days=20),

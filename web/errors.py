@@ -11,6 +11,7 @@ candidate space's by default; the back office passes its own).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.exception_handlers import http_exception_handler
@@ -70,7 +71,7 @@ def problem(exc: HTTPException | Refusal) -> tuple[int, str]:
     return http.status_code, str(http.detail)
 
 
-def error_page(request: Request, status_code: int, message: str, headers: dict[str, str] | None = None) -> Response:
+def error_page(request: Request, status_code: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
     response = render(
         request,
         "error.html",
@@ -90,7 +91,9 @@ def install(app: FastAPI) -> None:
             exc = StarletteHTTPException(exc.status_code, UNREADABLE_BODY, exc.headers)
         if request.url.path.startswith(API_PREFIX) or request.url.path in ("/docs", "/openapi.json"):
             return await http_exception_handler(request, exc)
-        message = exc.detail if isinstance(exc.detail, str) else "La demande n'a pas pu aboutir."
+        # Typed str, but FastAPI's HTTPException (a subclass) accepts any detail.
+        detail: object = exc.detail
+        message = detail if isinstance(detail, str) else "La demande n'a pas pu aboutir."
         if exc.status_code == 404 and message == "Not Found":
             message = "Cette page n'existe pas ou n'est plus disponible."
         if exc.status_code == 405 and message == "Method Not Allowed":

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from infra.database import Account, PasswordReset
@@ -81,7 +81,8 @@ async def consume(db: AsyncSession, token: str, new_password: str, now: datetime
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:
+    # An UPDATE without RETURNING gives a CursorResult, the one result that counts matched rows.
+    if not isinstance(claimed, CursorResult) or claimed.rowcount != 1:
         await db.rollback()
         return None
     new_hash = await asyncio.to_thread(hash_password, new_password)

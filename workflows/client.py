@@ -20,7 +20,7 @@ import asyncio
 import base64
 import binascii
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -352,10 +352,9 @@ class WorkflowClient:
             raise NotFound("Action groupée introuvable.")
         memo = await description.memo()
         progress: BatchProgress | None = None
-        try:
+        # A failed run cannot always answer; its failure says why.
+        with suppress(Unavailable, NotFound, RPCError, ApplicationError):
             progress = await self.batch_progress(workflow_id)
-        except (Unavailable, NotFound, RPCError, ApplicationError):
-            pass  # a failed run cannot always answer; its failure says why
         failure = None
         if description.status == WorkflowExecutionStatus.FAILED:
             try:

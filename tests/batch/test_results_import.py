@@ -3,6 +3,8 @@ good rows applied once, with their letters; the same file is never imported twic
 
 from __future__ import annotations
 
+import functools
+
 from temporalio.client import Client
 
 from devtools.mail_sink import MailSink
@@ -82,7 +84,7 @@ async def test_results_file_reports_bad_rows_and_applies_good_ones_once(
     # Good rows: status, result letter (printed by the dossier itself), transcript with the
     # marks, attendance certificate.
     for number in (a, b):
-        await eventually(lambda: letters_of(client, number, CentreDocumentKind.RESULT_LETTER))
+        await eventually(functools.partial(letters_of, client, number, CentreDocumentKind.RESULT_LETTER))
     da, db_ = await view(client, a), await view(client, b)
     assert da.status is Status.ADMISSIBLE and db_.status is Status.NOT_ADMISSIBLE
     kinds = sorted(doc.kind.value for doc in da.documents)

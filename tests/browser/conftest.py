@@ -57,7 +57,7 @@ async def live_server(app: FastAPI) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists():
+    if not await asyncio.to_thread(Path(CHROMIUM).exists):
         pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's 'chromium' or set CHROMIUM_PATH")
     async with async_playwright() as playwright:
         # --no-sandbox: CI containers run as root, where Chromium's sandbox cannot start.

@@ -7,11 +7,12 @@ go to test-artifacts/screenshots/, axe reports to test-artifacts/axe/.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
 import pytest
-from playwright.async_api import BrowserContext, Page, expect
+from playwright.async_api import BrowserContext, FilePayload, Page, expect
 from temporalio.client import Client
 
 from devtools.mail_sink import MailSink
@@ -31,7 +32,7 @@ async def downloaded(page: Page, link_name: str) -> bytes:
     async with page.expect_download() as info:
         await page.get_by_role("link", name=link_name).click()
     download = await info.value
-    return Path(await download.path()).read_bytes()
+    return await asyncio.to_thread(Path(await download.path()).read_bytes)
 
 
 @pytest.mark.browser
@@ -81,7 +82,9 @@ async def test_candidate_journey(
     # The number, as the candidate reads it in the email.
     mail = await mail_with_subject(mail_sink, shown_number, "Votre préinscription")
     assert mail.to == [email]
-    number = re.search(r"Votre identifiant \(n° de dossier\) : (\S+)", mail.body).group(1)
+    found = re.search(r"Votre identifiant \(n° de dossier\) : (\S+)", mail.body)
+    assert found is not None, mail.body
+    number = found.group(1)
     assert number == shown_number
 
     # Log out, then in again with the number from the email (a wrong password first).
@@ -107,7 +110,7 @@ async def test_candidate_journey(
         .click()
     )
     await page.get_by_label("Nouveau fichier pour « Diplôme(s) requis »").set_input_files(
-        files=[{"name": "licence.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+        files=[FilePayload(name="licence.pdf", mimeType="application/pdf", buffer=PDF)]
     )
     await page.get_by_role("button", name="Ajouter le fichier : Diplôme(s) requis").click()
     await expect(page.get_by_role("status")).to_contain_text("Le fichier a bien été ajouté à votre dossier.")

@@ -75,7 +75,8 @@ async def test_staff_journey(
     await page.get_by_label("Date limite de validation").fill(_local(now + timedelta(days=17)))
     await page.locator("#champ-routes").fill(ROUTES)
     await page.locator("#champ-exams").fill(
-        f"ecrit | admissibilite | {_local(now + timedelta(days=60))[:10]} 09:00 | Épreuves écrites d'admissibilité | Parc des expositions du Chorus, Vannes"
+        f"ecrit | admissibilite | {_local(now + timedelta(days=60))[:10]} 09:00 | Épreuves écrites d'admissibilité"
+        " | Parc des expositions du Chorus, Vannes"
     )
     await capture("01-nouvelle-session")
     await page.get_by_role("button", name="Créer la session").click()

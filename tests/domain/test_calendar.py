@@ -20,13 +20,13 @@ YEARS = range(2024, 2029)
 HOLIDAYS = {zone: public_holidays(zone, YEARS) for zone in ("metropole", "alsace-moselle", "reunion", "guadeloupe")}
 
 
-def at(tz: str, *args: int) -> datetime:
+def at(tz: str, year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
     """A wall-clock instant in `tz`, handed over in UTC as the workflow's clock gives it."""
-    return datetime(*args, tzinfo=ZoneInfo(tz)).astimezone(UTC)
+    return datetime(year, month, day, hour, minute, second, tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
-def paris(*args: int) -> datetime:
-    return at("Europe/Paris", *args)
+def paris(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return at("Europe/Paris", year, month, day, hour, minute, second)
 
 
 def reopen(validated_at: datetime, zone: str = "metropole", tz: str = "Europe/Paris") -> datetime:

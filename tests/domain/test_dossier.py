@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -28,9 +29,9 @@ from tests.factories import campaign
 PARIS = ZoneInfo("Europe/Paris")
 
 
-def paris(*args: int) -> datetime:
+def paris(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
     """A Paris wall-clock instant, in UTC."""
-    return datetime(*args, tzinfo=PARIS).astimezone(UTC)
+    return datetime(year, month, day, hour, minute, second, tzinfo=PARIS).astimezone(UTC)
 
 
 SECOND = timedelta(seconds=1)
@@ -639,6 +640,7 @@ def test_only_one_request_for_missing_documents_is_possible():
     again = Decision(DecisionKind.INCOMPLETE, by="agent", missing=["autre"], deadline=REG_DEADLINE + timedelta(days=7))
     with pytest.raises(Refusal):
         dossier.decide(again, DECIDED + timedelta(days=1))
+    assert dossier.regularisation is not None
     assert dossier.regularisation.missing == ["diplome"]
     assert dossier.regularisation.deadline == REG_DEADLINE
     assert len(dossier.outbox) == mails
@@ -698,7 +700,7 @@ def test_a_reserve_can_end_in_a_full_admission_or_a_rejection():
     assert confirmed.status is Status.REJECTED
 
 
-_STATUS_BUILDERS = {
+_STATUS_BUILDERS: dict[Status, Callable[[], Dossier]] = {
     Status.AWAITING_DOSSIER: preregistered,
     Status.TRANSFERRING: validated,
     Status.IN_INSTRUCTION: in_instruction,
@@ -1063,6 +1065,7 @@ def test_the_regularisation_expires_just_after_its_deadline_and_uploads_close():
     dossier.run_due(REG_DEADLINE - timedelta(days=2))
     assert dossier.next_due() == REG_DEADLINE + AFTER_DEADLINE
     dossier.run_due(REG_DEADLINE)
+    assert dossier.regularisation is not None
     assert not dossier.regularisation.expired
     dossier.run_due(REG_DEADLINE + AFTER_DEADLINE)
     assert dossier.regularisation.expired

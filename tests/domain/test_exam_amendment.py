@@ -13,7 +13,7 @@ import pytest
 from activities.mail import render
 from domain.campaign import ExamAmendment, ExamDate, ExamKind
 from domain.decisions import DecisionKind
-from domain.documents import CentreDocumentKind
+from domain.documents import CentreDocument, CentreDocumentKind
 from domain.dossier import Dossier
 from domain.mail import MailTemplate
 from tests.domain.test_dossier import (
@@ -27,6 +27,7 @@ from tests.domain.test_dossier import (
     preregistered,
     templates,
 )
+from tests.factories import exam_of
 
 LEAD = timedelta(days=15)
 DEPOSITED = paris(2026, 11, 10, 11, 0)
@@ -52,7 +53,7 @@ def exams(
     ]
 
 
-def convened() -> tuple[Dossier, object]:
+def convened() -> tuple[Dossier, CentreDocument]:
     dossier = admitted()
     convocation = centre_document(CentreDocumentKind.CONVOCATION, "ecrit", title="Convocation à l'épreuve écrite")
     dossier.deposit(convocation, DEPOSITED)
@@ -65,8 +66,8 @@ def test_a_pending_convocation_follows_its_exam_and_the_candidate_is_told_once()
     mails = len(dossier.outbox)
     changed = dossier.amend_exams(exams(written_at=NEW_WRITTEN_AT), AMENDED)
     assert changed == ["ecrit"]
-    assert dossier.campaign.exam("ecrit").starts_at == NEW_WRITTEN_AT
-    assert dossier.campaign.exam("oral").starts_at == ORAL_AT
+    assert exam_of(dossier.campaign, "ecrit").starts_at == NEW_WRITTEN_AT
+    assert exam_of(dossier.campaign, "oral").starts_at == ORAL_AT
     assert convocation.release_at == NEW_WRITTEN_AT - LEAD  # 23 December 2026, 9:00
     assert convocation.released_at is None
     assert dossier.next_due() == NEW_WRITTEN_AT - LEAD
@@ -104,7 +105,7 @@ def test_the_same_amendment_twice_is_applied_once_and_an_older_one_arriving_late
     dossier.amend_exams(later.exams, AMENDED, later.amended_at)
     assert dossier.amend_exams(later.exams, AMENDED, later.amended_at) == []
     assert dossier.amend_exams(first.exams, AMENDED, first.amended_at) == []  # crossed on the way
-    assert dossier.campaign.exam("ecrit").starts_at == NEW_WRITTEN_AT + timedelta(days=1)
+    assert exam_of(dossier.campaign, "ecrit").starts_at == NEW_WRITTEN_AT + timedelta(days=1)
     assert convocation.release_at == NEW_WRITTEN_AT + timedelta(days=1) - LEAD
     assert templates(dossier)[mails:] == [MailTemplate.EXAMS_MOVED]
     assert dossier.campaign.exams_amended_at == later.amended_at
@@ -123,7 +124,7 @@ def test_a_new_venue_alone_is_mailed_and_a_new_label_alone_is_only_noted():
     dossier, convocation = convened()
     mails = len(dossier.outbox)
     dossier.amend_exams(exams(written_label="Épreuves écrites"), AMENDED)
-    assert dossier.campaign.exam("ecrit").label == "Épreuves écrites"
+    assert exam_of(dossier.campaign, "ecrit").label == "Épreuves écrites"
     assert len(dossier.outbox) == mails
     assert dossier.timeline[-1].code == "epreuve_modifiee"
     assert convocation.release_at == WRITTEN_AT - LEAD
@@ -138,8 +139,8 @@ def test_a_candidate_not_yet_admitted_follows_the_new_dates_without_a_mail(build
     dossier = build()
     mails = len(dossier.outbox)
     dossier.amend_exams(exams(written_at=NEW_WRITTEN_AT, oral_venue="Hôtel de ville, Lorient"), AMENDED)
-    assert dossier.campaign.exam("ecrit").starts_at == NEW_WRITTEN_AT
-    assert dossier.campaign.exam("oral").venue == "Hôtel de ville, Lorient"
+    assert exam_of(dossier.campaign, "ecrit").starts_at == NEW_WRITTEN_AT
+    assert exam_of(dossier.campaign, "oral").venue == "Hôtel de ville, Lorient"
     assert len(dossier.outbox) == mails
     assert [e.code for e in dossier.timeline[-2:]] == ["epreuve_modifiee", "epreuve_modifiee"]
 
@@ -197,7 +198,7 @@ def test_an_unknown_exam_code_is_ignored_and_an_exam_keeps_its_kind():
     ]
     assert dossier.amend_exams(odd, AMENDED) == []
     assert [e.code for e in dossier.campaign.exams] == ["ecrit", "oral"]
-    assert dossier.campaign.exam("ecrit").kind is ExamKind.WRITTEN
+    assert exam_of(dossier.campaign, "ecrit").kind is ExamKind.WRITTEN
     assert len(dossier.outbox) == mails
     assert convocation.release_at == WRITTEN_AT - LEAD
 

@@ -68,13 +68,15 @@ def test_a_campaign_takes_pre_registrations_from_its_opening_to_its_closing_incl
 
 def test_before_the_opening_the_campaign_is_not_yet_open() -> None:
     c = session()
-    with pytest.raises(RegistrationClosed, match="^Les préinscriptions à cette session ne sont pas encore ouvertes.$"):
+    with pytest.raises(
+        RegistrationClosed, match=r"^Les préinscriptions à cette session ne sont pas encore ouvertes\.$"
+    ):
         check(c, c.registration_opens_at - SECOND)
 
 
 def test_after_the_closing_the_campaign_is_closed() -> None:
     c = session()
-    with pytest.raises(RegistrationClosed, match="^Les préinscriptions à cette session sont closes.$"):
+    with pytest.raises(RegistrationClosed, match=r"^Les préinscriptions à cette session sont closes\.$"):
         check(c, c.registration_closes_at + SECOND)
 
 

@@ -10,7 +10,12 @@ from domain.results_file import BadResultsFile, ResultRow, RowIssue, parse_resul
 
 
 def test_a_french_spreadsheet_export_reads_row_by_row() -> None:
-    data = "\ufeffN° de dossier;Résultat;Présent(e);Note de synthèse;Oral\r\nred2027-00001;Admis(e);x;12,5;ABS\r\n\r\nRED2027-00002;non admise;non;;\r\n"
+    data = (
+        "\ufeffN° de dossier;Résultat;Présent(e);Note de synthèse;Oral\r\n"
+        "red2027-00001;Admis(e);x;12,5;ABS\r\n"
+        "\r\n"
+        "RED2027-00002;non admise;non;;\r\n"
+    )
     parsed = parse_results(data.encode("utf-8"))
     assert parsed.items == [
         ResultRow(2, "RED2027-00001", ExamResult.PASSED, [Mark("Note de synthèse", 12.5), Mark("Oral", None)], True),

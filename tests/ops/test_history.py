@@ -33,7 +33,7 @@ def payloads(*values: object) -> Payloads:
     )
 
 
-def event(event_id: int, kind: int, minutes: int = 0, **attributes: object) -> HistoryEvent:
+def event(event_id: int, kind: EventType.ValueType, minutes: int = 0, **attributes: object) -> HistoryEvent:
     stamp = Timestamp()
     stamp.FromDatetime(T0 + timedelta(minutes=minutes))
     e = HistoryEvent(event_id=event_id, event_type=kind, event_time=stamp)
@@ -123,7 +123,10 @@ def test_each_event_kind_reads_as_a_sentence() -> None:
         (1, "Dossier ouvert à la préinscription : Maëlle LE GOFF — Rédacteur territorial", INFO),
         (
             5,
-            "Décision « Dossier incomplet (demande de pièces) » par Jeanne Dupont (jdupont) — pièces demandées : diplome",
+            (
+                "Décision « Dossier incomplet (demande de pièces) » par Jeanne Dupont (jdupont)"
+                " — pièces demandées : diplome"
+            ),
             INFO,
         ),
         (6, "Statut du dossier : « Dossier incomplet : merci de transmettre les pièces demandées »", INFO),

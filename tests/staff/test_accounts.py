@@ -108,7 +108,8 @@ async def test_login_opens_a_staff_session_and_logout_closes_it(app: FastAPI, da
         assert claim is not None and claim.subject == f"staff:{login_}"
         assert (await http.get("/staff/dossiers")).status_code == 200
         async with database.sessions() as session:
-            assert (await session.get(StaffAccount, login_)).last_login_at is not None
+            account = await session.get(StaffAccount, login_)
+            assert account is not None and account.last_login_at is not None
         page = await http.get("/staff/dossiers")
         out = await http.post("/staff/deconnexion", data={"csrf_token": token_in(page)})
         assert out.status_code == 303
@@ -127,7 +128,9 @@ async def test_wrong_passwords_unknown_logins_and_disabled_accounts_get_the_same
             wrong
         ) and "Identifiant ou mot de passe incorrect." in text_of(unknown)
     async with database.sessions() as session:
-        (await session.get(StaffAccount, login_)).active = False
+        account = await session.get(StaffAccount, login_)
+        assert account is not None
+        account.active = False
         await session.commit()
     async with http_client(app) as http:
         assert (await login(http, login_, STAFF_PASSWORD)).status_code == 401
@@ -157,7 +160,9 @@ async def test_sessions_expire_and_candidates_are_not_staff(
     tokens = app.state.tokens
     # A token signed longer ago than a session lasts: refused like no token at all.
     async with database.sessions() as session:
-        password_hash = (await session.get(StaffAccount, login_)).password_hash
+        account = await session.get(StaffAccount, login_)
+        assert account is not None
+        password_hash = account.password_hash
     fresh = [f"staff:{login_}", tokens.fingerprint(password_hash)]
     old = _token_signed_seconds_ago(settings.secret_key, fresh, tokens.max_age + 5)
     async with http_client(app) as http:

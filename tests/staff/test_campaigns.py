@@ -27,7 +27,7 @@ interne | Concours interne
 
 
 def form(campaign_id: str, **overrides: str) -> dict[str, str]:
-    year = datetime.now().year + 1
+    year = datetime.now(ZoneInfo("America/Guadeloupe")).year + 1
     data = {
         "id": campaign_id,
         "grade": "Attaché territorial",
@@ -42,8 +42,11 @@ def form(campaign_id: str, **overrides: str) -> dict[str, str]:
         "validation_reminders_days": "7, 1",
         "regularisation_reminder_days": "2",
         "routes": ROUTES,
-        "exams": f"ecrit | admissibilite | {year}-04-08 08:00 | Épreuves écrites d'admissibilité | Palais des sports, Les Abymes\n"
-        f"oral | admission | {year}-06-10 08:30 | Épreuves orales d'admission | CDG 971, Baie-Mahault",
+        "exams": (
+            f"ecrit | admissibilite | {year}-04-08 08:00 | Épreuves écrites d'admissibilité"
+            " | Palais des sports, Les Abymes\n"
+            f"oral | admission | {year}-06-10 08:30 | Épreuves orales d'admission | CDG 971, Baie-Mahault"
+        ),
     }
     data.update(overrides)
     return data
@@ -123,7 +126,10 @@ async def test_editing_keeps_the_code_and_locks_the_deadline_once_dossiers_exist
         "id": "autre-code",
         "routes": "externe | Concours externe\n  diplome | Diplôme(s) requis | 3",
         # Dossiers are open: the exams keep their codes (moving one is tests/staff/test_exam_amendment.py).
-        "exams": "ecrit | admissibilite | 2031-03-18 09:00 | Écrit | Vannes\noral | admission | 2031-05-20 09:00 | Oral | Vannes",
+        "exams": (
+            "ecrit | admissibilite | 2031-03-18 09:00 | Écrit | Vannes\n"
+            "oral | admission | 2031-05-20 09:00 | Oral | Vannes"
+        ),
     }
     saved = await post_form(admin, page, page, fields)
     assert saved.status_code == 303, error_of(saved)
@@ -161,7 +167,8 @@ async def test_the_deadline_extension_is_saved_and_reaches_every_open_dossier_on
     )
     assert first.status_code == second.status_code == 303
     async with database.sessions() as session:
-        assert (await get_campaign(session, c.id)).validation_deadline == new_deadline
+        saved = await get_campaign(session, c.id)
+        assert saved is not None and saved.validation_deadline == new_deadline
     workflow_id = names.campaign_deadline_workflow_id(c.id, new_deadline.isoformat())
     told = await client.get_workflow_handle(workflow_id).result()
     assert told == 3

@@ -17,6 +17,7 @@ from infra.files import FileStore
 from infra.staff_accounts import StaffRole
 from tests.backoffice import dossiers, error_of, letters_of, post_form, saved_campaign, view
 from tests.conftest import eventually
+from tests.factories import exam_of
 from tests.letters.pdf import pdf_lines
 from tests.web.pages import PDF, PNG, text_of
 from tests.web.pages import client as http_client
@@ -113,7 +114,7 @@ async def test_letters_deposited_from_the_dossier_page(
     dossier = await view(client, number)
     [convocation] = dossier.documents
     assert convocation.kind is CentreDocumentKind.CONVOCATION
-    assert convocation.release_at == c.exam("ecrit").starts_at - timedelta(days=15)
+    assert convocation.release_at == exam_of(c, "ecrit").starts_at - timedelta(days=15)
 
     # The oral's convocation is for admissible candidates only: the dossier says so.
     refused = await post_form(http, page, f"{page}/courriers", {"letter": "convocation", "exam": "oral"})

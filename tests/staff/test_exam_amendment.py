@@ -20,6 +20,7 @@ from infra.database import Database, get_campaign
 from infra.staff_accounts import StaffRole
 from tests.backoffice import dossiers, error_of, post_form, saved_campaign, view
 from tests.conftest import eventually
+from tests.factories import exam_of
 from tests.web.pages import text_of, token_in
 from tests.workflows.steps import mails_settled, signals_handled
 from web.staff.campaign_form import CampaignForm
@@ -94,7 +95,7 @@ async def test_moving_an_exam_is_saved_and_reaches_every_open_dossier_once(
 
     # The written exam moves three weeks later, to another venue. A double click: two posts at once.
     tz = ZoneInfo(c.time_zone)
-    new_local = (c.exam("ecrit").starts_at + timedelta(days=21)).astimezone(tz).replace(second=0, microsecond=0)
+    new_local = (exam_of(c, "ecrit").starts_at + timedelta(days=21)).astimezone(tz).replace(second=0, microsecond=0)
     moved = "\n".join(
         [exam_line(c, "ecrit", new_local.strftime("%Y-%m-%d %H:%M"), "Espace Montcalm, Vannes"), exam_line(c, "oral")]
     )
@@ -105,8 +106,11 @@ async def test_moving_an_exam_is_saved_and_reaches_every_open_dossier_once(
     assert first.status_code == second.status_code == 303, error_of(first) or error_of(second)
     assert "?ok=epreuves" in first.headers["location"] + second.headers["location"]
     amended = await saved(database, c.id)
-    assert amended.exam("ecrit").starts_at == new_local and amended.exam("ecrit").venue == "Espace Montcalm, Vannes"
-    assert amended.exam("oral").starts_at == c.exam("oral").starts_at
+    assert (
+        exam_of(amended, "ecrit").starts_at == new_local
+        and exam_of(amended, "ecrit").venue == "Espace Montcalm, Vannes"
+    )
+    assert exam_of(amended, "oral").starts_at == exam_of(c, "oral").starts_at
     assert amended.exams_amended_at is not None
 
     workflow_id = names.campaign_exams_workflow_id(c.id, ExamAmendment(c.id, amended.exams, now()).digest())
@@ -114,9 +118,9 @@ async def test_moving_an_exam_is_saved_and_reaches_every_open_dossier_once(
     assert len([w async for w in client.list_workflows(f"WorkflowId = '{workflow_id}'")]) == 1
 
     dossier = await view(client, admitted)
-    assert dossier.campaign.exam("ecrit").starts_at == new_local
+    assert exam_of(dossier.campaign, "ecrit").starts_at == new_local
     assert dossier.documents[0].release_at == new_local - c.convocation_lead
-    assert (await view(client, waiting)).campaign.exam("ecrit").venue == "Espace Montcalm, Vannes"
+    assert exam_of((await view(client, waiting)).campaign, "ecrit").venue == "Espace Montcalm, Vannes"
     await eventually(lambda: [m for m in mail_sink.for_dossier(admitted) if MOVED in m.subject])
     flash = text_of(await admin.get(f"/staff/sessions/{c.id}?ok=epreuves"))
     assert "Les nouvelles dates, nouveaux lieux ou libellés des épreuves sont transmis à chaque dossier ouvert" in flash
@@ -134,9 +138,9 @@ async def test_moving_an_exam_is_saved_and_reaches_every_open_dossier_once(
     # Both dossiers handled the second signal: it queued no email and noted nothing.
     for number in (admitted, waiting):
         await signals_handled(client.get_workflow_handle(number), names.AMEND_EXAMS, 2)
-    again = await mails_settled(client.get_workflow_handle(admitted))
-    assert again.mails_queued == queued
-    assert len([t for t in again.timeline if t.code == "epreuve_modifiee"]) == 1
+    settled = await mails_settled(client.get_workflow_handle(admitted))
+    assert settled.mails_queued == queued
+    assert len([t for t in settled.timeline if t.code == "epreuve_modifiee"]) == 1
     assert len([m for m in mail_sink.for_dossier(admitted) if MOVED in m.subject]) == 1
     await mails_settled(client.get_workflow_handle(waiting))
     assert not [m for m in mail_sink.for_dossier(waiting) if MOVED in m.subject]

@@ -20,7 +20,7 @@ from infra.staff_accounts import StaffRole
 from tests.backoffice import saved_campaign
 from tests.conftest import eventually
 from tests.web.pages import text_of
-from workflows.visibility import DossierFilter, dossier_query, looks_like_number
+from workflows.visibility import BadQueryValue, DossierFilter, dossier_query, looks_like_number
 
 ROW = re.compile(r'<td><a href="/staff/dossiers/([A-Z0-9-]+)">')
 
@@ -127,5 +127,5 @@ def test_search_becomes_a_safe_visibility_clause(search: str, clause: str) -> No
 
 
 def test_codes_with_quotes_are_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(BadQueryValue, match="not a code"):
         dossier_query(DossierFilter(campaign_id="x' OR '1'='1"))

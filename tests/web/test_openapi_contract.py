@@ -13,7 +13,7 @@ example database, no shrinking (a failure shows the request as generated).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -24,6 +24,7 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
+from starlette.types import ASGIApp, Message
 
 from infra.database import Database
 from tests.web.pages import PDF, PNG, client, open_campaign, preregister
@@ -35,8 +36,6 @@ LAST = "POST /api/dossier/desistement"
 # Not the address of the other web tests: the login rate limit counts per client address, and
 # the generated wrong logins must not spend the budget of the tests that log in for real.
 CLIENT_ADDRESS = "192.0.2.74"
-
-ASGIApp = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Awaitable[None]]
 
 
 class OnLoop:
@@ -69,8 +68,8 @@ class OnLoop:
         for message in await asyncio.wrap_future(served):
             await send(message)
 
-    async def _serve(self, scope: dict, body: bytes) -> list[dict]:
-        sent: list[dict] = []
+    async def _serve(self, scope: dict, body: bytes) -> list[Message]:
+        sent: list[Message] = []
         answered = asyncio.Event()
         delivered = False
 
@@ -82,7 +81,7 @@ class OnLoop:
             await answered.wait()
             return {"type": "http.disconnect"}
 
-        async def send(message: dict) -> None:
+        async def send(message: Message) -> None:
             sent.append(message)
             if message["type"] == "http.response.body" and not message.get("more_body"):
                 answered.set()

@@ -95,14 +95,15 @@ async def test_a_candidate_reaches_no_other_dossier_on_any_route(
                 assert a.number in body, url  # A's own dossier, whatever was asked for
 
     posts = {
-        "/espace/pieces": dict(
-            data={**inject, "category": "diplome"}, files={"fichier": ("a.pdf", PDF, "application/pdf")}
-        ),
-        "/espace/adresse": dict(
-            data={**inject, "line1": "1 rue A", "postal_code": "56000", "city": "Vannes", "country": "France"}
-        ),
-        "/espace/validation": dict(data={**inject, "sworn_statement": "oui"}),
-        "/espace/desistement": dict(data={**inject, "confirmation": "oui"}),
+        "/espace/pieces": {
+            "data": {**inject, "category": "diplome"},
+            "files": {"fichier": ("a.pdf", PDF, "application/pdf")},
+        },
+        "/espace/adresse": {
+            "data": {**inject, "line1": "1 rue A", "postal_code": "56000", "city": "Vannes", "country": "France"}
+        },
+        "/espace/validation": {"data": {**inject, "sworn_statement": "oui"}},
+        "/espace/desistement": {"data": {**inject, "confirmation": "oui"}},
     }
     logged_in_posts = {p for p in routes("POST") if p.startswith("/espace")}
     assert logged_in_posts == set(posts), "a candidate form is not covered by this test"

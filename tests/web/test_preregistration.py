@@ -80,7 +80,7 @@ async def test_status_reads_the_workflow_and_shows_the_seed_label(http: httpx.As
     assert dossier["dossier_number"] == number
     assert dossier["status_label"] == "En attente de votre dossier"
     assert "valider" in dossier["allowed_actions"]
-    assert [cat["label"] for cat in dossier["categories"]][0] == "Diplôme(s) requis"
+    assert dossier["categories"][0]["label"] == "Diplôme(s) requis"
 
 
 async def test_validation_with_the_sworn_statement_moves_to_transfer(

@@ -53,7 +53,8 @@ async def test_a_second_preregistration_for_the_same_grade_replaces_the_first(
     assert refused.status_code == 409
     assert "ne peut plus être validé" in refused.json()["detail"]
     async with database.sessions() as session:
-        assert (await session.get(Account, old)).replaced_by == new
+        account = await session.get(Account, old)
+        assert account is not None and account.replaced_by == new
 
 
 async def test_another_person_or_another_grade_does_not_replace(

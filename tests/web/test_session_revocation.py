@@ -39,7 +39,9 @@ async def test_a_password_reset_ends_the_sessions_open_elsewhere(
 
         # The token names the password by a short fingerprint, never by its hash.
         async with database.sessions() as session:
-            old_hash = (await session.get(Account, candidate.number)).password_hash
+            account = await session.get(Account, candidate.number)
+            assert account is not None
+            old_hash = account.password_hash
         token = phone.cookies[SESSION_COOKIE]
         payload = URLSafeTimedSerializer(settings.secret_key, salt="session").loads(token)
         assert payload[0] == f"candidate:{candidate.number}" and len(payload[1]) == 16

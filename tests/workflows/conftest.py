@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import pytest
+from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -35,7 +36,9 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(
             namespace=env.client.namespace,
-            search_attributes={k.name: k.indexed_value_type for k in names.SEARCH_ATTRIBUTES},
+            search_attributes={
+                k.name: IndexedValueType.ValueType(k.indexed_value_type) for k in names.SEARCH_ATTRIBUTES
+            },
         )
     )
     yield env

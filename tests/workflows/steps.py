@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
@@ -111,8 +112,10 @@ def deposit(ref: str, kind: CentreDocumentKind, title: str, exam: str | None = N
 async def refused(coro) -> str:
     with pytest.raises(WorkflowUpdateFailedError) as info:
         await coro
-    assert info.value.cause.type == REFUSAL  # type: ignore[union-attr]
-    return info.value.cause.message  # type: ignore[union-attr]
+    cause = info.value.cause
+    assert isinstance(cause, ApplicationError), cause
+    assert cause.type == REFUSAL
+    return cause.message
 
 
 def mail_counts(sink: MailSink, number: str) -> Counter[str]:

@@ -4,11 +4,13 @@ time-skipping server: each transition, its email, and each refusal (which writes
 from __future__ import annotations
 
 from datetime import time, timedelta
+from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
+from temporalio.workflow import UpdateMethodMultiParam
 
 from devtools.mail_sink import MailSink
 from domain.calendar import uploads_reopen_at
@@ -159,7 +161,8 @@ async def test_refusals_write_nothing_to_the_history(
     before = await accepted_updates(handle)
     mails_before = len(mail_sink.for_dossier(handle.id))
 
-    refusals = [
+    # Updates taking different arguments: each row pairs an update with an argument of its type.
+    refusals: list[tuple[UpdateMethodMultiParam[[Any, Any], Any], object, str]] = [
         (
             DossierWorkflow.record_upload,
             upload("4" * 32, "diplome", now),
@@ -225,7 +228,7 @@ async def _expired(handle: WorkflowHandle) -> bool:
     return bool(dossier.regularisation and dossier.regularisation.expired)
 
 
-@pytest.mark.parametrize("result,label", [(ExamResult.NOT_ADMISSIBLE, "Non admissible")])
+@pytest.mark.parametrize(("result", "label"), [(ExamResult.NOT_ADMISSIBLE, "Non admissible")])
 async def test_a_non_admissible_result_closes_the_dossier(
     time_env: WorkflowEnvironment, time_worker, time_settings: Settings, mail_sink: MailSink, result, label
 ) -> None:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -51,7 +51,7 @@ def worker_process(settings: Settings, task_queue: str, log: Path) -> subprocess
 
 
 @pytest.fixture
-def outage(mail_sink: MailSink) -> AsyncIterator[MailSink]:
+def outage(mail_sink: MailSink) -> Iterator[MailSink]:
     mail_sink.refusing = True
     yield mail_sink
     mail_sink.refusing = False

@@ -18,6 +18,7 @@ from infra.settings import Settings
 from tests.backoffice import prompt_queue  # noqa: F401  (fixture: dossiers started at a status)
 from tests.conftest import eventually, mail_with_subject
 from tests.factories import campaign as make_campaign
+from tests.factories import exam_of
 from tests.workflows.steps import mails_settled, signals_handled
 from workflows import names
 from workflows.campaign import CampaignExamsWorkflow
@@ -80,7 +81,7 @@ async def test_a_moved_exam_reaches_open_dossiers_and_its_convocation_follows(
     assert told == 2
 
     dossier = await handle.query(DossierWorkflow.view)
-    assert dossier.campaign.exam("ecrit").starts_at == new_start
+    assert exam_of(dossier.campaign, "ecrit").starts_at == new_start
     assert dossier.documents[0].release_at == new_start - c.convocation_lead
     assert dossier.documents[0].released_at is None
     assert dossier.timeline[-1].code == "epreuve_modifiee"
@@ -90,8 +91,8 @@ async def test_a_moved_exam_reaches_open_dossiers_and_its_convocation_follows(
     assert "Espace Montcalm, Vannes" in mail.body
 
     # Not convened, not mailed, but following the new date; another campaign untouched.
-    assert (await _view(client, waiting)).campaign.exam("ecrit").starts_at == new_start
-    assert (await _view(client, elsewhere)).campaign.exam("ecrit").starts_at == other.exam("ecrit").starts_at
+    assert exam_of((await _view(client, waiting)).campaign, "ecrit").starts_at == new_start
+    assert exam_of((await _view(client, elsewhere)).campaign, "ecrit").starts_at == exam_of(other, "ecrit").starts_at
 
     # The same amendment again (a retried activity, a second run): handled, nothing changes, no mail.
     queued = (await handle.query(DossierWorkflow.view)).mails_queued
@@ -99,7 +100,7 @@ async def test_a_moved_exam_reaches_open_dossiers_and_its_convocation_follows(
     await signals_handled(handle, names.AMEND_EXAMS, 2)
     again = await handle.query(DossierWorkflow.view)
     assert len([t for t in again.timeline if t.code == "epreuve_modifiee"]) == 1
-    assert again.campaign.exam("ecrit").starts_at == new_start
+    assert exam_of(again.campaign, "ecrit").starts_at == new_start
 
     # The new release instant has a timer: the convocation comes out on time, and is mailed.
     await mail_with_subject(mail_sink, admitted, "Nouveau document dans votre espace", timeout=30)

@@ -52,7 +52,7 @@ async def login(
     try:
         account = await authenticate(request, db, dossier_number, password)
     except HTTPException as exc:
-        response = render(
+        page = render(
             request,
             "candidate/login.html",
             status_code=exc.status_code,
@@ -61,8 +61,8 @@ async def login(
             number=normalise_number(dossier_number),
         )
         if exc.headers:
-            response.headers.update(exc.headers)
-        return response
+            page.headers.update(exc.headers)
+        return page
     response = RedirectResponse("/espace", status_code=status.HTTP_303_SEE_OTHER)
     open_candidate_session(request, response, tokens, settings, account)
     return response

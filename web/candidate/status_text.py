@@ -42,7 +42,9 @@ EXPLANATIONS: dict[Status, str] = {
         "Vous recevrez un mail vous informant du dépôt de la convocation dans votre espace "
         "candidat. Les conditions requises peuvent encore être vérifiées jusqu'à la nomination."
     ),
-    Status.ADMISSIBLE: "Vous êtes admissible : votre convocation aux épreuves d'admission sera déposée dans votre espace.",
+    Status.ADMISSIBLE: (
+        "Vous êtes admissible : votre convocation aux épreuves d'admission sera déposée dans votre espace."
+    ),
     Status.NOT_ADMISSIBLE: "Vous n'êtes pas admissible. Votre courrier de résultat est disponible dans votre espace.",
     Status.PASSED: "Vous êtes admis(e). Votre courrier de résultat est disponible dans votre espace.",
     Status.FAILED: "Vous n'êtes pas admis(e). Votre courrier de résultat est disponible dans votre espace.",

@@ -45,7 +45,7 @@ async def upload_access_map(
             "Le plan d'accès doit être une image PNG, JPEG ou GIF : il est imprimé dans la convocation "
             "(un PDF ne pourrait pas l'être)."
         )
-    if problem:
+    if problem or kind is None:  # no guessed type is always a problem; the test also narrows `kind`
         return await campaign_page(request, campaign_id, user, db, client, error=problem, status_code=415)
     ref, _ = files.save(data)
     row = await db.get(ExamAccessMap, (campaign.id, exam_code))

@@ -70,11 +70,11 @@ async def login(
     try:
         account = await authenticate(request, db, login, password)
     except HTTPException as exc:
-        response = render(
+        page = render(
             request, "staff/login.html", status_code=exc.status_code, error=exc.detail, login=login.strip().lower()
         )
-        response.headers.update(exc.headers or {})
-        return response
+        page.headers.update(exc.headers or {})
+        return page
     account.last_login_at = now()
     await db.commit()
     response = RedirectResponse("/staff/dossiers", status_code=status.HTTP_303_SEE_OTHER)

@@ -130,7 +130,8 @@ def parse_routes(text: str) -> list[Route]:
         else:
             if len(parts) not in (2, 3):
                 raise FormError(
-                    f"Voies, ligne {n} : une voie s'écrit « code | libellé » ou « code | libellé | spécialité ; spécialité »."
+                    f"Voies, ligne {n} : une voie s'écrit « code | libellé » "
+                    "ou « code | libellé | spécialité ; spécialité »."
                 )
             code, label = parts[0], parts[1]
             if not CODE.match(code):
@@ -163,7 +164,8 @@ def parse_exams(text: str, time_zone: str) -> list[ExamDate]:
         parts = [p.strip() for p in raw.split("|")]
         if len(parts) != 5:
             raise FormError(
-                f"Épreuves, ligne {n} : écrivez « code | admissibilite ou admission | AAAA-MM-JJ HH:MM | libellé | lieu »."
+                f"Épreuves, ligne {n} : écrivez "
+                "« code | admissibilite ou admission | AAAA-MM-JJ HH:MM | libellé | lieu »."
             )
         code, kind, when, label, venue = parts
         if not CODE.match(code):

@@ -72,7 +72,8 @@ async def campaign_page(
     flash = FLASH.get(ok)
     if ok == "prolongation":
         flash = (
-            f"La date limite de validation est portée au {datetime_fr(campaign.validation_deadline, campaign.time_zone)}. "
+            "La date limite de validation est portée au "
+            f"{datetime_fr(campaign.validation_deadline, campaign.time_zone)}. "
             "La prolongation est transmise à chaque dossier ouvert de la session."
         )
     return render(

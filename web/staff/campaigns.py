@@ -72,7 +72,11 @@ def _form_page(
 async def _form_fields(request: Request) -> CampaignForm:
     data = await request.form()
     names_ = {f.name for f in dataclasses.fields(CampaignForm)} - {"errors"}
-    return CampaignForm(**{k: str(data.get(k, "")) for k in names_ if k in data})
+    form = CampaignForm()
+    for k in names_:
+        if k in data:
+            setattr(form, k, str(data.get(k, "")))
+    return form
 
 
 # ----------------------------------------------------------------------------- list, create

@@ -23,7 +23,10 @@ router = APIRouter()
 
 
 def temporal_ui_link(ui_url: str, namespace: str, workflow_id: str, run_id: str) -> str:
-    return f"{ui_url.rstrip('/')}/namespaces/{quote(namespace)}/workflows/{quote(workflow_id, safe='')}/{quote(run_id)}/history"
+    return (
+        f"{ui_url.rstrip('/')}/namespaces/{quote(namespace)}"
+        f"/workflows/{quote(workflow_id, safe='')}/{quote(run_id)}/history"
+    )
 
 
 @router.get("/dossiers/{number}/historique", response_class=HTMLResponse)
