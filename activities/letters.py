@@ -29,6 +29,7 @@ from domain.exams import ExamResult, result_of
 from domain.letters import LetterKind, LetterOrder, PrintOrder, check_letter
 from domain.marks import Mark
 from infra.access_maps import access_maps
+from infra.clock import now
 from infra.database import Database, StoredFile
 from infra.files import FileStore
 from infra.generated_documents import GeneratedDocument
@@ -88,7 +89,7 @@ def regularisation(dossier: Dossier) -> Letter:
         raise Refusal("Aucune demande de pièces n'a été faite pour ce dossier.")
     route = dossier.route
     labels = [category.label if (category := route.category(m)) else m for m in reg.missing]
-    ctx = LetterContext.of(dossier, datetime.now(UTC))
+    ctx = LetterContext.of(dossier, now())
     return Letter(
         f"{dossier.dossier_number}/regularisation",
         CentreDocumentKind.REGULARISATION,
@@ -100,7 +101,7 @@ def regularisation(dossier: Dossier) -> Letter:
 def rejection(dossier: Dossier) -> Letter:
     if not dossier.decision_reasons:
         raise Refusal("Ce dossier n'a pas été rejeté.")
-    ctx = LetterContext.of(dossier, datetime.now(UTC))
+    ctx = LetterContext.of(dossier, now())
     return Letter(
         f"{dossier.dossier_number}/rejet",
         CentreDocumentKind.REJECTION_LETTER,
@@ -110,7 +111,7 @@ def rejection(dossier: Dossier) -> Letter:
 
 
 def convocation_letter(dossier: Dossier, exam: ExamDate, access_map: bytes | None) -> Letter:
-    ctx = LetterContext.of(dossier, datetime.now(UTC))
+    ctx = LetterContext.of(dossier, now())
     return Letter(
         f"{dossier.dossier_number}/convocation/{exam.code}",
         CentreDocumentKind.CONVOCATION,
@@ -121,7 +122,7 @@ def convocation_letter(dossier: Dossier, exam: ExamDate, access_map: bytes | Non
 
 
 def attendance(dossier: Dossier, exam: ExamDate) -> Letter:
-    ctx = LetterContext.of(dossier, datetime.now(UTC))
+    ctx = LetterContext.of(dossier, now())
     return Letter(
         f"{dossier.dossier_number}/attestation/{exam.code}",
         CentreDocumentKind.ATTENDANCE,
@@ -134,7 +135,7 @@ def transcript_letter(dossier: Dossier, marks: list[Mark], result: ExamResult) -
     written = result.stage is ExamKind.WRITTEN
     stage = "ecrit" if written else "oral"
     title = "Relevé de notes — " + ("épreuves d'admissibilité" if written else "épreuves d'admission")
-    ctx = LetterContext.of(dossier, datetime.now(UTC))
+    ctx = LetterContext.of(dossier, now())
     return Letter(
         f"{dossier.dossier_number}/releve/{stage}",
         CentreDocumentKind.TRANSCRIPT,
@@ -144,7 +145,7 @@ def transcript_letter(dossier: Dossier, marks: list[Mark], result: ExamResult) -
 
 
 def result(dossier: Dossier, exam_result: ExamResult) -> Letter:
-    ctx = LetterContext.of(dossier, datetime.now(UTC))
+    ctx = LetterContext.of(dossier, now())
     return Letter(
         f"{dossier.dossier_number}/resultat/{exam_result.value}",
         CentreDocumentKind.RESULT_LETTER,
@@ -173,7 +174,7 @@ class DocumentIssuer:
 
     async def letter(self, dossier: Dossier, order: LetterOrder) -> Letter:
         """The letter an order asks for; a `Refusal` when it does not fit the dossier."""
-        check_letter(dossier, order, datetime.now(UTC))
+        check_letter(dossier, order, now())
         kind = order.kind
         if kind is LetterKind.REGULARISATION:
             return regularisation(dossier)

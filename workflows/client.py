@@ -273,24 +273,31 @@ class WorkflowClient:
             await self.temporal.get_workflow_handle(workflow_id).signal(signal, arg)
 
     # ------------------------------------------------------------------ campaign-wide changes
+    async def _start(self, run: Any, arg: Any, workflow_id: str, *, repeatable: bool, **options: Any) -> str:
+        """Start a workflow, or join the one running under this ID (a double click). A finished
+        run is repeated only if `repeatable`; otherwise starting again raises `AlreadyStarted`."""
+        reuse = WorkflowIDReusePolicy.ALLOW_DUPLICATE if repeatable else WorkflowIDReusePolicy.REJECT_DUPLICATE
+        try:
+            with _translated():
+                await self.temporal.start_workflow(
+                    run,
+                    arg,
+                    id=workflow_id,
+                    task_queue=self.task_queue,
+                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                    id_reuse_policy=reuse,
+                    **options,
+                )
+        except WorkflowAlreadyStartedError as exc:
+            raise AlreadyStarted(workflow_id) from exc
+        return workflow_id
+
     async def start_deadline_extension(self, extension: DeadlineExtension) -> str:
         """Tell the campaign's open dossiers their new deadline. The ID is derived from the
         deadline: a double click joins the first run; a finished run is not repeated
         (`AlreadyStarted`)."""
         workflow_id = names.campaign_deadline_workflow_id(extension.campaign_id, extension.new_deadline.isoformat())
-        try:
-            with _translated():
-                await self.temporal.start_workflow(
-                    CampaignDeadlineWorkflow.run,
-                    extension,
-                    id=workflow_id,
-                    task_queue=self.task_queue,
-                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                )
-        except WorkflowAlreadyStartedError as exc:
-            raise AlreadyStarted(workflow_id) from exc
-        return workflow_id
+        return await self._start(CampaignDeadlineWorkflow.run, extension, workflow_id, repeatable=False)
 
     async def start_exam_amendment(self, amendment: ExamAmendment) -> str:
         """Tell the campaign's open dossiers their exams' new dates. The ID is derived from the
@@ -298,16 +305,7 @@ class WorkflowClient:
         same exams typed back after another change must reach the dossiers, which ignore an
         amendment they already follow)."""
         workflow_id = names.campaign_exams_workflow_id(amendment.campaign_id, amendment.digest())
-        with _translated():
-            await self.temporal.start_workflow(
-                CampaignExamsWorkflow.run,
-                amendment,
-                id=workflow_id,
-                task_queue=self.task_queue,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-            )
-        return workflow_id
+        return await self._start(CampaignExamsWorkflow.run, amendment, workflow_id, repeatable=True)
 
     async def result(self, workflow_id: str) -> Any:
         """What a finished campaign-wide change or bulk action returned (waits for it)."""
@@ -319,23 +317,14 @@ class WorkflowClient:
         """Start a bulk action, or join the one running under this ID. `once`: a finished run is
         never repeated (a results file is imported once) and a second start raises
         `AlreadyStarted`; otherwise a later run takes dossiers that became eligible since."""
-        reuse = WorkflowIDReusePolicy.REJECT_DUPLICATE if once else WorkflowIDReusePolicy.ALLOW_DUPLICATE
-        try:
-            with _translated():
-                await self.temporal.start_workflow(
-                    BatchWorkflow.run,
-                    state,
-                    id=workflow_id,
-                    task_queue=self.task_queue,
-                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                    id_reuse_policy=reuse,
-                    search_attributes=TypedSearchAttributes(
-                        [SearchAttributePair(names.CAMPAIGN, state.request.campaign_id)]
-                    ),
-                    memo={"label": label, "by": by, "kind": state.request.kind.value},
-                )
-        except WorkflowAlreadyStartedError as exc:
-            raise AlreadyStarted(workflow_id) from exc
+        await self._start(
+            BatchWorkflow.run,
+            state,
+            workflow_id,
+            repeatable=not once,
+            search_attributes=TypedSearchAttributes([SearchAttributePair(names.CAMPAIGN, state.request.campaign_id)]),
+            memo={"label": label, "by": by, "kind": state.request.kind.value},
+        )
 
     async def batch_progress(self, workflow_id: str) -> BatchProgress:
         with _translated("Action groupée introuvable."):
