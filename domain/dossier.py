@@ -184,8 +184,7 @@ class Dossier:
         if any(u.ref == upload.ref for u in self.uploads):
             raise Refusal("Ce fichier est déjà enregistré dans votre dossier.")
         self.uploads.append(upload)
-        label = self.route.category(upload.category).label  # type: ignore[union-attr]
-        self._note(now, "piece_deposee", f"Pièce déposée : {upload.filename} ({label}).")
+        self._note(now, "piece_deposee", f"Pièce déposée : {upload.filename} ({self._labels([upload.category])}).")
 
     def check_withdraw(self, now: datetime) -> None:
         if self.status.is_closed:
@@ -650,10 +649,7 @@ class Dossier:
         return [m for m in reg.missing if m not in sent]
 
     def _labels(self, categories: list[str]) -> str:
-        return ", ".join(
-            (self.route.category(c).label if self.route.category(c) else c)  # type: ignore[union-attr]
-            for c in categories
-        )
+        return ", ".join(category.label if (category := self.route.category(c)) else c for c in categories)
 
     def _when(self, instant: datetime) -> str:
         return datetime_fr(instant, self.campaign.time_zone)

@@ -21,10 +21,11 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from temporalio.client import Client, WorkflowHistory
+from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from infra.temporal import DATA_CONVERTER
+from workflows.client import WorkflowClient
 
 DEFAULT_QUERY = "ExecutionStatus = 'Running'"
 
@@ -96,10 +97,12 @@ async def replay_files(paths: Iterable[Path], workflows: Sequence[type] | None =
 
 
 async def replay_visible(
-    client: Client, query: str = DEFAULT_QUERY, limit: int | None = None, workflows: Sequence[type] | None = None
+    client: WorkflowClient,
+    query: str = DEFAULT_QUERY,
+    limit: int | None = None,
+    workflows: Sequence[type] | None = None,
 ) -> list[ReplayOutcome]:
-    histories = client.list_workflows(query, limit=limit).map_histories()
-    return await replay(histories, "visibilité", workflows)
+    return await replay(client.histories(query, limit), "visibilité", workflows)
 
 
 def report(outcomes: Sequence[ReplayOutcome], out=None) -> int:
@@ -142,7 +145,8 @@ async def main(argv: Sequence[str] | None = None) -> int:
         from infra.settings import get_settings
         from infra.temporal import connect
 
-        client = await connect(get_settings())
+        settings = get_settings()
+        client = WorkflowClient(await connect(settings), settings.task_queue)
         outcomes += await replay_visible(client, args.query or DEFAULT_QUERY, args.limit)
     return report(outcomes)
 

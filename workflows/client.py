@@ -377,6 +377,10 @@ class WorkflowClient:
         return rows
 
     # ------------------------------------------------------------------ operators
+    def histories(self, query: str, limit: int | None = None) -> AsyncIterator[WorkflowHistory]:
+        """The histories of the workflows a list query finds (the replay check before a deploy)."""
+        return self.temporal.list_workflows(query, limit=limit).map_histories()
+
     async def history(self, workflow_id: str) -> tuple[WorkflowExecutionDescription, WorkflowHistory]:
         """A workflow's description and its whole history, as recorded by the server."""
         handle = self.temporal.get_workflow_handle(workflow_id)

@@ -74,7 +74,7 @@ async def test_exported_files_replay_and_a_changed_one_is_reported(
 
 async def test_open_dossiers_replay_from_visibility(client: Client, settings: Settings, worker) -> None:
     number = await real_dossier(client, settings)
-    outcomes = await replay_visible(client, f"WorkflowId = '{number}'")
+    outcomes = await replay_visible(WorkflowClient(client, settings.task_queue), f"WorkflowId = '{number}'")
     assert [(o.workflow_id, o.ok) for o in outcomes] == [(number, True)]
     assert report(outcomes, out=io.StringIO()) == 0
     assert report([], out=io.StringIO()) == 2  # nothing replayed is not a success
