@@ -57,8 +57,8 @@ _STEPS: dict[Status, list[str]] = {
 class PromptDossier(Dossier):
     """The domain's dossier, except that uploads reopen (and instruction starts) at validation."""
 
-    def validate(self, sworn_statement: bool, now: datetime) -> None:
-        super().validate(sworn_statement, now)
+    def validate(self, sworn_statement: bool, now: datetime, received_at: datetime | None = None) -> None:
+        super().validate(sworn_statement, now, received_at)
         self.uploads_reopen_at = now
 
 

@@ -75,6 +75,12 @@ class ExamAmendment:
         return hashlib.sha256(data.encode()).hexdigest()[:16]
 
 
+# The default bound on how late an on-time action may reach its dossier: far above the worst
+# backlog measured on deadline night, short enough that a dossier not validated is cancelled soon
+# after its deadline.
+RECEIPT_DELAY = timedelta(minutes=5)
+
+
 @dataclass
 class Campaign:
     id: str
@@ -91,6 +97,10 @@ class Campaign:
     convocation_lead: timedelta = timedelta(days=15)
     validation_reminders: list[timedelta] = field(default_factory=lambda: [timedelta(days=7), timedelta(days=1)])
     regularisation_reminder: timedelta = timedelta(days=2)
+    # How late an action received before a deadline may reach its dossier (a backlog on deadline
+    # night): what closes at a deadline waits this long, and an older receipt stamp is refused
+    # (`domain.dossier.Dossier.received`).
+    receipt_delay: timedelta = RECEIPT_DELAY
     # The holiday zone's public holidays over the campaign's years (see `with_public_holidays`).
     public_holidays: list[date] = field(default_factory=list)
     # When staff last amended the exam dates (`ExamAmendment.amended_at`): a snapshot taken after

@@ -25,6 +25,9 @@ class UploadedDocument:
     sha256: str
     content_type: str
     uploaded_at: datetime
+    # When the web received it (its clock): the upload windows are judged at this instant.
+    # None in uploads recorded before the receipt-time rule (judged when the workflow saw them).
+    received_at: datetime | None = None
 
 
 class CentreDocumentKind(StrEnum):

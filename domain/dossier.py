@@ -27,6 +27,15 @@ from domain.timeline import TimelineEntry
 # and the cancellation falls just after it.
 AFTER_DEADLINE = timedelta(milliseconds=1)
 
+# Time of receipt decides. A candidate's action bound to a deadline carries the instant the web
+# received it (`received_at`, the web server's clock); the rules judge the deadline by that
+# instant, not by when the workflow gets to it, which under load can be minutes later.
+# The campaign's `receipt_delay` bounds how late an action may reach its dossier: an older stamp
+# is refused (a stale or replayed request), and what closes at a deadline (the cancellation of a
+# dossier not validated, the end-of-period notes) waits that long, so it never overtakes an
+# on-time action still on its way. CLOCK_TOLERANCE allows for the web's clock running ahead.
+CLOCK_TOLERANCE = timedelta(seconds=30)
+
 
 class Refusal(Exception):
     """An action that does not apply to this dossier now; the message is for the user."""
@@ -55,6 +64,9 @@ class Dossier:
     grace_end_noted: bool = False
     replaced_by: str | None = None
     archived: bool = False
+    # How long what closes at a deadline waits for on-time actions (the campaign's receipt_delay);
+    # zero for dossiers opened before the workflow's "receipt-time" patch.
+    receipt_grace: timedelta = timedelta(0)
 
     # ----------------------------------------------------------------- pre-registration
     @classmethod
@@ -76,12 +88,26 @@ class Dossier:
         return dossier
 
     # ----------------------------------------------------------------- candidate actions
-    def check_validate(self, sworn_statement: bool, now: datetime) -> None:
+    def received(self, received_at: datetime | None, now: datetime) -> datetime:
+        """The instant an action is judged by: when the web received it (checked to be plausible
+        against `now`), or `now` for a caller that does not stamp."""
+        if received_at is None:
+            return now
+        if received_at > now + CLOCK_TOLERANCE:
+            raise Refusal("L'heure de réception de cette demande n'est pas valable : renvoyez-la depuis votre espace.")
+        if received_at < now - self.campaign.receipt_delay:
+            raise Refusal(
+                "Cette demande est trop ancienne pour être prise en compte : renvoyez-la depuis votre espace."
+            )
+        return received_at
+
+    def check_validate(self, sworn_statement: bool, now: datetime, received_at: datetime | None = None) -> None:
+        at = self.received(received_at, now)
         if self.status is not Status.AWAITING_DOSSIER:
             if self.validated_at is not None:
                 raise Refusal("Votre demande d'inscription est déjà validée.")
             raise Refusal(f"Ce dossier ne peut plus être validé ({self.status.label}).")
-        if now > self.validation_deadline:
+        if at > self.validation_deadline:
             raise Refusal(
                 "La date limite de validation ("
                 f"{self._when(self.validation_deadline)}) est dépassée : "
@@ -93,12 +119,13 @@ class Dossier:
                 "l'honneur présente dans mon dossier d'inscription »."
             )
 
-    def validate(self, sworn_statement: bool, now: datetime) -> None:
-        self.check_validate(sworn_statement, now)
-        self.validated_at = now
+    def validate(self, sworn_statement: bool, now: datetime, received_at: datetime | None = None) -> None:
+        self.check_validate(sworn_statement, now, received_at)
+        at = self.received(received_at, now)
+        self.validated_at = at  # the candidate's click, however late the workflow got to it
         self.status = Status.TRANSFERRING
         campaign = self.campaign
-        self.uploads_reopen_at = uploads_reopen_at(now, campaign.time_zone, campaign.public_holidays)
+        self.uploads_reopen_at = uploads_reopen_at(at, campaign.time_zone, campaign.public_holidays)
         self._note(now, "validation", "Demande d'inscription validée.")
         self._mail(MailTemplate.VALIDATED, uploads_reopen=self._when(self.uploads_reopen_at))
 
@@ -142,8 +169,9 @@ class Dossier:
             counts[upload.category] = counts.get(upload.category, 0) + 1
         return counts
 
-    def check_upload(self, category: str, now: datetime) -> None:
-        refusal = self._upload_refusal(category, now)
+    def check_upload(self, category: str, now: datetime, received_at: datetime | None = None) -> None:
+        # The windows (deadline, grace period, regularisation) are judged at the upload's receipt.
+        refusal = self._upload_refusal(category, self.received(received_at, now))
         if refusal is not None:
             raise Refusal(refusal)
 
@@ -180,7 +208,7 @@ class Dossier:
         return None
 
     def record_upload(self, upload: UploadedDocument, now: datetime) -> None:
-        self.check_upload(upload.category, now)
+        self.check_upload(upload.category, now, upload.received_at)
         if any(u.ref == upload.ref for u in self.uploads):
             raise Refusal("Ce fichier est déjà enregistré dans votre dossier.")
         self.uploads.append(upload)
@@ -469,7 +497,7 @@ class Dossier:
     def _cancellation_due(self) -> "Due | None":
         if self.status is not Status.AWAITING_DOSSIER:
             return None
-        return Due(self.validation_deadline, after=True)
+        return Due(self.validation_deadline + self.receipt_grace, after=True)
 
     def _cancel(self, now: datetime) -> None:
         self.status = Status.CANCELLED
@@ -494,7 +522,7 @@ class Dossier:
     def _grace_end_due(self) -> "Due | None":
         if self.grace_end_noted or self.validated_at is None:
             return None
-        return Due(self.validation_deadline + self.campaign.upload_grace, after=True)
+        return Due(self.validation_deadline + self.campaign.upload_grace + self.receipt_grace, after=True)
 
     def _note_grace_end(self, now: datetime) -> None:
         self.grace_end_noted = True
@@ -525,7 +553,7 @@ class Dossier:
         reg = self.regularisation
         if reg is None or self.status is not Status.INCOMPLETE or reg.expired:
             return None
-        return Due(reg.deadline, after=True)
+        return Due(reg.deadline + self.receipt_grace, after=True)
 
     def _expire_regularisation(self, now: datetime) -> None:
         assert self.regularisation is not None

@@ -14,6 +14,7 @@ from web.deps import (
     ClientDep,
     CurrentCandidate,
     FilesDep,
+    ReceivedAt,
     SessionDep,
     SettingsDep,
     TokensDep,
@@ -53,9 +54,11 @@ async def campaigns_open_now(db: SessionDep) -> list[CampaignOut]:
 
 
 @router.post("/preinscriptions", status_code=status.HTTP_201_CREATED, responses=error_responses(*POSTED, 404, 409, 503))
-async def create_preregistration(form: PreRegistrationIn, db: SessionDep, client: ClientDep) -> PreRegistrationOut:
+async def create_preregistration(
+    form: PreRegistrationIn, db: SessionDep, client: ClientDep, received_at: ReceivedAt
+) -> PreRegistrationOut:
     """Pre-register: creates the account and the dossier; the dossier number is emailed."""
-    registration = await preregister(form, db, client, now())
+    registration = await preregister(form, db, client, received_at)
     return PreRegistrationOut(
         dossier_number=registration.dossier_number,
         status="en_attente",
@@ -87,9 +90,10 @@ async def my_dossier(number: CurrentCandidate, client: ClientDep) -> DossierOut:
 
 
 @router.post("/dossier/validation", responses=error_responses(*POSTED, *CANDIDATE, 409))
-async def validate(body: ValidationIn, number: CurrentCandidate, client: ClientDep) -> AckOut:
-    """« Valider ma demande d'inscription » (requires the sworn statement)."""
-    ack = await client.update(number, DossierWorkflow.validate, Validate(body.sworn_statement))
+async def validate(body: ValidationIn, number: CurrentCandidate, client: ClientDep, received_at: ReceivedAt) -> AckOut:
+    """« Valider ma demande d'inscription » (requires the sworn statement). The deadline is judged
+    at the instant the request was received, however long it then takes to record."""
+    ack = await client.update(number, DossierWorkflow.validate, Validate(body.sworn_statement, received_at))
     return AckOut(status=ack.status, status_label=ack.label)
 
 
@@ -123,6 +127,7 @@ async def upload_document(
     number: CurrentCandidate,
     db: SessionDep,
     client: ClientDep,
+    received_at: ReceivedAt,
     files: FilesDep,
     category: str = Form(
         min_length=1, description="Code of one of the route's document categories (`DossierOut.categories`)."
@@ -134,5 +139,5 @@ async def upload_document(
     ),
 ) -> AckOut:
     """Upload a supporting document (PDF, GIF, JPEG or PNG, 10 MB at most); needs `X-CSRF-Token`."""
-    ack = await store_upload(number, category, file, db, client, files, now())
+    ack = await store_upload(number, category, file, db, client, files, received_at)
     return AckOut(status=ack.status, status_label=ack.label)

@@ -19,7 +19,7 @@ from infra.files import FileStore
 from infra.settings import Settings, get_settings
 from infra.temporal import connect
 from web import api, candidate, csrf, errors, staff
-from web.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware, ServerTimingMiddleware
+from web.middleware import BodySizeLimitMiddleware, ReceiptMiddleware, SecurityHeadersMiddleware, ServerTimingMiddleware
 from web.security import SessionTokens
 from web.templating import STATIC_DIR
 from workflows.client import WorkflowClient
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(ServerTimingMiddleware)
+    app.add_middleware(ReceiptMiddleware)  # outermost: the stamp is taken first
     errors.install(app)  # HTML error pages outside /api
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api.router)

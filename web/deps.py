@@ -10,6 +10,7 @@ token once the password has changed.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -24,6 +25,14 @@ from workflows.client import WorkflowClient
 
 SESSION_COOKIE = "inscriptions_session"
 CANDIDATE = "candidate:"
+
+
+async def get_received_at(request: Request) -> datetime:
+    """When the request reached the app (`web.middleware.ReceiptMiddleware`)."""
+    return request.state.received_at
+
+
+ReceivedAt = Annotated[datetime, Depends(get_received_at)]
 
 
 async def get_settings(request: Request) -> Settings:

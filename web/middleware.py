@@ -8,6 +8,7 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.documents import MAX_UPLOAD_BYTES
+from infra.clock import now
 
 # Room for the multipart envelope and the form's other fields around one 10 MB file: a file just
 # over 10 MB still reaches the upload code, which answers with the precise French message.
@@ -55,6 +56,23 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+RECEIVED_AT = "received_at"  # scope["state"] key: the instant the request reached the app
+
+
+class ReceiptMiddleware:
+    """Stamps every request with the instant it reached the app, before anything can make it
+    wait (a body read, a database connection, a password hash, Temporal). Deadlines are judged
+    at this instant (`domain.dossier.Dossier.received`): the server's clock, never the browser's."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope.setdefault("state", {})[RECEIVED_AT] = now()
+        await self.app(scope, receive, send)
 
 
 QUERY_SECONDS = "timing_query_seconds"  # scope["state"] key: time spent reading the dossier

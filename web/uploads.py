@@ -101,6 +101,7 @@ async def store_upload(
         sha256=sha256,
         content_type=checked.content_type,
         uploaded_at=now,
+        received_at=now,
     )
     try:
         ack = await client.update(number, DossierWorkflow.record_upload, document)

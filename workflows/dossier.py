@@ -45,6 +45,7 @@ REFUSAL = "Refusal"  # ApplicationError type of every refused message
 # workflow.patched IDs, one per change that alters the commands of open dossiers (README).
 UNCANCELLED_TIMERS = "uncancelled-timers"  # 2026-11: messages no longer cancel the timer
 LETTERS_IN_WORKFLOW = "letters-in-workflow"  # 2026-12: decisions and results order their letter
+RECEIPT_TIME = "receipt-time"  # 2026-12: what closes at a deadline waits for on-time actions
 
 # Mail waits out an SMTP outage: retried forever, backing off to one try every 10 minutes.
 MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=10))
@@ -58,6 +59,8 @@ LETTER_FAILED = "Le document n'a pas pu être produit. Réessayez dans quelques 
 @dataclass
 class Validate:
     sworn_statement: bool
+    # When the web received the click (its clock); the deadline is judged at this instant.
+    received_at: datetime | None = None
 
 
 @dataclass
@@ -105,6 +108,10 @@ class DossierWorkflow:
         # Handlers may run before `run` (an update delivered with the first task), so the
         # dossier exists from here.
         self.dossier = Dossier.open(registration, workflow.now())
+        if workflow.patched(RECEIPT_TIME):
+            # Deadlines are judged at each action's receipt; the cancellation and the closing
+            # notes wait the campaign's receipt delay, for on-time actions still on their way.
+            self.dossier.receipt_grace = self.dossier.campaign.receipt_delay
         self._woken = False  # set by a message or a timer: the loop looks at the dossier again
         # Due instants a timer is running for (the tasks are kept so they stay referenced).
         self._timers: dict[datetime, asyncio.Task[None]] = {}
@@ -232,12 +239,12 @@ class DossierWorkflow:
     # ------------------------------------------------------------ candidate messages
     @workflow.update(name=names.VALIDATE)
     def validate(self, command: Validate) -> Ack:
-        _refuse(lambda: self.dossier.validate(command.sworn_statement, workflow.now()))
+        _refuse(lambda: self.dossier.validate(command.sworn_statement, workflow.now(), command.received_at))
         return self._accepted()
 
     @validate.validator
     def _validate_allowed(self, command: Validate) -> None:
-        _refuse(lambda: self.dossier.check_validate(command.sworn_statement, workflow.now()))
+        _refuse(lambda: self.dossier.check_validate(command.sworn_statement, workflow.now(), command.received_at))
 
     @workflow.update(name=names.RECORD_UPLOAD)
     def record_upload(self, upload: UploadedDocument) -> Ack:
@@ -246,7 +253,7 @@ class DossierWorkflow:
 
     @record_upload.validator
     def _upload_allowed(self, upload: UploadedDocument) -> None:
-        _refuse(lambda: self.dossier.check_upload(upload.category, workflow.now()))
+        _refuse(lambda: self.dossier.check_upload(upload.category, workflow.now(), upload.received_at))
 
     @workflow.update(name=names.WITHDRAW)
     def withdraw(self) -> Ack:

@@ -9,6 +9,7 @@ from temporalio.client import Client
 
 from devtools.mail_sink import MailSink
 from domain.status import Status
+from infra.clock import now
 from infra.database import Database
 from infra.settings import Settings
 from tests.conftest import eventually, mail_with_subject
@@ -95,27 +96,28 @@ async def test_validation_moves_the_dossier_to_transfer_at_once(
     await mail_with_subject(mail_sink, candidate.number, "validée")
 
 
-async def test_validation_after_the_deadline_is_refused(
+async def test_validation_received_after_the_deadline_is_refused_before_the_dossier_closes(
     new_candidate: NewCandidate, database: Database, client: Client, settings: Settings
 ) -> None:
-    c = await open_campaign(database, deadline_in=timedelta(seconds=3), reminders=[])
+    c = await open_campaign(
+        database, deadline_in=timedelta(seconds=3), reminders=[], receipt_delay=timedelta(minutes=5)
+    )
     candidate = await new_candidate(c.id)
     form_page = await candidate.http.get("/espace/validation")  # shown while still open
     assert 'class="button button-validate"' in form_page.text
-    # The deadline passes and its timer cancels the dossier; the form posted afterwards.
-    dossiers = WorkflowClient(client, settings.task_queue)
-    await eventually(lambda: _cancelled(dossiers, candidate.number), timeout=20)
+    # The form is sent once the deadline has passed: its receipt instant decides, even though
+    # the dossier is not closed yet (it waits for on-time clicks still on their way).
+    await eventually(lambda: now() > c.validation_deadline, timeout=20)
 
     response = await candidate.http.post(
         "/espace/validation", data={"sworn_statement": "oui", "csrf_token": token_in(form_page)}
     )
 
     assert response.status_code == 409
-    assert f"Ce dossier ne peut plus être validé ({Status.CANCELLED.label})." in text_of(response)
-
-
-async def _cancelled(dossiers: WorkflowClient, number: str) -> bool:
-    return (await dossiers.view(number)).status is Status.CANCELLED
+    assert "La date limite de validation (" in text_of(response)
+    assert "est dépassée : votre demande d'inscription ne peut plus être validée." in text_of(response)
+    dossier = await WorkflowClient(client, settings.task_queue).view(candidate.number)
+    assert dossier.status is Status.AWAITING_DOSSIER and dossier.validated_at is None
 
 
 async def test_my_data_is_read_only_with_the_guides_note(new_candidate: NewCandidate) -> None:

@@ -20,7 +20,7 @@ from infra.clock import now
 from infra.database import StoredFile
 from web.candidate.deps import CandidatePage, MyDossier
 from web.candidate.space import space_page
-from web.deps import ClientDep, FilesDep, SessionDep
+from web.deps import ClientDep, FilesDep, ReceivedAt, SessionDep
 from web.errors import problem
 from web.uploads import store_upload
 
@@ -72,12 +72,13 @@ async def upload(
     number: CandidatePage,
     db: SessionDep,
     client: ClientDep,
+    received_at: ReceivedAt,
     files: FilesDep,
     category: Annotated[str, Form()] = "",
     fichier: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     try:
-        await store_upload(number, category, fichier, db, client, files, now())
+        await store_upload(number, category, fichier, db, client, files, received_at)
     except (HTTPException, Refusal) as exc:
         code, message = problem(exc)
         dossier = await client.view(number)

@@ -10,7 +10,7 @@ from domain.campaign import Campaign
 from infra.clock import now
 from infra.database import Account, get_campaign
 from web.candidate.deps import MyDossier
-from web.deps import ClientDep, SessionDep, SettingsDep, TokensDep
+from web.deps import ClientDep, ReceivedAt, SessionDep, SettingsDep, TokensDep
 from web.login import open_candidate_session
 from web.registration import open_campaigns, preregister
 from web.schemas import PreRegistrationIn
@@ -93,7 +93,13 @@ def _french_validation_error(exc: ValidationError) -> str:
 
 @router.post("/preinscription/{campaign_id}", response_class=HTMLResponse)
 async def submit_preregistration(
-    campaign_id: str, request: Request, db: SessionDep, client: ClientDep, tokens: TokensDep, settings: SettingsDep
+    campaign_id: str,
+    request: Request,
+    db: SessionDep,
+    client: ClientDep,
+    tokens: TokensDep,
+    settings: SettingsDep,
+    received_at: ReceivedAt,
 ) -> Response:
     campaign = await _campaign_or_404(db, campaign_id)
     submitted = await request.form()
@@ -127,7 +133,7 @@ async def submit_preregistration(
     except ValidationError as exc:
         return _form_page(request, campaign, shown, _french_validation_error(exc), 422)
     try:
-        registration = await preregister(form, db, client, now())
+        registration = await preregister(form, db, client, received_at)
     except HTTPException as exc:
         return _form_page(request, campaign, shown, str(exc.detail), exc.status_code)
 

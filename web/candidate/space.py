@@ -17,7 +17,7 @@ from infra.clock import now
 from letters.registration_form import registration_form_pdf
 from web.candidate.deps import CandidatePage, MyDossier, flash
 from web.candidate.status_text import EXPLANATIONS, tone
-from web.deps import ClientDep
+from web.deps import ClientDep, ReceivedAt
 from web.ics import dossier_calendar
 from web.schemas import AddressIn
 from web.templating import render
@@ -94,10 +94,12 @@ async def validate(
     request: Request,
     number: CandidatePage,
     client: ClientDep,
+    received_at: ReceivedAt,
     sworn_statement: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        await client.update(number, DossierWorkflow.validate, Validate(sworn_statement == "oui"))
+        # Judged at the instant the click reached us, however long recording it then takes.
+        await client.update(number, DossierWorkflow.validate, Validate(sworn_statement == "oui", received_at))
     except Refusal as refusal:
         dossier = await client.view(number)
         return space_page(
