@@ -24,9 +24,9 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 # argon2id at OWASP's recommended minimum (Password Storage Cheat Sheet: 19 MiB, 2 passes, one
 # lane): about 50 ms per check on this busy 2-core host instead of 0.3 s for the library's
-# default (64 MiB, t=3, p=4), so the two cores check about 40 logins a second instead of 7. A hash carries its own parameters:
-# hashes made with other ones still verify, and are replaced at the next successful login
-# (`check_password` says when; the login routes save it).
+# default (64 MiB, t=3, p=4), so the two cores check about 40 logins a second instead of 7. A
+# hash carries its own parameters: hashes made with other ones still verify, and are replaced
+# at the next successful login (`check_password` says when; the login routes save it).
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1, type=Type.ID)
 _hasher = HASHER  # the one the functions below use (the web tests swap in a cheaper one)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 
 import pytest
 from argon2 import PasswordHasher
@@ -57,7 +58,7 @@ async def test_hashes_run_at_most_k_at_once_and_in_arrival_order() -> None:
     # Each hash that ends lets in exactly the next one in line.
     for done, following in zip(range(n - k), range(k, n), strict=True):
         probe.release[done].set()
-        await eventually(lambda f=following: f in probe.started)
+        await eventually(partial(list.__contains__, probe.started, following))
         assert probe.started[-1] == following
     for event in probe.release.values():
         event.set()
