@@ -122,12 +122,30 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+# How long a request waits for a pooled connection before giving up. Connections are held for a
+# few statements only (never across a call to Temporal or a password hash), so a longer wait
+# means the host is overloaded: the web answers 503 with Retry-After (`web.errors`), not 500.
+POOL_TIMEOUT_SECONDS = 10.0
+
+
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int | None = None,
+        max_overflow: int | None = None,
+        pool_timeout: float = POOL_TIMEOUT_SECONDS,
+    ) -> None:
         sqlite = url.startswith("sqlite")
+        pool: dict[str, Any] = {} if ":memory:" in url else {"pool_timeout": pool_timeout}
+        if pool_size is not None:
+            pool["pool_size"] = pool_size
+        if max_overflow is not None:
+            pool["max_overflow"] = max_overflow
         # SQLite: the web app and the worker write to the same file from several processes;
         # wait up to 30 s for the write lock instead of failing with "database is locked".
-        self.engine: AsyncEngine = create_async_engine(url, connect_args={"timeout": 30} if sqlite else {})
+        self.engine: AsyncEngine = create_async_engine(url, connect_args={"timeout": 30} if sqlite else {}, **pool)
         if sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)

@@ -3,7 +3,10 @@
 The JSON API (`/api/...`) answers every error as `{"detail": "<French message>"}` (the
 `ErrorOut` of its OpenAPI schema), the framework's own English messages translated. What the workflow client
 raises is translated here, once, for every route: the workflow's `Refusal` → 409 with its French
-message, `NotFound` → 404, `Unavailable` → 503 with a `Retry-After`. Pages that need a login
+message, `NotFound` → 404, `Unavailable` → 503 with a `Retry-After`, `Pending` (an Update
+Temporal has but whose outcome is late) → 202 saying the request is received and being recorded.
+A database pool that gives no connection in time (`sqlalchemy.exc.TimeoutError`: the host is
+overloaded) is a 503 with a `Retry-After` too, never a 500. Pages that need a login
 raise `LoginRequired(login_url)`, which sends the browser to the login page of its area (the
 candidate space's by default; the back office passes its own).
 """
@@ -16,17 +19,19 @@ from collections.abc import Mapping
 from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.dossier import Refusal
 from web.templating import render
-from workflows.client import NotFound, Unavailable
+from workflows.client import NotFound, Pending, Unavailable
 
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api"
 
 TITLES = {
+    202: "Demande reçue",
     400: "Demande invalide",
     401: "Connexion requise",
     403: "Accès refusé",
@@ -50,14 +55,18 @@ class LoginRequired(Exception):
 
 
 RETRY_AFTER_SECONDS = "5"
+BUSY = "Le service reçoit beaucoup de demandes en ce moment. Merci de réessayer dans quelques instants."
 
 # Under /api only the framework answers 400, for a body it cannot parse (malformed JSON encoding
 # or multipart), with English messages of its own; the API's code never raises it.
 UNREADABLE_BODY = "Le corps de la requête est illisible (JSON ou formulaire mal formé)."
 
 
-def as_http(exc: Refusal | NotFound | Unavailable) -> HTTPException:
+def as_http(exc: Refusal | NotFound | Unavailable | Pending) -> HTTPException:
     """What the workflow client raised, as the HTTP answer every route gives it."""
+    if isinstance(exc, Pending):
+        # Not an error: 202 Accepted. The update ID lets an operator find it in the history.
+        return HTTPException(status.HTTP_202_ACCEPTED, exc.message, {"x-update-id": exc.update_id})
     if isinstance(exc, Refusal):
         return HTTPException(status.HTTP_409_CONFLICT, exc.message)
     if isinstance(exc, NotFound):
@@ -72,12 +81,20 @@ def problem(exc: HTTPException | Refusal) -> tuple[int, str]:
 
 
 def error_page(request: Request, status_code: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
+    back: dict[str, str] = {}
+    if status_code == status.HTTP_202_ACCEPTED:  # received, being recorded: the dashboard confirms it
+        staff = request.url.path.startswith("/staff")
+        back = {
+            "back_url": "/staff/dossiers" if staff else "/espace",
+            "back_label": "Revenir aux dossiers" if staff else "Voir mon tableau de bord",
+        }
     response = render(
         request,
         "error.html",
         status_code=status_code,
         title=TITLES.get(status_code, "Erreur"),
         message=message,
+        **back,
     )
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -101,13 +118,19 @@ def install(app: FastAPI) -> None:
         return error_page(request, exc.status_code, message, exc.headers)
 
     async def workflow_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, (Refusal, NotFound, Unavailable))
+        assert isinstance(exc, (Refusal, NotFound, Unavailable, Pending))
         if isinstance(exc, Unavailable):
             log.warning("%s %s: Temporal unavailable (%s)", request.method, request.url.path, exc.__cause__ or exc)
         return await http_error(request, as_http(exc))
 
-    for kind in (Refusal, NotFound, Unavailable):
+    for kind in (Refusal, NotFound, Unavailable, Pending):
         app.add_exception_handler(kind, workflow_error)
+
+    @app.exception_handler(PoolTimeout)
+    async def database_busy(request: Request, exc: PoolTimeout) -> Response:
+        log.warning("%s %s: no database connection in time (%s)", request.method, request.url.path, exc)
+        busy = HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, BUSY, {"retry-after": RETRY_AFTER_SECONDS})
+        return await http_error(request, busy)
 
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, exc: LoginRequired) -> Response:

@@ -1,25 +1,32 @@
 """Candidate login and the session cookie, shared by the pages and the JSON API.
 
-Password checks run in a thread: argon2id is deliberately slow (about half a second on a small
-host) and would otherwise stall every other request on the event loop. Failed attempts are
+Password checks run in a thread, in turn (`web.security.HASHES`): argon2id is deliberately
+slow and would otherwise stall every other request on the event loop. No database transaction
+is open while a check runs or waits for its turn: the account is read, the read ends (its
+connection goes back to the pool), then the password is checked. A hash made with older
+parameters is replaced at a successful login, by a conditional UPDATE (only if the account still
+has the hash that was checked), and the session is bound to the new one. Failed attempts are
 rate limited per IP and dossier number (see `web.ratelimit`).
 """
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 from fastapi import HTTPException, Request, Response, status
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm.attributes import set_committed_value
 
 from infra.database import Account
 from infra.settings import Settings
 from web import csrf
 from web.deps import CANDIDATE, SESSION_COOKIE
 from web.ratelimit import KeyedLimits, Limit
-from web.security import SessionTokens, hash_password, verify_password
+from web.security import HASHES, PasswordCheck, SessionTokens, check_password, hash_password
 
 WRONG_LOGIN = "Identifiant ou mot de passe incorrect."
 
@@ -38,16 +45,58 @@ def normalise_number(dossier_number: str) -> str:
     return dossier_number.strip().upper()
 
 
+def _check(stored: str | None, decoy: Callable[[], str], password: str) -> PasswordCheck:
+    if stored is None:
+        check_password(decoy(), password)  # the same work, whatever the answer
+        return PasswordCheck(valid=False)
+    return check_password(stored, password)
+
+
+async def check_login(db: AsyncSession, stored: str | None, password: str, decoy: Callable[[], str]) -> PasswordCheck:
+    """Check `password` against the stored hash (None: no such account; the decoy is checked
+    instead, so both answers take the same time), with no transaction open meanwhile: the
+    caller's read ends here, and the check waits for its turn without holding a connection."""
+    await db.commit()  # read-only so far: ends the transaction, keeps the loaded rows readable
+    return await HASHES.run(_check, stored, decoy, password)
+
+
+async def save_rehash(db: AsyncSession, row: Any, key: InstrumentedAttribute[str], checked: str, new: str) -> bool:
+    """Store `new` as `row`'s password hash if the account still has the hash just checked (a
+    reset or another login may have changed it meanwhile); True when saved, and `row` then
+    carries the new hash (the session about to open is bound to it)."""
+    entity = key.class_
+    result = await db.execute(
+        update(entity)
+        .where(key == getattr(row, key.key), entity.password_hash == checked)
+        .values(password_hash=new)
+        .execution_options(synchronize_session=False)
+    )
+    await db.commit()
+    saved = isinstance(result, CursorResult) and result.rowcount == 1
+    if saved:
+        set_committed_value(row, "password_hash", new)
+    return saved
+
+
 async def authenticate(request: Request, db: AsyncSession, dossier_number: str, password: str) -> Account:
     """The account whose password this is, or HTTP 401/429 with a French message."""
     number = normalise_number(dossier_number)
     LOGIN_LIMITS.check(request, number)
-    account = await db.scalar(select(Account).where(Account.dossier_number == number)) if number else None
-    stored = account.password_hash if account else await asyncio.to_thread(_decoy_hash)
-    valid = await asyncio.to_thread(verify_password, stored, password)
-    if account is None or not valid:
-        LOGIN_LIMITS.hit(request, number)
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, WRONG_LOGIN)
+    # Twice at most: a login that finds its re-hash overtaken (a double-clicked login re-hashed
+    # first, or a reset) checks again against the hash the account has now.
+    for _ in range(2):
+        account = await db.scalar(select(Account).where(Account.dossier_number == number)) if number else None
+        stored = account.password_hash if account else None
+        check = await check_login(db, stored, password, _decoy_hash)
+        if account is None or not check.valid:
+            LOGIN_LIMITS.hit(request, number)
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, WRONG_LOGIN)
+        if check.rehashed is None or await save_rehash(
+            db, account, Account.dossier_number, account.password_hash, check.rehashed
+        ):
+            break
+        db.expunge(account)  # read it afresh
+    assert account is not None  # checked in the loop
     LOGIN_LIMITS.forget(request, number)
     return account
 

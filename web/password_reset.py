@@ -1,7 +1,9 @@
 """Password reset through an emailed link: single use, expiring, only for accounts with an email.
 
 The link carries a random token; SQL keeps only its SHA-256, an expiry and a used flag. Using it
-is one conditional UPDATE (unused and unexpired), so two clicks racing cannot both succeed.
+is one conditional UPDATE (unused and unexpired), so two clicks racing cannot both succeed. The
+new password is hashed before that transaction begins (in turn, `web.security.HASHES`), so no
+connection or write lock is held while the hash waits or runs.
 
 The email is sent from here, not by the dossier workflow: the token is a secret and the
 workflow's history is durable and readable by operators, and a password is no part of the
@@ -12,7 +14,6 @@ either.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import secrets
@@ -26,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from infra.database import Account, PasswordReset
 from infra.settings import Settings
 from infra.smtp import SMTP_ERRORS, compose, deliver
-from web.security import hash_password
+from web.security import HASHES, hash_password
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +66,14 @@ async def is_usable(db: AsyncSession, token: str, now: datetime) -> bool:
 async def consume(db: AsyncSession, token: str, new_password: str, now: datetime) -> str | None:
     """Use the token once and set the new password; the dossier number, or None if the link
     is unknown, used or expired. Other pending links of the dossier die with it."""
+    if not token:
+        return None
     digest = token_hash(token)
-    row = await db.get(PasswordReset, digest) if token else None
+    row = await db.get(PasswordReset, digest)
+    await db.commit()  # read-only so far (the caller's `is_usable` too): nothing held while hashing
     if row is None:
         return None
+    new_hash = await HASHES.run(hash_password, new_password)
     number = row.dossier_number
     # The single-use guarantee: only one UPDATE can turn used_at from NULL to a date.
     claimed = await db.execute(
@@ -85,7 +90,6 @@ async def consume(db: AsyncSession, token: str, new_password: str, now: datetime
     if not isinstance(claimed, CursorResult) or claimed.rowcount != 1:
         await db.rollback()
         return None
-    new_hash = await asyncio.to_thread(hash_password, new_password)
     await db.execute(
         update(PasswordReset)
         .where(PasswordReset.dossier_number == number, PasswordReset.used_at.is_(None))

@@ -2,13 +2,17 @@
 
 Whether the registration may be taken, and which earlier one it replaces, the domain decides
 (`domain.registration`); this module reads the form, stores the account and starts the workflow.
-The account row and the workflow are created together: if the workflow cannot start, the
-account is rolled back; if the account cannot be committed, the workflow is terminated.
+The account row and the workflow are created together: the account is written only once the
+workflow has started, and if it cannot be committed, the workflow is terminated.
+
+No database transaction is open while the password is hashed or the workflow starts (each can
+wait seconds under load, and would hold a pooled connection, and on SQLite the write lock,
+meanwhile): reads end before the hash, the dossier number is taken in a short transaction of its
+own, and the account is written in another after the start.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 
@@ -27,7 +31,7 @@ from domain.registration import (
 )
 from infra.database import Account, get_campaign, list_campaigns, next_number
 from web.schemas import PreRegistrationIn
-from web.security import hash_password, password_problem
+from web.security import HASHES, hash_password, password_problem
 from workflows import names
 from workflows.client import UNAVAILABLE, WorkflowClient
 
@@ -80,9 +84,8 @@ async def preregister(
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Session de concours introuvable.")
     candidate = candidate_of(form)
     check_form(form, campaign, candidate, now)
-    # argon2id takes about half a second: hash in a thread, not on the event loop, and before
-    # the dossier number is taken, so the counter's write lock is not held meanwhile.
-    password_hash = await asyncio.to_thread(hash_password, form.password)
+    await session.commit()  # read-only so far: no connection held while the hash waits its turn
+    password_hash = await HASHES.run(hash_password, form.password)
 
     registrant = Registrant.of(campaign, candidate)
     previous = await session.scalar(
@@ -109,6 +112,12 @@ async def preregister(
         registered_at=now,
         replaces=previous.dossier_number if previous else None,
     )
+    try:
+        await client.start_dossier(registration)
+    except Exception as exc:
+        log.error("Pre-registration %s not created: the dossier workflow did not start (%s)", number, exc)
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from exc
+
     session.add(
         Account(
             dossier_number=number,
@@ -121,17 +130,10 @@ async def preregister(
     )
     if previous is not None:
         previous.replaced_by = number
-    await session.flush()
-
-    try:
-        await client.start_dossier(registration)
-    except Exception as exc:
-        await session.rollback()
-        log.error("Pre-registration %s not created: the dossier workflow did not start (%s)", number, exc)
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from exc
     try:
         await session.commit()
     except Exception as exc:
+        await session.rollback()
         await client.terminate(number, "account could not be saved")
         log.error("Pre-registration %s undone: its account could not be saved (%s)", number, exc)
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from exc

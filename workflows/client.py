@@ -9,7 +9,9 @@ one thing to a caller:
   the user, and nothing was written to the history;
 - `NotFound`: no such workflow;
 - `Unavailable`: Temporal could not answer now (unreachable, overloaded, timed out); trying
-  again later is the remedy.
+  again later is the remedy;
+- `Pending` (Updates only): Temporal has the request but its outcome was not known in time
+  (the worker is behind); it will be recorded, and the dossier's view will show it.
 
 Workflow modules never import this one (it is client code, outside the sandbox).
 """
@@ -19,10 +21,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import logging
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio.client import (
@@ -57,7 +61,18 @@ from workflows.dossier import REFUSAL, Ack, DossierWorkflow
 from workflows.visibility import DossierFilter, batches_query, dossier_query, status_count_queries
 
 UNAVAILABLE = "Le service est momentanément indisponible. Merci de réessayer dans quelques instants."
+RECEIVED = (
+    "Votre demande a bien été reçue et est en cours d'enregistrement. "
+    "Votre tableau de bord la confirmera dans quelques instants : inutile de la renvoyer."
+)
 PAGE_SIZE = 50
+
+# How long `update` follows up an Update whose answer missed the RPC deadline (the worker is
+# behind) before answering `Pending`; each poll is bounded by `UPDATE_POLL`.
+UPDATE_FOLLOW_UP = timedelta(seconds=20)
+UPDATE_POLL = timedelta(seconds=5)
+
+log = logging.getLogger(__name__)
 
 
 class NotFound(Exception):
@@ -73,6 +88,17 @@ class Unavailable(Exception):
 
     def __init__(self, message: str = UNAVAILABLE) -> None:
         super().__init__(message)
+        self.message = message
+
+
+class Pending(Exception):
+    """The Update reached Temporal, under `update_id`, but its outcome was not known within the
+    follow-up time: it is being recorded (or refused) by the workflow as it catches up. The
+    message is for the user; sending it again with the same ID applies it once."""
+
+    def __init__(self, update_id: str, message: str = RECEIVED) -> None:
+        super().__init__(message)
+        self.update_id = update_id
         self.message = message
 
 
@@ -95,6 +121,14 @@ def _translated(not_found: str = "Dossier introuvable.") -> Iterator[None]:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise NotFound(not_found) from exc
         raise Unavailable() from exc
+
+
+def _reraise_if_cancelled() -> None:
+    """The SDK reports a cancelled call as an RPC timeout: a request whose caller went away
+    (the browser closed) stops here instead of being followed up."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 # ----------------------------------------------------------------------------- list rows
@@ -212,12 +246,52 @@ class WorkflowClient:
         with _translated():
             return await self._dossier(number).query(DossierWorkflow.pending_letters)
 
-    async def update(self, number: str, update: Any, *args: Any, update_id: str | None = None) -> Ack:
+    async def update(
+        self,
+        number: str,
+        update: Any,
+        *args: Any,
+        update_id: str | None = None,
+        rpc_timeout: timedelta | None = None,
+        follow_up: timedelta = UPDATE_FOLLOW_UP,
+    ) -> Ack:
         """Send an Update; the validator's refusal comes back as `Refusal`. An `update_id` makes a
         repeated request (a double click, a retried activity) apply once: the server answers a
-        repeated ID with the first outcome."""
+        repeated ID with the first outcome. Without one, a fresh ID is made: it is what lets an
+        answer that missed the RPC deadline (a busy worker on deadline night) be followed up —
+        its outcome polled by that ID for `follow_up` at most — instead of turned into an error.
+        Still no outcome then: `Pending`, never a lost request."""
+        update_id = update_id or str(uuid.uuid4())
+        handle = self._dossier(number)
         with _translated():
-            return await self._dossier(number).execute_update(update, *args, id=update_id)
+            try:
+                return await handle.execute_update(update, *args, id=update_id, rpc_timeout=rpc_timeout)
+            except WorkflowUpdateRPCTimeoutOrCancelledError:
+                _reraise_if_cancelled()
+        log.info("Update %s to dossier %s: no outcome within the RPC deadline, following it up", update_id, number)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + follow_up.total_seconds()
+        poll = handle.get_update_handle_for(update, update_id)
+        with _translated():
+            while (left := deadline - loop.time()) > 0:
+                rpc = timedelta(seconds=min(left, UPDATE_POLL.total_seconds()))
+                try:
+                    async with asyncio.timeout(rpc.total_seconds()):  # the SDK polls on while told "not yet"
+                        try:
+                            return await poll.result(rpc_timeout=rpc)
+                        except RPCError as exc:
+                            if exc.status != RPCStatusCode.NOT_FOUND:
+                                raise
+                            # The server does not know this ID: the Update was lost on its way.
+                            # Sent again under the same ID it applies once (NotFound if the
+                            # dossier itself does not exist).
+                            return await handle.execute_update(update, *args, id=update_id, rpc_timeout=rpc)
+                except (WorkflowUpdateRPCTimeoutOrCancelledError, TimeoutError):
+                    _reraise_if_cancelled()
+        log.warning(
+            "Update %s to dossier %s: still no outcome after %s, answered as pending", update_id, number, follow_up
+        )
+        raise Pending(update_id)
 
     async def signal(self, number: str, signal: Any, *args: Any) -> None:
         with _translated():

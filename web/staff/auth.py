@@ -1,14 +1,15 @@
 """Staff login and logout: their own page, the candidates' protections.
 
-argon2id checks run in a thread (they take about half a second by design); failures are rate
-limited per address and login (`web.ratelimit`); an unknown login costs the same time as a
-wrong password; the session cookie names "staff:<login>", expires like a candidate's and ends when the
-password changes (`python -m ops.staff_cli set-password`).
+argon2id checks run in a thread, in turn, with no database transaction open (as the
+candidates' login: `web.login.check_login`), and a hash made with older parameters is replaced
+at a successful login; failures are rate limited per address and login (`web.ratelimit`); an
+unknown login costs the same time as a wrong password; the session cookie names
+"staff:<login>", expires like a candidate's and ends when the password changes
+(`python -m ops.staff_cli set-password`).
 """
 
 from __future__ import annotations
 
-import asyncio
 from functools import lru_cache
 from typing import Annotated
 
@@ -18,9 +19,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from infra.clock import now
 from infra.staff_accounts import StaffAccount
 from web.deps import SessionDep, SettingsDep, TokensDep
-from web.login import close_session, open_session
+from web.login import check_login, close_session, open_session, save_rehash
 from web.ratelimit import KeyedLimits, Limit
-from web.security import hash_password, verify_password
+from web.security import hash_password
 from web.staff.deps import LOGIN_URL, STAFF, session_account
 from web.templating import render
 
@@ -40,12 +41,19 @@ def _decoy_hash() -> str:
 async def authenticate(request: Request, db: SessionDep, login: str, password: str) -> StaffAccount:
     login = login.strip().lower()
     STAFF_LOGIN_LIMITS.check(request, login)
-    account = await db.get(StaffAccount, login) if login else None
-    stored = account.password_hash if account else await asyncio.to_thread(_decoy_hash)
-    valid = await asyncio.to_thread(verify_password, stored, password)
-    if account is None or not valid or not account.active:
-        STAFF_LOGIN_LIMITS.hit(request, login)
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, WRONG_LOGIN)
+    for _ in range(2):  # a re-hash overtaken by another login or a new password: check again
+        account = await db.get(StaffAccount, login) if login else None
+        stored = account.password_hash if account else None
+        check = await check_login(db, stored, password, _decoy_hash)
+        if account is None or not check.valid or not account.active:
+            STAFF_LOGIN_LIMITS.hit(request, login)
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, WRONG_LOGIN)
+        if check.rehashed is None or await save_rehash(
+            db, account, StaffAccount.login, account.password_hash, check.rehashed
+        ):
+            break
+        db.expunge(account)  # read it afresh
+    assert account is not None  # checked in the loop
     STAFF_LOGIN_LIMITS.forget(request, login)
     return account
 
