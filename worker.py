@@ -57,7 +57,7 @@ def build_worker(client: Client, settings: Settings, database: Database) -> Work
 async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
-    database = Database(settings.database_url)
+    database = Database.of(settings)
     await database.create_all()
     client = await connect(settings)
     worker = build_worker(client, settings, database)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from domain.campaign import Campaign
 from infra.clock import now
+from infra.settings import Settings
 
 CAMPAIGN_JSON = TypeAdapter(Campaign)
 
@@ -129,6 +130,16 @@ POOL_TIMEOUT_SECONDS = 10.0
 
 
 class Database:
+    @classmethod
+    def of(cls, settings: Settings) -> Database:
+        """The database the settings name, with their pool sizes."""
+        return cls(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+            pool_timeout=settings.database_pool_timeout,
+        )
+
     def __init__(
         self,
         url: str,

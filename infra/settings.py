@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     # SQLite by default (a file under data_dir); PostgreSQL in production:
     # postgresql+asyncpg://user:password@host/db
     database_url: str = ""
+    # Pooled database connections per process, and how long a request waits for one before the
+    # candidate gets a "try again in a moment" page (503) instead of an error.
+    database_pool_size: int = 5
+    database_max_overflow: int = 10
+    database_pool_timeout: float = 10.0
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025

@@ -87,6 +87,7 @@ def error_page(request: Request, status_code: int, message: str, headers: Mappin
         back = {
             "back_url": "/staff/dossiers" if staff else "/espace",
             "back_label": "Revenir aux dossiers" if staff else "Voir mon tableau de bord",
+            "received": "oui",
         }
     response = render(
         request,

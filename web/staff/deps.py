@@ -67,6 +67,9 @@ async def session_account(request: Request, db: SessionDep, tokens: TokensDep) -
     if claim is None or not claim.subject.startswith(STAFF):
         return None
     account = await db.get(StaffAccount, claim.subject.removeprefix(STAFF))
+    # End the read transaction: the page may then wait for Temporal, and must not hold a pooled
+    # connection meanwhile (the account's fields stay loaded).
+    await db.commit()
     if account is None or not account.active or not tokens.still_valid(claim, account.password_hash):
         return None
     return account
