@@ -28,6 +28,7 @@ def test_histories_are_recorded() -> None:
     # before_uncancelled_timers: recorded with the workflow as it was before the
     # "uncancelled-timers" patch (messages cancelled the pending timer then). before_letters_*:
     # recorded before the "letters-in-workflow" patch (decisions and results printed no letter).
+    # before_receipt_time_*: before "receipt-time" (the cancellation fell at the deadline itself).
     assert {p.stem for p in HISTORIES} >= {
         "full_lifecycle",
         "rejection",
@@ -35,6 +36,7 @@ def test_histories_are_recorded() -> None:
         "before_uncancelled_timers",
         "before_letters_full_lifecycle",
         "before_letters_rejection",
+        "before_receipt_time_full_lifecycle",
     }
 
 
