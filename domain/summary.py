@@ -4,8 +4,14 @@ The whole `Dossier` carries what the workflow needs to run it (queued mails, the
 its holiday list, checksums of uploads, reminders done…); a page needs a few labels, dates and
 counters. `summarise` reads them with the dossier's own rules (`allowed_actions`,
 `uploads_window`, `next_deadlines`, `upload_slots`, `released_documents`) at the caller's
-instant, so a page and the workflow cannot disagree, and the worker and the web serialise a
-fraction of the dossier per page (the `summary` query).
+instant, so a page and the workflow cannot disagree; the web no longer needs the aggregate to
+draw a page (the `summary` query).
+
+Measured (2026-12, 2 cores): the summary is about two thirds of `view`'s bytes (2.3 KB against
+3.5 KB for a dossier with two uploads, more as the outbox fills during an SMTP outage), but a
+query's cost is almost all fixed: a query returning an empty list costs the worker and the
+Temporal server as much CPU as `view` (about 5 ms each). Fewer queries, not smaller ones, is
+what would make pages cheaper.
 """
 
 from dataclasses import dataclass, field

@@ -355,7 +355,7 @@ class DossierWorkflow:
     @workflow.query(name=names.SUMMARY)
     def summary(self, now: datetime) -> DossierSummary:
         """What the candidate's pages show, judged at the caller's instant (the web's clock, as
-        `view`'s callers use): a fraction of the whole dossier to serialise on every page."""
+        `view`'s callers use), without the outbox, the campaign or the uploads' checksums."""
         return summarise(self.dossier, now)
 
     @workflow.query(name=names.PENDING_LETTERS)
