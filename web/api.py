@@ -86,7 +86,7 @@ async def logout(request: Request, response: Response, settings: SettingsDep) ->
 @router.get("/dossier", responses=error_responses(*CANDIDATE))
 async def my_dossier(number: CurrentCandidate, client: ClientDep) -> DossierOut:
     """The dossier's status, documents, timeline, next deadlines and allowed actions."""
-    return DossierOut.of(await client.view(number), now())
+    return DossierOut.of(await client.summary(number, now()))
 
 
 @router.post("/dossier/validation", responses=error_responses(*POSTED, *CANDIDATE, 409))

@@ -8,8 +8,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from domain.campaign import Campaign
-from domain.dossier import Dossier
 from domain.status import Status
+from domain.summary import DossierSummary
 
 
 class ErrorOut(BaseModel):
@@ -182,29 +182,26 @@ class DossierOut(BaseModel):
     documents: list[DocumentOut]
 
     @classmethod
-    def of(cls, dossier: Dossier, now: datetime) -> DossierOut:
-        counts = dossier.category_counts()
-        window = dossier.uploads_window(now)
+    def of(cls, dossier: DossierSummary) -> DossierOut:
         return cls(
             dossier_number=dossier.dossier_number,
             status=dossier.status,
-            status_label=dossier.status.label,
-            grade=dossier.campaign.grade,
-            route=dossier.route.label,
-            speciality=dossier.registration.speciality,
+            status_label=dossier.status_label,
+            grade=dossier.grade,
+            route=dossier.route_label,
+            speciality=dossier.speciality,
             validation_deadline=dossier.validation_deadline,
-            allowed_actions=[str(a) for a in dossier.allowed_actions(now)],
-            uploads_open=window.open,
-            uploads_message=window.reason,
+            allowed_actions=[str(a) for a in dossier.actions],
+            uploads_open=dossier.window.open,
+            uploads_message=dossier.window.reason,
             categories=[
-                CategoryOut(code=c.code, label=c.label, count=counts[c.code], max_files=c.max_files)
-                for c in dossier.route.documents
+                CategoryOut(code=c.code, label=c.label, count=c.count, max_files=c.max_files)
+                for c in dossier.categories
             ],
-            next_deadlines=[DeadlineOut(label=label, at=at) for label, at in dossier.next_deadlines(now)],
+            next_deadlines=[DeadlineOut(label=d.label, at=d.at) for d in dossier.deadlines],
             timeline=[TimelineOut(at=t.at, text=t.text) for t in dossier.timeline],
             documents=[
                 DocumentOut(ref=d.ref, kind=d.kind.label, title=d.title, released_at=d.released_at)
-                for d in dossier.released_documents()
-                if d.released_at is not None
+                for d in dossier.documents
             ],
         )

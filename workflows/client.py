@@ -54,6 +54,7 @@ from domain.candidate import Registration
 from domain.dossier import Dossier, Refusal
 from domain.letters import LetterKind
 from domain.status import Status
+from domain.summary import DossierSummary
 from workflows import names
 from workflows.batch import BatchProgress, BatchState, BatchWorkflow
 from workflows.campaign import CampaignDeadlineWorkflow, CampaignExamsWorkflow, DeadlineExtension
@@ -240,6 +241,11 @@ class WorkflowClient:
     async def view(self, number: str) -> Dossier:
         with _translated():
             return await self._dossier(number).query(DossierWorkflow.view)
+
+    async def summary(self, number: str, now: datetime) -> DossierSummary:
+        """What the candidate's pages show at `now`; `view` is for callers that apply the rules."""
+        with _translated():
+            return await self._dossier(number).query(DossierWorkflow.summary, now)
 
     async def pending_letters(self, number: str) -> list[LetterKind]:
         """Letters the dossier is printing after a decision or a result (empty once deposited)."""

@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.exams import ExamResult
     from domain.letters import LETTER_OF_DECISION, LetterKind, LetterOrder, PrintOrder, check_letter
     from domain.status import Status
+    from domain.summary import DossierSummary, summarise
     from workflows import names
 
 REFUSAL = "Refusal"  # ApplicationError type of every refused message
@@ -357,6 +358,12 @@ class DossierWorkflow:
     def view(self) -> Dossier:
         """The whole dossier; callers apply the pure view rules with their own clock."""
         return self.dossier
+
+    @workflow.query(name=names.SUMMARY)
+    def summary(self, now: datetime) -> DossierSummary:
+        """What the candidate's pages show, judged at the caller's instant (the web's clock, as
+        `view`'s callers use), without the outbox, the campaign or the uploads' checksums."""
+        return summarise(self.dossier, now)
 
     @workflow.query(name=names.PENDING_LETTERS)
     def pending_letters(self) -> list[LetterKind]:

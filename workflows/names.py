@@ -39,6 +39,7 @@ AMEND_EXAMS = "amend_exams"
 ARCHIVE = "archive"
 # Queries.
 VIEW = "view"
+SUMMARY = "summary"  # what the candidate's pages show, at the caller's instant
 PENDING_LETTERS = "pending_letters"
 # Activities, called by name so workflow modules never import their I/O libraries.
 SEND_MAIL = "send_mail"

@@ -13,6 +13,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from domain.dossier import Dossier
+from domain.summary import DossierSummary
+from infra.clock import now
 from web.deps import ClientDep, session_candidate
 from web.errors import LoginRequired
 from web.middleware import QUERY_SECONDS
@@ -44,11 +46,21 @@ async def candidate_page(number: Annotated[str | None, Depends(session_candidate
 CandidatePage = Annotated[str, Depends(candidate_page)]
 
 
+async def my_summary(request: Request, number: CandidatePage, client: ClientDep) -> DossierSummary:
+    """What the pages show of the candidate's dossier, now (the `summary` query)."""
+    started = time.perf_counter()
+    summary = await client.summary(number, now())
+    request.scope.setdefault("state", {})[QUERY_SECONDS] = time.perf_counter() - started
+    return summary
+
+
 async def my_dossier(request: Request, number: CandidatePage, client: ClientDep) -> Dossier:
+    """The whole dossier, for the downloads built from it (calendar, registration form)."""
     started = time.perf_counter()
     dossier = await client.view(number)
     request.scope.setdefault("state", {})[QUERY_SECONDS] = time.perf_counter() - started
     return dossier
 
 
+MySummary = Annotated[DossierSummary, Depends(my_summary)]
 MyDossier = Annotated[Dossier, Depends(my_dossier)]

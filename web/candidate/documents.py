@@ -1,9 +1,9 @@
 """Documents of the space: the candidate's supporting documents (« Pièce(s) déposée(s) ou
 restant à déposer ») and the documents the centre deposited (convocations, letters...).
 
-A file is served only when its reference is in the candidate's own dossier view: uploads from the
-dossier's `uploads`, centre documents from `released_documents()` (a convocation deposited early
-stays invisible until its release). The reference is also checked by `FileStore.path`, so no
+A file is served only when its reference is in the candidate's own dossier summary: uploads
+listed in its categories, centre documents among its released ones (a convocation deposited
+early stays invisible until its release). The reference is also checked by `FileStore.path`, so no
 request can name a path.
 """
 
@@ -15,10 +15,11 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile, s
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from domain.documents import ALLOWED_MIME_TYPES
-from domain.dossier import Dossier, Refusal
+from domain.dossier import Refusal
+from domain.summary import DossierSummary
 from infra.clock import now
 from infra.database import StoredFile
-from web.candidate.deps import CandidatePage, MyDossier
+from web.candidate.deps import CandidatePage, MySummary
 from web.candidate.space import space_page
 from web.deps import ClientDep, FilesDep, ReceivedAt, SessionDep
 from web.errors import problem
@@ -29,32 +30,15 @@ router = APIRouter(prefix="/espace")
 NOT_FOUND = "Document introuvable dans votre dossier."
 
 
-def _categories(dossier: Dossier) -> list[dict]:
+def _uploads_page(request: Request, dossier: DossierSummary, status_code: int = 200, **context) -> Response:
     """Each category with its counter, its files and whether a file can be added now, as the
     dossier says (the workflow still has the last word)."""
-    return [
-        {
-            "code": slot.code,
-            "label": slot.label,
-            "count": slot.count,
-            "max": slot.max_files,
-            "asked": slot.asked,
-            "files": [u for u in dossier.uploads if u.category == slot.code],
-            "can_add": slot.can_upload,
-        }
-        for slot in dossier.upload_slots(now())
-    ]
-
-
-def _uploads_page(request: Request, dossier: Dossier, status_code: int = 200, **context) -> Response:
     return space_page(
         request,
         "candidate/uploads.html",
         dossier,
         "pieces",
         status_code,
-        window=dossier.uploads_window(now()),
-        categories=_categories(dossier),
         formats=" ou ".join(ALLOWED_MIME_TYPES.values()),
         accept=",".join([".pdf", ".gif", ".jpg", ".jpeg", ".png", *ALLOWED_MIME_TYPES]),
         **context,
@@ -62,7 +46,7 @@ def _uploads_page(request: Request, dossier: Dossier, status_code: int = 200, **
 
 
 @router.get("/pieces", response_class=HTMLResponse)
-async def uploads(request: Request, dossier: MyDossier) -> Response:
+async def uploads(request: Request, dossier: MySummary) -> Response:
     return _uploads_page(request, dossier)
 
 
@@ -81,7 +65,7 @@ async def upload(
         await store_upload(number, category, fichier, db, client, files, received_at)
     except (HTTPException, Refusal) as exc:
         code, message = problem(exc)
-        dossier = await client.view(number)
+        dossier = await client.summary(number, now())
         return _uploads_page(request, dossier, code, error=message, failed_category=category)
     return RedirectResponse("/espace/pieces?ok=piece", status_code=status.HTTP_303_SEE_OTHER)
 
@@ -98,19 +82,19 @@ async def _serve(db: SessionDep, files: FilesDep, ref: str) -> Response:
 
 
 @router.get("/pieces/{ref}")
-async def download_upload(ref: str, dossier: MyDossier, db: SessionDep, files: FilesDep) -> Response:
-    if not any(u.ref == ref for u in dossier.uploads):
+async def download_upload(ref: str, dossier: MySummary, db: SessionDep, files: FilesDep) -> Response:
+    if not dossier.has_upload(ref):
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
     return await _serve(db, files, ref)
 
 
 @router.get("/documents", response_class=HTMLResponse)
-async def centre_documents(request: Request, dossier: MyDossier) -> Response:
-    return space_page(request, "candidate/documents.html", dossier, "documents", documents=dossier.released_documents())
+async def centre_documents(request: Request, dossier: MySummary) -> Response:
+    return space_page(request, "candidate/documents.html", dossier, "documents")
 
 
 @router.get("/documents/{ref}")
-async def download_document(ref: str, dossier: MyDossier, db: SessionDep, files: FilesDep) -> Response:
-    if not any(d.ref == ref for d in dossier.released_documents()):
+async def download_document(ref: str, dossier: MySummary, db: SessionDep, files: FilesDep) -> Response:
+    if not dossier.has_document(ref):
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
     return await _serve(db, files, ref)

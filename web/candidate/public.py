@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from domain.campaign import Campaign
 from infra.clock import now
 from infra.database import Account, get_campaign
-from web.candidate.deps import MyDossier
+from web.candidate.deps import MySummary
 from web.deps import ClientDep, ReceivedAt, SessionDep, SettingsDep, TokensDep
 from web.login import open_candidate_session
 from web.registration import open_campaigns, preregister
@@ -69,10 +69,8 @@ def _form_page(
 
 # Declared before "/preinscription/{campaign_id}", which would otherwise take "confirmation".
 @router.get("/preinscription/confirmation", response_class=HTMLResponse)
-async def preregistration_done(request: Request, dossier: MyDossier) -> Response:
-    return render(
-        request, "candidate/preregistration_done.html", dossier=dossier, tz=dossier.campaign.time_zone, now=now()
-    )
+async def preregistration_done(request: Request, dossier: MySummary) -> Response:
+    return render(request, "candidate/preregistration_done.html", dossier=dossier, tz=dossier.time_zone, now=dossier.at)
 
 
 @router.get("/preinscription/{campaign_id}", response_class=HTMLResponse)

@@ -1,6 +1,7 @@
 """The secure space: dashboard, calendar, registration form, validation, my data, address,
-withdrawal. Every read is the dossier's `view` query, every change an Update to its workflow; a
-refusal is the workflow's own French message, shown as is."""
+withdrawal. Pages read the dossier's `summary` query (what they show, judged at the request's
+instant), downloads built from the whole dossier its `view` query; every change is an Update to
+its workflow, and a refusal is the workflow's own French message, shown as is."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from domain.candidate import Address
-from domain.dossier import Dossier, Refusal
+from domain.dossier import Refusal
 from domain.space import Action
+from domain.summary import DossierSummary
 from infra.clock import now
 from letters.registration_form import registration_form_pdf
-from web.candidate.deps import CandidatePage, MyDossier, flash
+from web.candidate.deps import CandidatePage, MyDossier, MySummary, flash
 from web.candidate.status_text import EXPLANATIONS, tone
 from web.deps import ClientDep, ReceivedAt
 from web.ics import dossier_calendar
@@ -29,19 +31,18 @@ SWORN_STATEMENT = "J'ai lu, j'approuve et je signe l'attestation sur l'honneur p
 
 
 def space_page(
-    request: Request, template: str, dossier: Dossier, active: str, status_code: int = 200, **context
+    request: Request, template: str, dossier: DossierSummary, active: str, status_code: int = 200, **context
 ) -> Response:
-    """Render a space page with what every one of them shows."""
-    instant = now()
+    """Render a space page with what every one of them shows, as of the summary's instant."""
     return render(
         request,
         template,
         status_code=status_code,
         active=active,
         dossier=dossier,
-        tz=dossier.campaign.time_zone,
-        now=instant,
-        actions=dossier.allowed_actions(instant),
+        tz=dossier.time_zone,
+        now=dossier.at,
+        actions=dossier.actions,
         Action=Action,
         flash=context.pop("flash", None) or flash(request),
         **context,
@@ -53,8 +54,7 @@ def _download(data: bytes, media_type: str, filename: str) -> Response:
 
 
 @router.get("", response_class=HTMLResponse)
-async def dashboard(request: Request, dossier: MyDossier) -> Response:
-    instant = now()
+async def dashboard(request: Request, dossier: MySummary) -> Response:
     return space_page(
         request,
         "candidate/dashboard.html",
@@ -62,10 +62,7 @@ async def dashboard(request: Request, dossier: MyDossier) -> Response:
         "tableau",
         explanation=EXPLANATIONS.get(dossier.status, ""),
         tone=tone(dossier.status),
-        window=dossier.uploads_window(instant),
-        deadlines=dossier.next_deadlines(instant),
         timeline=list(reversed(dossier.timeline)),
-        counts=dossier.category_counts(),
     )
 
 
@@ -85,7 +82,7 @@ async def registration_form(dossier: MyDossier) -> Response:
 
 # ------------------------------------------------------------------------------ validation
 @router.get("/validation", response_class=HTMLResponse)
-async def validation_page(request: Request, dossier: MyDossier) -> Response:
+async def validation_page(request: Request, dossier: MySummary) -> Response:
     return space_page(request, "candidate/validation.html", dossier, "validation", sworn_statement=SWORN_STATEMENT)
 
 
@@ -101,7 +98,7 @@ async def validate(
         # Judged at the instant the click reached us, however long recording it then takes.
         await client.update(number, DossierWorkflow.validate, Validate(sworn_statement == "oui", received_at))
     except Refusal as refusal:
-        dossier = await client.view(number)
+        dossier = await client.summary(number, now())
         return space_page(
             request,
             "candidate/validation.html",
@@ -116,13 +113,13 @@ async def validate(
 
 # ------------------------------------------------------------------------------ my data, address
 @router.get("/mes-donnees", response_class=HTMLResponse)
-async def my_data(request: Request, dossier: MyDossier) -> Response:
+async def my_data(request: Request, dossier: MySummary) -> Response:
     return space_page(request, "candidate/my_data.html", dossier, "donnees")
 
 
 @router.get("/adresse", response_class=HTMLResponse)
-async def address_form(request: Request, dossier: MyDossier) -> Response:
-    a = dossier.registration.candidate.address
+async def address_form(request: Request, dossier: MySummary) -> Response:
+    a = dossier.candidate.address
     values = {"line1": a.line1, "line2": a.line2, "postal_code": a.postal_code, "city": a.city, "country": a.country}
     return space_page(request, "candidate/address.html", dossier, "donnees", values=values)
 
@@ -150,18 +147,18 @@ async def change_address(request: Request, number: CandidatePage, client: Client
         error, code = refusal.message, status.HTTP_409_CONFLICT
     else:
         return RedirectResponse("/espace/mes-donnees?ok=adresse", status_code=status.HTTP_303_SEE_OTHER)
-    dossier = await client.view(number)
+    dossier = await client.summary(number, now())
     return space_page(request, "candidate/address.html", dossier, "donnees", code, values=values, error=error)
 
 
 # ------------------------------------------------------------------------------ withdrawal
 @router.get("/desistement", response_class=HTMLResponse)
-async def withdrawal_page(request: Request, dossier: MyDossier) -> Response:
+async def withdrawal_page(request: Request, dossier: MySummary) -> Response:
     return space_page(request, "candidate/withdrawal.html", dossier, "tableau", confirming=False)
 
 
 @router.get("/desistement/confirmation", response_class=HTMLResponse)
-async def withdrawal_confirmation(request: Request, dossier: MyDossier) -> Response:
+async def withdrawal_confirmation(request: Request, dossier: MySummary) -> Response:
     """The second step: nothing is withdrawn until this page's button is pressed."""
     return space_page(request, "candidate/withdrawal.html", dossier, "tableau", confirming=True)
 
@@ -178,7 +175,7 @@ async def withdraw(
     try:
         await client.update(number, DossierWorkflow.withdraw)
     except Refusal as refusal:
-        dossier = await client.view(number)
+        dossier = await client.summary(number, now())
         return space_page(
             request,
             "candidate/withdrawal.html",
