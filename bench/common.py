@@ -356,13 +356,17 @@ class WebProcess:
 
     def problems(self) -> Counter[str]:
         """Exceptions in the log, and answers by status code (from the access log lines)."""
-        found = log_problems(self.log_path)
-        codes: Counter[str] = Counter()
+        found: Counter[str] = Counter()
         for line in self.log_path.read_text(errors="replace").splitlines():
-            match = re.search(r'" (\d{3})', line)
-            if match and "HTTP/1.1" in line and match.group(1).startswith("5"):
-                codes[f"access log: HTTP {match.group(1)}"] += 1
-        return found + codes
+            if not line or line[0].isspace() or line.startswith(("Traceback", "ERROR:    Exception in ASGI")):
+                continue
+            if "HTTP/1.1" in line:
+                match = re.search(r'" (\d{3})', line)
+                if match and match.group(1).startswith("5"):
+                    found[f"access log: HTTP {match.group(1)}"] += 1
+            elif not line.startswith("INFO:"):
+                found[line[:200]] += 1  # exceptions, warnings, the app's own log lines
+        return found
 
 
 # --------------------------------------------------------------------------- mail

@@ -129,7 +129,15 @@ class Surge:
         if step == "validation POST":
             c.post_sent = began
         try:
-            response = await c.http.request(method, url, **kwargs)
+            try:
+                response = await c.http.request(method, url, **kwargs)
+            except (httpx.ReadError, httpx.RemoteProtocolError) as exc:
+                if method != "GET":
+                    raise
+                # A browser sends an idempotent request again when its kept-alive connection was
+                # closed under it; the drop is still counted.
+                c.answers[f"{step}: dropped ({type(exc).__name__}), sent again"] += 1
+                response = await c.http.request(method, url, **kwargs)
         except httpx.TimeoutException:
             c.answers[f"{step}: timeout"] += 1
             raise
