@@ -1,6 +1,6 @@
 """A campaign's deadline at scale: N open, not-validated dossiers pass their validation deadline.
 
-Run (2,000 dossiers: about 5 minutes on 2 cores; 10,000: plan 15 to 25 minutes; no network):
+Run (2,000 dossiers: about 7 minutes on 2 cores; 10,000: plan 25 to 35 minutes; no network):
 
     .venv/bin/python -m bench.deadline_at_scale                      # 10,000 dossiers
     .venv/bin/python -m bench.deadline_at_scale --dossiers 500       # a quick check

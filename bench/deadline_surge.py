@@ -1,6 +1,6 @@
 """Deadline night: N candidates validate in the last W seconds before a real validation deadline.
 
-Run (the 600-candidate default takes about 3 minutes on 2 cores; no network needed):
+Run (600 candidates: about 5 minutes on 2 cores, 2,000: about 15; no network needed):
 
     .venv/bin/python -m bench.deadline_surge --candidates 600 --window 60 --login-share 0.5
     .venv/bin/python -m bench.deadline_surge --candidates 100 --window 20     # a quick check
