@@ -55,7 +55,7 @@ from typing import Any
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
-from bench.common import cpu_seconds, free_port, say
+from bench.common import cpu_seconds, csrf_token, dev_server_pids, free_port, percentile, say, summary, wait_http
 from devtools import temporal_binary
 from devtools.mail_sink import MailSink
 from devtools.mail_sink import start as start_mail_sink
@@ -66,70 +66,9 @@ from tests.factories import campaign as make_campaign
 from tests.factories import form as make_form
 from workflows import names
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def csrf_token(page: str) -> str:
-    found = CSRF.search(page)
-    if found is None:
-        raise RuntimeError("no CSRF token in the page")
-    return found.group(1)
-
-
 TIMING = re.compile(r"(\w+);dur=([\d.]+)")
 PAGES = [("/espace", 0.55), ("/espace/documents", 0.15), ("/espace/pieces", 0.15), ("/espace/mes-donnees", 0.15)]
 UPLOAD_BYTES = 5 * 1024 * 1024
-
-
-def dev_server_pid() -> int | None:
-    """The Temporal dev server: this process's child running `server start-dev`."""
-    me = str(os.getpid())
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if ppid == me and b"start-dev" in cmdline:
-            return int(entry.name)
-    return None
-
-
-def load_average() -> str:
-    return Path("/proc/loadavg").read_text().split()[0]
-
-
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile (p in 0..100) of a non-empty list."""
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.5)))
-    return ordered[rank - 1]
-
-
-def summary(values: list[float]) -> str:
-    ms = [v * 1000 for v in values]
-    return (
-        f"n={len(ms):5d}  p50={percentile(ms, 50):7.1f}  p95={percentile(ms, 95):7.1f}  "
-        f"p99={percentile(ms, 99):7.1f}  max={max(ms):7.1f} ms"
-    )
-
-
-async def wait_http(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient() as http:
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"{url}: the process exited with code {process.returncode}")
-            try:
-                if (await http.get(url)).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"{url} did not answer within {timeout:.0f} s")
-            await asyncio.sleep(0.2)
 
 
 class Candidate:
@@ -303,7 +242,7 @@ async def run(args: argparse.Namespace) -> None:
         found = {
             "web": web.pid,
             "worker": processes[0].pid,
-            "Temporal": dev_server_pid(),
+            "Temporal": next(iter(dev_server_pids()), None),
             "candidates (httpx)": os.getpid(),
         }
         pids = {name: pid for name, pid in found.items() if pid}  # the dev server may be elsewhere
@@ -366,6 +305,10 @@ async def run(args: argparse.Namespace) -> None:
         smtp.stop()
         await env.shutdown()
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def load_average() -> str:
+    return Path("/proc/loadavg").read_text().split()[0]
 
 
 def main() -> None:

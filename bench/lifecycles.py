@@ -50,212 +50,46 @@ import asyncio
 import copy
 import os
 import shutil
-import signal
 import sqlite3
 import statistics
-import sys
 import tempfile
-import threading
 import time
 import uuid
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from bench.common import T0, cpu_seconds, free_port, say
+from bench.common import (
+    SDK_DEFAULT_CACHE,
+    T0,
+    CountingSink,
+    CpuWatch,
+    WorkerProcess,
+    dev_server_pids,
+    free_port,
+    load,
+    rss_mib,
+    say,
+)
 from devtools import temporal_binary
-from devtools.mail_sink import MailSink
 from devtools.mail_sink import start as start_mail_sink
 from devtools.samples import registration
 from domain.campaign import Campaign
 from domain.candidate import Registration
 from domain.documents import CentreDocument, CentreDocumentKind, UploadedDocument
 from domain.status import Status
-from infra.settings import PROJECT_ROOT
 from infra.temporal import DATA_CONVERTER
 from tests.factories import campaign as make_campaign
 from workflows import names
 from workflows.client import WorkflowClient
 from workflows.dossier import DossierWorkflow, Validate
 
-SDK_DEFAULT_CACHE = 1000  # temporalio.worker.Worker(max_cached_workflows=...) default
 ACTIVE_MAILS = 4  # pre-registration, validation, document released, withdrawal
 CANCELLED_MAILS = 2  # pre-registration, cancellation
-
-
-# --------------------------------------------------------------------------- processes
-def rss_mib(pid: int) -> tuple[float, float]:
-    """(VmRSS, VmHWM) of a process in MiB: its resident memory now, and at its peak."""
-    values: dict[str, float] = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, rest = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            values[key] = int(rest.split()[0]) / 1024  # kB
-    return values["VmRSS"], values["VmHWM"]
-
-
-def dev_server_pids() -> list[int]:
-    """The Temporal dev server: a child of this process whose command is the CLI binary."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            comm = (entry / "comm").read_text().strip()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == os.getpid() and comm.startswith("temporal"):
-            pids.append(int(entry.name))
-    return pids
-
-
-class WorkerProcess:
-    """`python -m bench.worker_process`: the production worker, alone in its process."""
-
-    def __init__(self, env: dict[str, str], log_path: Path, max_cached: int | None = None) -> None:
-        self.env = dict(env)
-        if max_cached:
-            self.env["INSCRIPTIONS_WORKER_CACHED_WORKFLOWS"] = str(max_cached)
-        self.log_path = log_path
-        self.max_cached = max_cached
-        self.proc: asyncio.subprocess.Process | None = None
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    @property
-    def cache_size(self) -> int:
-        return self.max_cached or SDK_DEFAULT_CACHE
-
-    async def start(self, timeout: float = 60) -> None:
-        with self.log_path.open("ab") as log:
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bench.worker_process",
-                cwd=PROJECT_ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=asyncio.subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + timeout
-        while "Worker polling task queue" not in self.log_path.read_text(errors="replace"):
-            if self.proc.returncode is not None:
-                raise SystemExit(f"worker exited (code {self.proc.returncode}) at start:\n{self.log_tail()}")
-            if time.monotonic() > deadline:
-                raise SystemExit(f"worker not polling after {timeout:.0f} s:\n{self.log_tail()}")
-            await asyncio.sleep(0.2)
-
-    async def stop(self, timeout: float = 60) -> None:
-        """SIGTERM, as a supervisor would: the worker finishes its tasks in flight and exits."""
-        if self.proc is None or self.proc.returncode is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(self.proc.wait(), timeout)
-        except TimeoutError:
-            say(f"worker {self.pid} still running {timeout:.0f} s after SIGTERM: killing it")
-            self.proc.kill()
-            await self.proc.wait()
-
-    def log_tail(self, lines: int = 30) -> str:
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-    def problems(self) -> Counter[str]:
-        """What went wrong in the worker's log: failed activity attempts and exception messages."""
-        found: Counter[str] = Counter()
-        for line in self.log_path.read_text(errors="replace").splitlines():
-            if "Completing activity as failed" in line:
-                found["activity attempts failed (retried by the workflow)"] += 1
-            elif line and not line[0].isspace() and ("Error: " in line or "Exception: " in line):
-                found[line[:160]] += 1
-        return found
-
-    def report_problems(self) -> list[str]:
-        found = self.problems()
-        if found:
-            say(f"Worker log ({self.log_path.name}):")
-            for what, times in found.most_common(6):
-                say(f"  {times:5d} x {what}")
-        return [f"{times} x {what}" for what, times in found.most_common(3)]
-
-
-# --------------------------------------------------------------------------- mail
-class CountingSink(MailSink):
-    """The development SMTP sink, counting each dossier's emails and waking whoever waits for them.
-
-    Emails are counted once per Message-ID (the mail activity derives it from the event's key);
-    a second copy of the same email is counted apart, as a duplicate.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.ids: dict[str, set[str]] = {}
-        self.duplicates: Counter[str] = Counter()
-        self._waiters: dict[str, list[tuple[int, asyncio.AbstractEventLoop, asyncio.Future[None]]]] = {}
-        self._index = threading.Lock()
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        reply = await super().handle_DATA(server, session, envelope)
-        if not reply.startswith("250"):
-            return reply
-        received = self.messages[-1]  # no await since the append: it is this message
-        with self._index:
-            seen = self.ids.setdefault(received.dossier, set())
-            if received.message_id in seen:
-                self.duplicates[received.dossier] += 1
-            seen.add(received.message_id)
-            count = len(seen)
-            waiting = self._waiters.get(received.dossier, [])
-            ready = [w for w in waiting if w[0] <= count]
-            self._waiters[received.dossier] = [w for w in waiting if w[0] > count]
-        for _, loop, future in ready:
-            loop.call_soon_threadsafe(_resolve, future)
-        return reply
-
-    def total(self) -> int:
-        """Distinct emails received so far."""
-        with self._index:
-            return sum(len(ids) for ids in self.ids.values())
-
-    def duplicate_total(self) -> int:
-        with self._index:
-            return sum(self.duplicates.values())
-
-    def count(self, dossier: str) -> int:
-        with self._index:
-            return len(self.ids.get(dossier, ()))
-
-    def complete(self, expected: dict[str, int]) -> int:
-        """How many of these dossiers have received (at least) their expected emails."""
-        with self._index:
-            return sum(1 for d, n in expected.items() if len(self.ids.get(d, ())) >= n)
-
-    async def wait_for(self, dossier: str, count: int, timeout: float) -> None:
-        """Until `dossier` has received `count` distinct emails."""
-        loop = asyncio.get_running_loop()
-        with self._index:
-            if len(self.ids.get(dossier, ())) >= count:
-                return
-            future: asyncio.Future[None] = loop.create_future()
-            self._waiters.setdefault(dossier, []).append((count, loop, future))
-        await asyncio.wait_for(future, timeout)
-
-
-def _resolve(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
 
 
 # --------------------------------------------------------------------------- dossiers
@@ -392,46 +226,6 @@ async def drive(label: str, count: int, concurrency: int, one: Callable[[], Awai
     return run
 
 
-@dataclass
-class CpuWatch:
-    """CPU used over a phase by the worker, the dev server, this process and everything else on
-    the machine (other people's tests...), in cores busy on average."""
-
-    worker: int
-    server: list[int]
-    wall0: float = field(default_factory=time.monotonic)
-    cpu0: dict[str, float] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.cpu0 = self._sample()
-
-    def _sample(self) -> dict[str, float]:
-        ours = {
-            "worker": cpu_seconds(self.worker),
-            "dev server": sum(cpu_seconds(p) for p in self.server),
-            "bench client + SMTP sink": cpu_seconds(os.getpid()),
-        }
-        return {**ours, "other processes": machine_busy_seconds() - sum(ours.values())}
-
-    def report(self) -> str:
-        wall = time.monotonic() - self.wall0
-        now = self._sample()
-        return ", ".join(f"{k} {(now[k] - self.cpu0[k]) / wall:.2f}" for k in now) + " cores"
-
-
-def machine_busy_seconds() -> float:
-    """CPU time spent by the whole machine so far, idle and iowait excluded (/proc/stat)."""
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = values[3] + values[4]
-    busy = sum(values[:8]) - idle  # user nice system idle iowait irq softirq steal
-    return busy / os.sysconf("SC_CLK_TCK")
-
-
-def load() -> str:
-    one, five, _ = os.getloadavg()
-    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"
-
-
 # --------------------------------------------------------------------------- figure 1
 async def throughput(
     args: argparse.Namespace, client: Client, env: dict[str, str], workdir: Path, sink: CountingSink, results: list[str]
@@ -479,7 +273,7 @@ async def throughput(
         for label, concurrency, one, mails_each, what in plans:
             say(f"Lifecycle '{label}': {args.dossiers} dossiers, at most {concurrency} at a time: {what}; {load()}")
             mails0, dups0 = sink.total(), sink.duplicate_total()
-            cpu = CpuWatch(worker.pid, server)
+            cpu = CpuWatch({"worker": [worker.pid], "dev server": server, "bench client + SMTP sink": [os.getpid()]})
             run = await drive(label, args.dossiers, concurrency, one, args.progress_every)
             cores = cpu.report()
             mails, dups = sink.total() - mails0, sink.duplicate_total() - dups0
