@@ -80,7 +80,7 @@ from bench.common import (
 )
 from devtools.mail_sink import start as start_mail_sink
 from devtools.samples import registration
-from domain.campaign import Campaign
+from domain.campaign import RECEIPT_DELAY, Campaign
 from domain.registration import Registrant, dossier_number
 from domain.status import Status
 from infra.database import Account, Database, save_campaign
@@ -394,7 +394,11 @@ async def run(args: argparse.Namespace) -> None:
     database = Database(f"sqlite+aiosqlite:///{workdir / 'inscriptions.db'}")
     try:
         await database.create_all()
-        campaign = make_campaign(deadline_in=timedelta(hours=2), reminders=[])  # deadline set below
+        # The product's receipt delay (the test factory's default is 2 s): on-time clicks may reach
+        # their dossier that late, and dossiers not validated are cancelled only after it.
+        campaign = make_campaign(
+            deadline_in=timedelta(hours=2), reminders=[], receipt_delay=timedelta(seconds=args.receipt_delay)
+        )  # deadline set below
         async with database.sessions() as session:
             await save_campaign(session, campaign)
         await worker.start()
@@ -516,7 +520,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0,
         help="seconds per dossier for the --lead estimate (0: 0.35 on a SQLite file, 0.15 in memory)",
     )
-    parser.add_argument("--settle-timeout", type=float, default=300, help="seconds to wait for the dossiers (300)")
+    parser.add_argument(
+        "--receipt-delay",
+        type=float,
+        default=RECEIPT_DELAY.total_seconds(),
+        help="the campaign's receipt delay in seconds (the product's default: 300)",
+    )
+    parser.add_argument(
+        "--settle-timeout",
+        type=float,
+        default=600,
+        help="seconds to wait for the dossiers after the deadline, receipt delay included (600)",
+    )
     parser.add_argument(
         "--client-nice",
         type=int,
