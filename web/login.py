@@ -11,9 +11,9 @@ rate limited per IP and dossier number (see `web.ratelimit`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from fastapi import HTTPException, Request, Response, status
 from sqlalchemy import CursorResult, select, update
@@ -29,6 +29,13 @@ from web.ratelimit import KeyedLimits, Limit
 from web.security import HASHES, PasswordCheck, SessionTokens, check_password, hash_password
 
 WRONG_LOGIN = "Identifiant ou mot de passe incorrect."
+
+
+class _PasswordHolder(Protocol):
+    password_hash: str
+
+
+AccountT = TypeVar("AccountT", bound=_PasswordHolder)  # a candidate's or a staff account
 
 # Five wrong passwords for one dossier from one address, then a 15-minute pause; an address
 # failing on many dossiers is stopped after 50.
@@ -78,27 +85,47 @@ async def save_rehash(db: AsyncSession, row: Any, key: InstrumentedAttribute[str
     return saved
 
 
-async def authenticate(request: Request, db: AsyncSession, dossier_number: str, password: str) -> Account:
-    """The account whose password this is, or HTTP 401/429 with a French message."""
-    number = normalise_number(dossier_number)
-    LOGIN_LIMITS.check(request, number)
+async def verified_account(
+    request: Request,
+    db: AsyncSession,
+    limits: KeyedLimits,
+    identifier: str,
+    password: str,
+    load: Callable[[], Awaitable[AccountT | None]],
+    key: InstrumentedAttribute[str],
+    decoy: Callable[[], str],
+    usable: Callable[[AccountT], bool] = lambda _: True,
+) -> AccountT:
+    """The account (candidate or staff) whose password this is, its hash replaced when made with
+    older parameters; otherwise HTTP 401, or 429 once `limits` are reached."""
+    limits.check(request, identifier)
+    account: AccountT | None = None
     # Twice at most: a login that finds its re-hash overtaken (a double-clicked login re-hashed
     # first, or a reset) checks again against the hash the account has now.
     for _ in range(2):
-        account = await db.scalar(select(Account).where(Account.dossier_number == number)) if number else None
-        stored = account.password_hash if account else None
-        check = await check_login(db, stored, password, _decoy_hash)
-        if account is None or not check.valid:
-            LOGIN_LIMITS.hit(request, number)
+        account = await load() if identifier else None
+        check = await check_login(db, account.password_hash if account else None, password, decoy)
+        if account is None or not check.valid or not usable(account):
+            limits.hit(request, identifier)
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, WRONG_LOGIN)
-        if check.rehashed is None or await save_rehash(
-            db, account, Account.dossier_number, account.password_hash, check.rehashed
-        ):
+        if check.rehashed is None or await save_rehash(db, account, key, account.password_hash, check.rehashed):
             break
         db.expunge(account)  # read it afresh
     assert account is not None  # checked in the loop
-    LOGIN_LIMITS.forget(request, number)
+    limits.forget(request, identifier)
     return account
+
+
+async def authenticate(request: Request, db: AsyncSession, dossier_number: str, password: str) -> Account:
+    """The candidate's account whose password this is, or HTTP 401/429 with a French message."""
+    number = normalise_number(dossier_number)
+
+    async def load() -> Account | None:
+        return await db.scalar(select(Account).where(Account.dossier_number == number))
+
+    return await verified_account(
+        request, db, LOGIN_LIMITS, number, password, load, Account.dossier_number, _decoy_hash
+    )
 
 
 def open_session(

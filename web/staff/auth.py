@@ -19,15 +19,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from infra.clock import now
 from infra.staff_accounts import StaffAccount
 from web.deps import SessionDep, SettingsDep, TokensDep
-from web.login import check_login, close_session, open_session, save_rehash
+from web.login import close_session, open_session, verified_account
 from web.ratelimit import KeyedLimits, Limit
 from web.security import hash_password
 from web.staff.deps import LOGIN_URL, STAFF, session_account
 from web.templating import render
 
 router = APIRouter()
-
-WRONG_LOGIN = "Identifiant ou mot de passe incorrect."
 
 # Five failures per login and address, then a 15-minute pause; 30 per address for any login.
 STAFF_LOGIN_LIMITS = KeyedLimits(per_identifier=Limit(5, 15 * 60), per_ip=Limit(30, 15 * 60), what="connexion")
@@ -40,22 +38,21 @@ def _decoy_hash() -> str:
 
 async def authenticate(request: Request, db: SessionDep, login: str, password: str) -> StaffAccount:
     login = login.strip().lower()
-    STAFF_LOGIN_LIMITS.check(request, login)
-    for _ in range(2):  # a re-hash overtaken by another login or a new password: check again
-        account = await db.get(StaffAccount, login) if login else None
-        stored = account.password_hash if account else None
-        check = await check_login(db, stored, password, _decoy_hash)
-        if account is None or not check.valid or not account.active:
-            STAFF_LOGIN_LIMITS.hit(request, login)
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, WRONG_LOGIN)
-        if check.rehashed is None or await save_rehash(
-            db, account, StaffAccount.login, account.password_hash, check.rehashed
-        ):
-            break
-        db.expunge(account)  # read it afresh
-    assert account is not None  # checked in the loop
-    STAFF_LOGIN_LIMITS.forget(request, login)
-    return account
+
+    async def load() -> StaffAccount | None:
+        return await db.get(StaffAccount, login)
+
+    return await verified_account(
+        request,
+        db,
+        STAFF_LOGIN_LIMITS,
+        login,
+        password,
+        load,
+        StaffAccount.login,
+        _decoy_hash,
+        usable=lambda account: account.active,
+    )
 
 
 @router.get("/connexion", response_class=HTMLResponse)
