@@ -44,4 +44,4 @@ VOLUME ["/data"]
 USER app
 EXPOSE 8000
 
-CMD ["uvicorn", "web.app:app", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["uvicorn", "web.app:app", "--host", "0.0.0.0", "--port", "8000", "--timeout-keep-alive", "75"]

@@ -25,6 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from devtools import temporal_binary
 from devtools.mail_sink import MailSink
+from devtools.run_local import WEB_SERVER_OPTIONS
 from infra.settings import PROJECT_ROOT
 from infra.temporal import DATA_CONVERTER
 from workflows import names
@@ -334,8 +335,7 @@ class WebProcess:
                 "127.0.0.1",
                 "--port",
                 str(self.port),
-                "--log-level",
-                "info",
+                *WEB_SERVER_OPTIONS,
                 cwd=PROJECT_ROOT,
                 env=self.env,
                 stdout=log,
