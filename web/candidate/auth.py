@@ -129,18 +129,23 @@ async def reset_request(
     )
 
 
+def _link_invalid(request: Request) -> Response:
+    """The reset page for a link that is unknown, expired or already used."""
+    return render(
+        request,
+        "candidate/reset_password.html",
+        status_code=410,
+        active="connexion",
+        token="",
+        invalid=True,
+        error=LINK_INVALID,
+    )
+
+
 @router.get(password_reset.RESET_PATH, response_class=HTMLResponse)
 async def new_password_form(request: Request, db: SessionDep, jeton: str = "") -> Response:
     if not await password_reset.is_usable(db, jeton, now()):
-        return render(
-            request,
-            "candidate/reset_password.html",
-            status_code=410,
-            active="connexion",
-            token="",
-            invalid=True,
-            error=LINK_INVALID,
-        )
+        return _link_invalid(request)
     return render(request, "candidate/reset_password.html", active="connexion", token=jeton, invalid=False)
 
 
@@ -157,15 +162,7 @@ async def new_password(
         problem = "Les deux mots de passe saisis ne sont pas identiques."
     if problem:
         if not await password_reset.is_usable(db, jeton, now()):
-            return render(
-                request,
-                "candidate/reset_password.html",
-                status_code=410,
-                active="connexion",
-                token="",
-                invalid=True,
-                error=LINK_INVALID,
-            )
+            return _link_invalid(request)
         return render(
             request,
             "candidate/reset_password.html",
@@ -176,15 +173,7 @@ async def new_password(
             error=problem,
         )
     if await password_reset.consume(db, jeton, password, now()) is None:
-        return render(
-            request,
-            "candidate/reset_password.html",
-            status_code=410,
-            active="connexion",
-            token="",
-            invalid=True,
-            error=LINK_INVALID,
-        )
+        return _link_invalid(request)
     # Sessions opened with the old password (this browser's too) are refused from now on: the
     # candidate logs in again with the new one.
     return RedirectResponse("/connexion?ok=mot-de-passe", status_code=status.HTTP_303_SEE_OTHER)
