@@ -106,6 +106,10 @@ class Campaign:
     # When staff last amended the exam dates (`ExamAmendment.amended_at`): a snapshot taken after
     # an amendment ignores that amendment, or an older one, arriving later.
     exams_amended_at: datetime | None = None
+    # The dossier numbers' prefix (« RED2027 » in RED2027-00042), chosen unique among the
+    # campaigns when this one is created (`domain.registration.unique_number_prefix`); empty for
+    # campaigns created before, whose prefix is derived from the id as it always was.
+    number_prefix: str = ""
 
     def years(self) -> range:
         """From the opening year to the year after the last exam or deadline."""

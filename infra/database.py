@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from domain.campaign import Campaign
+from domain.registration import number_prefix, unique_number_prefix
 from infra.clock import now
 from infra.settings import Settings
 
@@ -197,11 +198,16 @@ async def list_campaigns(session: AsyncSession) -> list[Campaign]:
 
 
 async def save_campaign(session: AsyncSession, campaign: Campaign) -> None:
+    """Create or update a campaign. A new campaign gets its dossier-number prefix here, unique
+    among the campaigns stored; an update keeps the prefix stored (numbers already issued)."""
     campaign.with_public_holidays().check()
     row = await session.get(CampaignRow, campaign.id)
     if row is None:
+        taken = {number_prefix(c) for c in await list_campaigns(session)}
+        campaign.number_prefix = unique_number_prefix(campaign.id, taken)
         session.add(CampaignRow.from_campaign(campaign))
     else:
+        campaign.number_prefix = row.campaign.number_prefix
         row.grade = campaign.grade
         row.definition = CAMPAIGN_JSON.dump_json(campaign).decode()
     await session.commit()

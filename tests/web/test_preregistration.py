@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -9,7 +10,7 @@ from sqlalchemy import select
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 
 from devtools.mail_sink import MailSink
-from infra.database import Account, Database, save_campaign
+from infra.database import Account, Database, get_campaign, save_campaign
 from tests.conftest import eventually, mail_with_subject
 from tests.factories import campaign, form
 from workflows import names
@@ -166,3 +167,25 @@ async def test_wrong_password_and_anonymous_access_are_refused(http: httpx.Async
     wrong = await http.post("/api/session", json={"dossier_number": number, "password": "Mauvais-mot-2"})
     assert wrong.status_code == 401
     assert wrong.json()["detail"] == "Identifiant ou mot de passe incorrect."
+
+
+async def test_two_campaigns_whose_ids_share_ten_characters_both_take_pre_registrations(
+    http: httpx.AsyncClient, database: Database
+) -> None:
+    head = f"att{uuid.uuid4().hex[:6]}"  # 9 characters, then "-2027" / "-2028": ten in common
+    first = await open_campaign(database, id=f"{head}-2027")
+    second = await open_campaign(database, id=f"{head}-2028")
+    numbers = []
+    for c in (first, second):
+        created = await http.post("/api/preinscriptions", json=form(c.id))
+        assert created.status_code == 201, created.text
+        numbers.append(created.json()["dossier_number"])
+    assert numbers[0].startswith(head.upper()) and numbers[1].endswith("2028-00001")
+    assert first.number_prefix != second.number_prefix
+    async with database.sessions() as session:  # an edit keeps the prefix numbers were issued with
+        stored = await get_campaign(session, second.id)
+        assert stored is not None
+        stored.number_prefix = ""
+        await save_campaign(session, stored)
+        again = await get_campaign(session, second.id)
+        assert again is not None and again.number_prefix == second.number_prefix
