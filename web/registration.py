@@ -71,7 +71,10 @@ def check_form(form: PreRegistrationIn, campaign: Campaign, candidate: Candidate
         raise HTTPException(status.HTTP_409_CONFLICT, str(closed)) from None
     except RegistrationRefused as refused:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(refused)) from None
-    problem = password_problem(form.password)
+    problem = password_problem(
+        form.password,
+        (candidate.last_name, candidate.first_name, candidate.email, candidate.birth_date.strftime("%d%m%Y")),
+    )
     if problem:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, problem)
 

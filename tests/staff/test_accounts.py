@@ -92,6 +92,25 @@ async def test_the_command_line_creates_accounts_with_argon2id_hashes(
         stdin="court1\n",
     )
     assert code == 1 and "au moins 12 caractères" in out
+    for common in ("Motdepasse2024!", "JeanneDupont2027", "Azertyuiop123"):  # common, the person's name, keys
+        code, out = await cli_run(
+            monkeypatch,
+            settings,
+            capsys,
+            "create-account",
+            f"y{login_}",
+            "--name",
+            "Jeanne Dupont",
+            "--role",
+            "administrateur",
+            "--password-stdin",
+            stdin=f"{common}\n",
+        )
+        assert code == 1 and "trop facile à deviner" in out, (common, out)
+    code, out = await cli_run(
+        monkeypatch, settings, capsys, "set-password", login_, "--password-stdin", stdin="Password12345\n"
+    )
+    assert code == 1 and "trop facile à deviner" in out
     code, out = await cli_run(monkeypatch, settings, capsys, "set-role", login_, "administrateur")
     assert code == 0 and "administrateur" in out
     code, out = await cli_run(monkeypatch, settings, capsys, "list")

@@ -144,6 +144,12 @@ async def test_preregistration_refusals_are_french_and_create_nothing(
     )
     cases = [
         (form(c.id, password="court"), 422, "au moins 10 caractères"),
+        # Common passwords, and ones made of the candidate's own name and birth date, are refused
+        # whatever their digits and symbols (zxcvbn's estimate, not a composition rule).
+        (form(c.id, password="Azerty123!"), 422, "trop facile à deviner"),
+        (form(c.id, password="Password123"), 422, "c'est un mot de passe très courant"),
+        (form(c.id, password="Motdepasse1"), 422, "trop facile à deviner"),
+        (form(c.id, password="LeGoff17051994"), 422, "votre nom, votre prénom"),
         (form(c.id, route="inconnue"), 422, "Voie d'accès inconnue"),
         (form(c.id, email="pas-une-adresse"), 422, "Adresse e-mail invalide"),
         (form("nulle-part"), 404, "Session de concours introuvable"),
