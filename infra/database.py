@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import TypeAdapter
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, event, select, update
+from sqlalchemy import DateTime, Float, ForeignKey, Integer, String, Text, event, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -114,6 +114,18 @@ class SentMail(Base):
     subject: Mapped[str] = mapped_column(String(300))
     message_id: Mapped[str] = mapped_column(String(300))
     sent_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class RateLimitCount(Base):
+    """One rate-limit counter (`web.ratelimit`): attempts for a key in the current window.
+    Shared by every web process; rows whose window has ended are purged."""
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+    # Seconds since the epoch (wall clock): plain numbers compare the same on SQLite and PostgreSQL.
+    window_ends: Mapped[float] = mapped_column(Float, index=True)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -21,7 +21,6 @@ from tests.backoffice import STAFF_PASSWORD, new_staff, staff_client
 from tests.web.pages import client as http_client
 from tests.web.pages import text_of, token_in
 from web.deps import CANDIDATE, SESSION_COOKIE
-from web.staff.auth import STAFF_LOGIN_LIMITS
 
 
 async def cli_run(
@@ -169,7 +168,6 @@ async def test_login_is_rate_limited_and_csrf_protected(app: FastAPI, database: 
         blocked = await login(http, login_, STAFF_PASSWORD)  # even the right password, for a while
         assert blocked.status_code == 429
         assert "Trop de tentatives de connexion" in text_of(blocked) and int(blocked.headers["retry-after"]) > 0
-    STAFF_LOGIN_LIMITS.per_identifier.reset(f"127.0.0.1|{login_.upper()}")
 
 
 async def test_sessions_expire_and_candidates_are_not_staff(
@@ -244,4 +242,3 @@ async def test_set_password_ends_the_sessions_open_elsewhere(
         assert (await login(home, login_, new)).status_code == 303
         assert (await home.get("/staff/dossiers")).status_code == 200
         assert (await office.get("/staff/dossiers")).headers["location"] == "/staff/connexion"
-    STAFF_LOGIN_LIMITS.per_identifier.reset(f"127.0.0.1|{login_.upper()}")
