@@ -7,7 +7,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore \
-    INSCRIPTIONS_DATA_DIR=/data
+    INSCRIPTIONS_DATA_DIR=/data \
+    FORWARDED_ALLOW_IPS=""
+
+# FORWARDED_ALLOW_IPS (uvicorn's variable, with --proxy-headers below): the reverse proxies whose
+# X-Forwarded-For header gives the client's address, comma-separated addresses or networks.
+# Empty by default: no peer is trusted and the header is ignored. Behind a proxy, set it to the
+# proxy's address (never "*"), or every candidate shares the proxy's address in the rate
+# limits and any client can choose its own address by sending the header.
 
 # Unprivileged user that runs the app; it owns only the data directory.
 RUN groupadd --system --gid 10001 app \
@@ -44,4 +51,4 @@ VOLUME ["/data"]
 USER app
 EXPOSE 8000
 
-CMD ["uvicorn", "web.app:app", "--host", "0.0.0.0", "--port", "8000", "--timeout-keep-alive", "75"]
+CMD ["uvicorn", "web.app:app", "--host", "0.0.0.0", "--port", "8000", "--timeout-keep-alive", "75", "--proxy-headers"]

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from devtools import temporal_binary
@@ -36,7 +37,22 @@ class Ports:
 # connections stay open 75 s (uvicorn's default is 5 s): a browser that took longer than 5 s to
 # fill a form would send it on a connection the server is closing, and on deadline night a
 # dropped POST is a click that never reached us.
-WEB_SERVER_OPTIONS = ["--timeout-keep-alive", "75", "--log-level", "info"]
+#
+# Client addresses: the rate limits (`web.ratelimit`) count per client address, which uvicorn
+# takes from X-Forwarded-For only when the peer is in FORWARDED_ALLOW_IPS (uvicorn's own
+# variable: comma-separated addresses or networks of the reverse proxies in front). Nothing
+# fronts the local web app, so by default no peer is trusted (uvicorn alone would trust
+# 127.0.0.1, letting any local process pick its address); set FORWARDED_ALLOW_IPS to the
+# proxy's address when one is put in front. Never "*": every client could then spoof its address.
+TRUSTED_PROXIES_DEFAULT = ""  # no proxy trusted
+
+
+def web_server_options(environ: Mapping[str, str] = os.environ) -> list[str]:
+    trusted = environ.get("FORWARDED_ALLOW_IPS", TRUSTED_PROXIES_DEFAULT)
+    return ["--timeout-keep-alive", "75", "--log-level", "info", "--proxy-headers", "--forwarded-allow-ips", trusted]
+
+
+WEB_SERVER_OPTIONS = web_server_options()
 
 
 def port_open(port: int) -> bool:
