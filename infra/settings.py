@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     secret_key: str = DEV_SECRET
     session_hours: int = 8
 
+    # Pre-registrations taken per client address per hour, and per e-mail address per day
+    # (`web.registration`): each one hashes a password, starts a durable workflow and sends an
+    # e-mail, so a script must not file them by the thousand or flood someone's mailbox. A
+    # centre's reception desk registering candidates on their behalf may need more per address.
+    preregistrations_per_address: int = 20
+    preregistrations_per_email: int = 3
+
     # Dossiers a worker keeps in memory (about 0.3 MB each, bench/lifecycles.py); others are
     # rebuilt from their history when they wake. Raise it with the worker's memory.
     worker_cached_workflows: int = 1000

@@ -69,11 +69,19 @@ def client_ip(request: Request) -> str:
 
 
 def too_many(retry_after_seconds: float, what: str) -> HTTPException:
-    """A 429 with a French message and the Retry-After header."""
+    """A 429 with a French message and the Retry-After header. `what`: a noun phrase
+    (« connexion » gives « Trop de tentatives de connexion. ») or, ending with a full stop, the
+    whole first sentence."""
     minutes = max(1, math.ceil(retry_after_seconds / 60))
+    if minutes > 90:
+        hours = math.ceil(minutes / 60)
+        wait = f"{hours} heures"
+    else:
+        wait = f"{minutes} minute{'s' if minutes > 1 else ''}"
+    first = what if what.endswith(".") else f"Trop de tentatives de {what}."
     return HTTPException(
         status.HTTP_429_TOO_MANY_REQUESTS,
-        f"Trop de tentatives de {what}. Merci de réessayer dans {minutes} minute{'s' if minutes > 1 else ''}.",
+        f"{first} Merci de réessayer dans {wait}.",
         headers={"Retry-After": str(max(1, math.ceil(retry_after_seconds)))},
     )
 
@@ -136,6 +144,25 @@ class SharedCounter:
 COUNTER = SharedCounter()
 
 
+async def attempt_all(db: AsyncSession, checks: list[tuple[str, Limit, str]]) -> None:
+    """Count one attempt on each key in turn, committed at once, stopping at the first whose
+    limit is over (the later keys are not counted): HTTP 429 naming that check's `what`."""
+    over: tuple[float, str] | None = None
+    try:
+        await COUNTER.purge_expired(db)
+        for key, limit, what in checks:
+            hits, ends = await COUNTER.count(db, key, limit.window_seconds)
+            if hits > limit.limit:
+                over = (ends - COUNTER.clock(), what)
+                break
+        await db.commit()
+    except BaseException:
+        await db.rollback()
+        raise
+    if over is not None:
+        raise too_many(*over)
+
+
 class KeyedLimits:
     """A per-(address, identifier) limit and a looser per-address one, counted together."""
 
@@ -155,20 +182,7 @@ class KeyedLimits:
         either limit is over. The address is counted first: an address over its limit adds no
         identifier row."""
         pair, address = self.keys(request, identifier)
-        try:
-            await COUNTER.purge_expired(db)
-            hits, ends = await COUNTER.count(db, address, self.per_address.window_seconds)
-            if hits <= self.per_address.limit:
-                hits, ends = await COUNTER.count(db, pair, self.per_identifier.window_seconds)
-                over = hits > self.per_identifier.limit
-            else:
-                over = True
-            await db.commit()
-        except BaseException:
-            await db.rollback()
-            raise
-        if over:
-            raise too_many(ends - COUNTER.clock(), self.what)
+        await attempt_all(db, [(address, self.per_address, self.what), (pair, self.per_identifier, self.what)])
 
     async def succeeded(self, db: AsyncSession, request: Request, identifier: str) -> None:
         """After a success: its attempt is given back to the address, and the identifier's

@@ -13,10 +13,11 @@ own, and the account is written in another after the start.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import datetime
 
-from fastapi import HTTPException, status
+from fastapi import HTTPException, Request, status
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +31,8 @@ from domain.registration import (
     dossier_number,
 )
 from infra.database import Account, get_campaign, list_campaigns, next_number
+from infra.settings import Settings
+from web.ratelimit import Limit, attempt_all, client_ip
 from web.schemas import PreRegistrationIn
 from web.security import HASHES, hash_password, password_problem
 from workflows import names
@@ -79,15 +82,49 @@ def check_form(form: PreRegistrationIn, campaign: Campaign, candidate: Candidate
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, problem)
 
 
+TOO_MANY_FROM_ADDRESS = "Trop de préinscriptions ont été envoyées depuis votre connexion."
+TOO_MANY_FOR_EMAIL = "Trop de préinscriptions ont été envoyées pour cette adresse e-mail."
+
+
+async def count_preregistration(session: AsyncSession, request: Request, settings: Settings, email: str) -> None:
+    """Count this pre-registration per client address (an hour) and per e-mail address (a day),
+    or HTTP 429 with a French message: each one costs a password hash, a durable workflow and an
+    e-mail, which a script must not be able to multiply. Counted once the form is valid (a
+    person correcting a typo is not counted) and before any of that work. The e-mail is kept
+    only as a hash in the counters' table."""
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    await attempt_all(
+        session,
+        [
+            (
+                f"preregistration|{client_ip(request)}",
+                Limit(settings.preregistrations_per_address, 3600),
+                TOO_MANY_FROM_ADDRESS,
+            ),
+            (
+                f"preregistration-email|{digest}",
+                Limit(settings.preregistrations_per_email, 24 * 3600),
+                TOO_MANY_FOR_EMAIL,
+            ),
+        ],
+    )
+
+
 async def preregister(
-    form: PreRegistrationIn, session: AsyncSession, client: WorkflowClient, now: datetime
+    form: PreRegistrationIn,
+    session: AsyncSession,
+    client: WorkflowClient,
+    now: datetime,
+    request: Request,
+    settings: Settings,
 ) -> Registration:
     campaign = await get_campaign(session, form.campaign_id)
     if campaign is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Session de concours introuvable.")
     candidate = candidate_of(form)
     check_form(form, campaign, candidate, now)
-    await session.commit()  # read-only so far: no connection held while the hash waits its turn
+    await session.commit()  # read-only so far: the counters' write starts a transaction of its own
+    await count_preregistration(session, request, settings, candidate.email)
     password_hash = await HASHES.run(hash_password, form.password)
 
     registrant = Registrant.of(campaign, candidate)

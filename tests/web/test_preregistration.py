@@ -11,8 +11,12 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 
 from devtools.mail_sink import MailSink
 from infra.database import Account, Database, get_campaign, save_campaign
+from infra.settings import Settings
 from tests.conftest import eventually, mail_with_subject
 from tests.factories import campaign, form
+from tests.web.pages import from_address, text_of, token_in
+from tests.web.test_pages_public import page_form
+from web.app import create_app
 from workflows import names
 
 
@@ -195,3 +199,39 @@ async def test_two_campaigns_whose_ids_share_ten_characters_both_take_pre_regist
         await save_campaign(session, stored)
         again = await get_campaign(session, second.id)
         assert again is not None and again.number_prefix == second.number_prefix
+
+
+async def test_pre_registration_floods_are_refused_in_french_per_address_and_per_email(
+    settings: Settings, database: Database
+) -> None:
+    c = await open_campaign(database)
+    limited = create_app(settings.model_copy(update={"preregistrations_per_address": 3}))
+    flooder = f"198.51.100.{uuid.uuid4().int % 250 + 1}"
+    async with limited.router.lifespan_context(limited), from_address(limited, flooder) as http:
+        for n in range(3):
+            created = await http.post("/api/preinscriptions", json=form(c.id, first_name=f"Flot{n}"))
+            assert created.status_code == 201, created.text
+        refused = await http.post("/api/preinscriptions", json=form(c.id, first_name="Flotquatre"))
+        assert refused.status_code == 429
+        assert refused.json()["detail"].startswith("Trop de préinscriptions ont été envoyées depuis votre connexion.")
+        assert "Merci de réessayer dans" in refused.json()["detail"] and int(refused.headers["retry-after"]) > 0
+        page = await http.get(f"/preinscription/{c.id}")
+        shown = await http.post(
+            f"/preinscription/{c.id}",
+            data={**page_form(c.id, first_name="Flotcinq"), "csrf_token": token_in(page)},
+        )
+        assert shown.status_code == 429 and "Trop de préinscriptions" in text_of(shown)
+
+        # One mailbox, whatever the address sending: three a day, then refused.
+        email = f"boite.{uuid.uuid4().hex[:6]}@example.fr"
+        for n in range(3):
+            async with from_address(limited, f"203.0.113.{n + 1}") as other:
+                created = await other.post("/api/preinscriptions", json=form(c.id, first_name=f"Mel{n}", email=email))
+                assert created.status_code == 201, created.text
+        async with from_address(limited, "203.0.113.9") as other:
+            refused = await other.post("/api/preinscriptions", json=form(c.id, first_name="Melquatre", email=email))
+        assert refused.status_code == 429
+        assert "Trop de préinscriptions ont été envoyées pour cette adresse e-mail" in refused.json()["detail"]
+    async with database.sessions() as session:
+        accounts = (await session.scalars(select(Account).where(Account.campaign_id == c.id))).all()
+    assert len(accounts) == 6  # nothing created for the refused ones

@@ -8,7 +8,6 @@ import asyncio
 import random
 from collections import Counter
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
@@ -16,14 +15,9 @@ from sqlalchemy import func, select
 from infra.database import Database, RateLimitCount
 from infra.settings import Settings
 from tests.web.conftest import NewCandidate
+from tests.web.pages import from_address
 from web import ratelimit
 from web.app import create_app
-
-
-def from_address(app: FastAPI, address: str) -> httpx.AsyncClient:
-    """A client whose requests come from `address` (each test its own: counters are shared)."""
-    transport = httpx.ASGITransport(app=app, client=(address, 40000))
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
 
 def some_address() -> str:

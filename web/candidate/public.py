@@ -131,9 +131,11 @@ async def submit_preregistration(
     except ValidationError as exc:
         return _form_page(request, campaign, shown, _french_validation_error(exc), 422)
     try:
-        registration = await preregister(form, db, client, received_at)
+        registration = await preregister(form, db, client, received_at, request, settings)
     except HTTPException as exc:
-        return _form_page(request, campaign, shown, str(exc.detail), exc.status_code)
+        page = _form_page(request, campaign, shown, str(exc.detail), exc.status_code)
+        page.headers.update(exc.headers or {})
+        return page
 
     # The candidate just chose this password: their space opens at once (CDG 56 guide:
     # « votre espace sécurisé s'est automatiquement créé »).
