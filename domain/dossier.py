@@ -236,8 +236,36 @@ class Dossier:
         self._note(now, "changement_adresse", "Changement d'adresse enregistré.")
         self._mail(MailTemplate.ADDRESS_CHANGED)
 
+    def check_confirm_replacement(self, new_dossier_number: str, now: datetime) -> None:
+        """Whether this dossier's owner may have it replaced by a later pre-registration now.
+
+        Only a pre-registration not yet validated is closed by a replacement. A validated
+        dossier is in the centre's hands (instruction, decisions, convocations, results): closing
+        it because another form was filed would undo that work without a word to staff, so the
+        owner withdraws from its space (« désistement ») or writes to the centre instead."""
+        if self.status is Status.REPLACED and self.replaced_by == new_dossier_number:
+            return  # already confirmed: a second click changes nothing
+        if self.status.is_closed:
+            raise Refusal(f"Ce dossier est clos ({self.status.label}) : il n'y a plus rien à remplacer.")
+        if self.status is not Status.AWAITING_DOSSIER:
+            raise Refusal(
+                f"Ce dossier est déjà validé ({self.status.label}) : une nouvelle préinscription ne peut "
+                "pas le remplacer. Si vous souhaitez y renoncer, utilisez « Me désister » dans cet "
+                "espace ou écrivez au service concours."
+            )
+
+    def confirm_replacement(self, new_dossier_number: str, now: datetime) -> None:
+        """The owner of this dossier, logged in to its space, confirms that their later
+        pre-registration for the same grade replaces it (one registration per grade)."""
+        self.check_confirm_replacement(new_dossier_number, now)
+        if self.status is Status.REPLACED:
+            return
+        self.replace_by(new_dossier_number, now)
+
     def replace_by(self, new_dossier_number: str, now: datetime) -> None:
-        """A new pre-registration for the same grade by the same person replaces this one."""
+        """A new pre-registration for the same grade by the same person replaces this one
+        (`confirm_replacement` checks first; the `replaced_by` signal of older releases came
+        without proof and is no longer sent)."""
         if self.status.is_closed:
             return  # nothing left to replace; the new dossier stands on its own
         self.status = Status.REPLACED

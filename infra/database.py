@@ -66,6 +66,18 @@ class Account(Base):
     created_at: Mapped[datetime] = mapped_column(default=now)
 
 
+class ReplacementRequest(Base):
+    """A later pre-registration of the same person for the same grade, which replaces the
+    earlier dossier only once that dossier's owner confirms it from its space (`web.replacement`)."""
+
+    __tablename__ = "replacement_requests"
+
+    earlier: Mapped[str] = mapped_column(ForeignKey("accounts.dossier_number"), primary_key=True)
+    later: Mapped[str] = mapped_column(ForeignKey("accounts.dossier_number"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
 class PasswordReset(Base):
     """One emailed password-reset link: single use, expiring.
 

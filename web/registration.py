@@ -1,7 +1,9 @@
 """Pre-registration: create the candidate's account and start the dossier's workflow, or neither.
 
-Whether the registration may be taken, and which earlier one it replaces, the domain decides
-(`domain.registration`); this module reads the form, stores the account and starts the workflow.
+Whether the registration may be taken, and which earlier dossier it may replace, the domain
+decides (`domain.registration`); this module reads the form, stores the account and starts the
+workflow. A possible replacement is only recorded and the earlier dossier's address told: the
+earlier dossier changes once its owner confirms (`web.replacement`).
 The account row and the workflow are created together: the account is written only once the
 workflow has started, and if it cannot be committed, the workflow is terminated.
 
@@ -30,12 +32,12 @@ from domain.registration import (
     check_preregistration,
     dossier_number,
 )
-from infra.database import Account, get_campaign, list_campaigns, next_number
+from infra.database import Account, ReplacementRequest, get_campaign, list_campaigns, next_number
 from infra.settings import Settings
 from web.ratelimit import Limit, attempt_all, client_ip
+from web.replacement import tell_earlier_owner
 from web.schemas import PreRegistrationIn
 from web.security import HASHES, hash_password, password_problem
-from workflows import names
 from workflows.client import UNAVAILABLE, WorkflowClient
 
 log = logging.getLogger(__name__)
@@ -150,7 +152,8 @@ async def preregister(
         speciality=form.speciality or None,
         candidate=candidate,
         registered_at=now,
-        replaces=previous.dossier_number if previous else None,
+        # Not a replacement yet: only the earlier dossier's owner can make it one (web.replacement).
+        replaces=None,
     )
     try:
         await client.start_dossier(registration)
@@ -168,8 +171,8 @@ async def preregister(
             password_hash=password_hash,
         )
     )
-    if previous is not None:
-        previous.replaced_by = number
+    if previous is not None:  # the same name and birth date prove nothing: ask the earlier owner
+        session.add(ReplacementRequest(earlier=previous.dossier_number, later=number))
     try:
         await session.commit()
     except Exception as exc:
@@ -179,15 +182,6 @@ async def preregister(
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from exc
 
     if previous is not None:
-        try:
-            await client.signal(previous.dossier_number, names.REPLACED_BY, number)
-        except Exception as exc:  # the new dossier stands; the operator must close the old one
-            log.error(
-                "Dossier %s replaces %s but the old dossier could not be told (%s); send it the '%s' signal by hand",
-                number,
-                previous.dossier_number,
-                exc,
-                names.REPLACED_BY,
-            )
+        await tell_earlier_owner(settings, previous, number, campaign.grade)
     log.info("Pre-registration %s created for campaign %s", number, campaign.id)
     return registration

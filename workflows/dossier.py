@@ -330,6 +330,17 @@ class DossierWorkflow:
     def _letter_allowed(self, order: LetterOrder) -> None:
         _refuse(lambda: check_letter(self.dossier, order, workflow.now()))
 
+    @workflow.update(name=names.CONFIRM_REPLACEMENT)
+    def confirm_replacement(self, new_dossier_number: str) -> Ack:
+        """The owner, from this dossier's space, confirms a later pre-registration replaces it.
+        An Update, not a signal: the owner must hear at once when the status refuses it."""
+        _refuse(lambda: self.dossier.confirm_replacement(new_dossier_number, workflow.now()))
+        return self._accepted()
+
+    @confirm_replacement.validator
+    def _replacement_allowed(self, new_dossier_number: str) -> None:
+        _refuse(lambda: self.dossier.check_confirm_replacement(new_dossier_number, workflow.now()))
+
     # ------------------------------------------------------------ system messages
     @workflow.signal(name=names.REPLACED_BY)
     def replaced_by(self, new_dossier_number: str) -> None:

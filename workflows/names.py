@@ -33,7 +33,8 @@ DEPOSIT_DOCUMENT = "deposit_document"
 RECORD_RESULT = "record_result"
 ISSUE_LETTER = "issue_letter"
 # Signals (no answer needed: the sender cannot do anything with a refusal).
-REPLACED_BY = "replaced_by"
+REPLACED_BY = "replaced_by"  # signal of older releases (unproven replacement), kept for their histories
+CONFIRM_REPLACEMENT = "confirm_replacement"
 EXTEND_DEADLINE = "extend_deadline"
 AMEND_EXAMS = "amend_exams"
 ARCHIVE = "archive"

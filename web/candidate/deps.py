@@ -27,6 +27,7 @@ FLASH = {
     "piece": "Le fichier a bien été ajouté à votre dossier.",
     "adresse": "Votre changement d'adresse est enregistré.",
     "desistement": "Votre désistement est enregistré : votre inscription est annulée.",
+    "remplacement": "Le remplacement est confirmé : ce dossier est clos, votre nouvelle préinscription le remplace.",
     "mot-de-passe": "Votre mot de passe est modifié. Connectez-vous avec votre nouveau mot de passe.",
     "deconnexion": "Vous êtes déconnecté(e) de votre espace sécurisé.",
 }

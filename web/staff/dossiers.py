@@ -30,6 +30,7 @@ from domain.status import Status
 from infra.clock import now
 from infra.database import StoredFile, get_campaign, list_campaigns
 from letters.result import LABELS as RESULT_LABELS
+from web import replacement
 from web.deps import ClientDep, FilesDep, SessionDep
 from web.staff.deps import Instructor, Reader, StaffUser
 from web.staff.forms import FormError, parse_local
@@ -97,6 +98,9 @@ async def dossier_list(
     except BadQueryValue:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "Filtre invalide.") from None
     labels = {c.id: {r.code: r.label for r in c.routes} for c in campaigns}
+    # One registration per grade: a person with two open dossiers for one grade is marked.
+    doubled = await replacement.duplicated(db, [row.number for row in page.rows])
+    await db.commit()
     return render(
         request,
         "staff/dossiers.html",
@@ -113,6 +117,7 @@ async def dossier_list(
         total=sum(counts.values()),
         route_labels=labels,
         first_page=not apres,
+        doubled=doubled,
     )
 
 
@@ -132,6 +137,9 @@ async def _page(
     if refs:
         stored = {f.ref: f for f in await db.scalars(select(StoredFile).where(StoredFile.ref.in_(refs)))}
     campaign = await get_campaign(db, dossier.campaign.id) or dossier.campaign
+    others = await replacement.other_dossiers(db, number)
+    pending_for = {r.later for r in await replacement.pending(db, number)}
+    await db.commit()
     kinds_present = {d.kind for d in dossier.documents}
     by_category = {c.code: [u for u in dossier.uploads if u.category == c.code] for c in dossier.route.documents}
     response = render(
@@ -161,6 +169,8 @@ async def _page(
         and dossier.status in (Status.REJECTED, Status.NON_CONFORMING)
         and CentreDocumentKind.REJECTION_LETTER not in kinds_present,
         request_id=uuid.uuid4().hex,
+        others=others,
+        pending_for=pending_for,
     )
     if printing:
         # No script on our pages: the browser reloads it. An explicit URL, because a reload of
