@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 import httpx
 
 from devtools.run_local import web_server_options
+from infra.database import Database  # the fixture migrates the database the server checks
 from infra.settings import PROJECT_ROOT, Settings
 from tests.conftest import free_port
 
@@ -34,6 +35,8 @@ async def web_server(settings: Settings, forwarded_allow_ips: str | None) -> Asy
     env.pop("FORWARDED_ALLOW_IPS", None)
     if forwarded_allow_ips is not None:
         env["FORWARDED_ALLOW_IPS"] = forwarded_allow_ips
+    log_path = settings.data_dir / f"uvicorn-{port}.log"
+    log = log_path.open("wb")
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -47,23 +50,28 @@ async def web_server(settings: Settings, forwarded_allow_ips: str | None) -> Asy
         cwd=PROJECT_ROOT,
         env=env,
         stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=base) as http:
-            for _ in range(300):  # up to 60 s for the app to connect and listen
-                assert proc.returncode is None, "the web server exited"
+            for _ in range(600):  # up to 120 s on a busy host for the app to connect and listen
+                if proc.returncode is not None:
+                    raise AssertionError(f"the web server exited: {log_path.read_text()[-2000:]}")
                 try:
                     if (await http.get("/healthz")).status_code == 200:
                         break
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.2)
+            else:
+                raise AssertionError("the web server did not answer within 120 s")
         yield base
     finally:
-        proc.terminate()
+        if proc.returncode is None:
+            proc.terminate()
         await proc.wait()
+        log.close()
 
 
 async def wrong_login(http: httpx.AsyncClient, number: str, forwarded_for: str) -> int:
@@ -71,7 +79,9 @@ async def wrong_login(http: httpx.AsyncClient, number: str, forwarded_for: str) 
     return (await http.post("/api/session", json=body, headers={"X-Forwarded-For": forwarded_for})).status_code
 
 
-async def test_a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored(settings: Settings) -> None:
+async def test_a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored(
+    settings: Settings, database: Database
+) -> None:
     number = f"ZZ{uuid.uuid4().hex[:8].upper()}-00001"
     async with web_server(settings, forwarded_allow_ips=None) as base, httpx.AsyncClient(base_url=base) as http:
         # A new made-up address on every try: all count against the real peer, 127.0.0.1.
@@ -79,7 +89,7 @@ async def test_a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored(setting
     assert answers == [401] * 5 + [429]
 
 
-async def test_a_trusted_proxy_gives_each_client_its_own_count(settings: Settings) -> None:
+async def test_a_trusted_proxy_gives_each_client_its_own_count(settings: Settings, database: Database) -> None:
     number = f"ZZ{uuid.uuid4().hex[:8].upper()}-00001"
     async with web_server(settings, forwarded_allow_ips="127.0.0.1") as base, httpx.AsyncClient(base_url=base) as http:
         first = [await wrong_login(http, number, "192.0.2.10") for _ in range(6)]
