@@ -33,6 +33,17 @@ SECURITY_HEADERS = [
 ]
 
 
+# Files uploaded by candidates, shown to staff from the app's origin: whatever the bytes hold,
+# the browser treats the document as coming from a unique opaque origin (`sandbox`: no script,
+# no form, no access to the app's cookies, storage or pages), loading nothing (`default-src
+# 'none'`), framed only by our own dossier page. Sandboxed by this header rather than by the
+# iframe's `sandbox` attribute: Chromium refuses to run its PDF viewer in a sandboxed iframe (the
+# preview would be blank) but does show a PDF whose response carries the sandbox (checked with
+# the chromium the browser tests drive).
+UNTRUSTED_FILE_CSP = (
+    "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; frame-ancestors 'self'"
+)
+
 # Production is served over HTTPS only: browsers then refuse plain http for this host for two
 # years, so no cookie or form can be caught on a first http:// request.
 HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
