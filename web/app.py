@@ -18,7 +18,7 @@ from infra.database import Database
 from infra.files import FileStore
 from infra.settings import Settings, get_settings
 from infra.temporal import connect
-from web import api, candidate, csrf, errors, staff
+from web import access_log, api, candidate, csrf, errors, staff
 from web.deps import SESSION_COOKIE, session_token
 from web.login import SessionRefreshMiddleware
 from web.middleware import BodySizeLimitMiddleware, ReceiptMiddleware, SecurityHeadersMiddleware, ServerTimingMiddleware
@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    access_log.install()  # reset tokens in URLs never reach the access log
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
