@@ -12,9 +12,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from infra.personal_data import record_read
 from ops.health import run_checks
 from ops.history import ERROR, describe, time_zone_of
-from infra.personal_data import record_read
 from web.deps import ClientDep, SessionDep, SettingsDep
 from web.staff.deps import Operator
 from web.templating import render
