@@ -68,7 +68,7 @@ async def main(argv: Sequence[str] | None = None) -> int:
 
     settings = get_settings()
     database = Database.of(settings)
-    await database.create_all()
+    await database.check_schema()  # the migrate step's schema, as the worker checks it
     try:
         workflows = WorkflowClient(await connect(settings), settings.task_queue)
         if args.command == "status":
