@@ -96,6 +96,7 @@ def requires(permission: Permission):
             raise HTTPException(status.HTTP_403_FORBIDDEN, _REFUSED[permission])
         return user
 
+    check.permission = permission  # type: ignore[attr-defined]  # read back by web.access
     return check
 
 
