@@ -57,7 +57,14 @@ async def test_the_candidate_downloads_their_data_as_json_and_pdf(
     pdf = await candidate.http.get("/espace/mes-donnees/export.pdf")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     words = pdf_text(pdf.content)
-    for expected in ("Mes donn", "Le Goff", "Licence d'histoire.pdf", "Courriels envoy", candidate.number):
+    for expected in (
+        "Mes données personnelles",
+        "Maëlle",
+        "Le Goff",
+        "Licence d'histoire.pdf",
+        "Courriels envoyés",
+        candidate.number,
+    ):
         assert expected in words, expected
     assert "Yannick" not in words
 
