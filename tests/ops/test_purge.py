@@ -96,9 +96,11 @@ async def test_after_the_retention_period_nothing_of_a_candidate_is_findable(app
         f"DossierNumber = '{first}'",
         f"CandidateEmail = '{second_form['email'].lower()}'",
     ]:
-        await eventually(_gone_from_visibility(workflows, query))
+        # Temporal deletes executions asynchronously (a server-side task queue): give it time on a
+        # loaded machine; the condition, not the wait, decides.
+        await eventually(_gone_from_visibility(workflows, query), timeout=60)
     for workflow_id in (first, second, extension):
-        await eventually(_not_described(workflows, workflow_id))
+        await eventually(_not_described(workflows, workflow_id), timeout=60)
     async with database.sessions() as session:
         counts = {
             (r.status, r.route): r.count for r in await session.scalars(select(PurgedCount).filter_by(campaign_id=c.id))
