@@ -9,8 +9,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore \
     INSCRIPTIONS_DATA_DIR=/data \
+    INSCRIPTIONS_ENVIRONMENT=production \
     FORWARDED_ALLOW_IPS=""
-
+# Production by default: a deployment that forgets INSCRIPTIONS_ENVIRONMENT gets Secure
+# `__Host-` cookies, HSTS and no API docs, and refuses to start without a long
+# INSCRIPTIONS_SECRET_KEY, instead of running silently as development.
 # FORWARDED_ALLOW_IPS (uvicorn's variable, with --proxy-headers below): the reverse proxies whose
 # X-Forwarded-For header gives the client's address, comma-separated addresses or networks.
 # Empty by default: no peer is trusted and the header is ignored. Behind a proxy, set it to the

@@ -155,7 +155,10 @@ async def test_preregistration_refusals_are_french_and_create_nothing(
         (form(c.id, password="Motdepasse1"), 422, "trop facile à deviner"),
         (form(c.id, password="LeGoff17051994"), 422, "votre nom, votre prénom"),
         (form(c.id, route="inconnue"), 422, "Voie d'accès inconnue"),
-        (form(c.id, email="pas-une-adresse"), 422, "Adresse e-mail invalide"),
+        (form(c.id, email="pas-une-adresse"), 422, "L'adresse e-mail doit comporter un « @ »"),
+        (form(c.id, email="foo<a@example.fr>"), 422, "Adresse e-mail invalide"),
+        (form(c.id, email=f"{'a' * 300}@example.fr"), 422, "L'adresse e-mail est trop longue"),
+        (form(c.id, email="jérôme@example.fr"), 422, "ne sont pas acceptées avant le « @ »"),
         (form("nulle-part"), 404, "Session de concours introuvable"),
         (form(closed.id), 409, "sont closes"),
     ]
@@ -235,3 +238,17 @@ async def test_pre_registration_floods_are_refused_in_french_per_address_and_per
     async with database.sessions() as session:
         accounts = (await session.scalars(select(Account).where(Account.campaign_id == c.id))).all()
     assert len(accounts) == 6  # nothing created for the refused ones
+
+
+async def test_an_address_with_an_internationalised_domain_is_kept_in_ascii_and_reached(
+    http: httpx.AsyncClient, database: Database, mail_sink: MailSink
+) -> None:
+    """« café.fr » is accepted and kept as its IDNA form, which our SMTP path sends without
+    SMTPUTF8: the acknowledgement reaches the mailbox."""
+    c = await open_campaign(database)
+    number, _ = await register_and_login(http, c.id, email="  Maelle.Le-Goff@Café.fr ")
+    async with database.sessions() as session:
+        account = await session.get(Account, number)
+        assert account is not None and account.email == "maelle.le-goff@xn--caf-dma.fr"
+    mail = await mail_with_subject(mail_sink, number, "Votre préinscription")
+    assert mail.to == ["Maelle.Le-Goff@xn--caf-dma.fr"]

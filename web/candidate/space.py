@@ -12,11 +12,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.campaign import RETENTION
 from domain.candidate import Address
 from domain.dossier import Refusal
+from domain.retention import retention_fr
 from domain.space import Action
 from domain.summary import DossierSummary
 from infra.clock import now
+from infra.database import Account, get_campaign
 from letters.registration_form import registration_form_pdf
 from web import replacement
 from web.candidate.deps import CandidatePage, MyDossier, MySummary, flash
@@ -147,8 +150,11 @@ async def validate(
 
 # ------------------------------------------------------------------------------ my data, address
 @router.get("/mes-donnees", response_class=HTMLResponse)
-async def my_data(request: Request, dossier: MySummary) -> Response:
-    return space_page(request, "candidate/my_data.html", dossier, "donnees")
+async def my_data(request: Request, dossier: MySummary, db: SessionDep) -> Response:
+    account = await db.get(Account, dossier.dossier_number)
+    campaign = await get_campaign(db, account.campaign_id) if account else None
+    retention = retention_fr(campaign.retention if campaign else RETENTION)
+    return space_page(request, "candidate/my_data.html", dossier, "donnees", retention_text=retention)
 
 
 @router.get("/adresse", response_class=HTMLResponse)
