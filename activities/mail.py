@@ -3,8 +3,10 @@
 The workflow retries this activity until the SMTP server takes the message, so mail waits out an
 outage. A permanent refusal (an SMTP 5xx for the recipient or the message) is different: no retry
 would change it, so it ends the activity with a non-retryable `MailRefused` error carrying the
-server's reply, and the workflow sets that mail aside (`Dossier.set_mail_aside`). Before sending, the key is looked up in `sent_mails`; after the server accepted it, the
-key is recorded; if that record cannot be written, the activity still completes (its completion
+server's reply, and the workflow sets that mail aside (`Dossier.set_mail_aside`).
+
+Before sending, the key is looked up in `sent_mails`; after the server accepted it, the key is
+recorded; if that record cannot be written, the activity still completes (its completion
 in the history is what stops a resend). A worker that dies between those two steps could send
 once more on retry; the Message-ID, derived from the key, lets mail systems drop that copy.
 """

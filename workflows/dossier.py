@@ -201,10 +201,13 @@ class DossierWorkflow:
                 )
             except ActivityError as exc:
                 cause = exc.cause
-                refused = isinstance(cause, ApplicationError) and cause.type == names.MAIL_REFUSED
                 # Histories recorded before MAIL_SET_ASIDE never reach this point (the activity
                 # could not fail then); the marker keeps the change visible to the replay check.
-                if not (refused and workflow.patched(MAIL_SET_ASIDE)):
+                if not (
+                    isinstance(cause, ApplicationError)
+                    and cause.type == names.MAIL_REFUSED
+                    and workflow.patched(MAIL_SET_ASIDE)
+                ):
                     raise
                 self.dossier.set_mail_aside(mail, cause.message, workflow.now())
             self.dossier.outbox.pop(0)
