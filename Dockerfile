@@ -1,5 +1,6 @@
-# Image for both processes of the app: the web app (default command) and the Temporal worker
-# (`python worker.py`, set by the `worker` service in docker-compose.yml).
+# Image for every process of the app: the web app (default command), the Temporal worker
+# (`python worker.py`) and the one-shot migrate step (`python -m ops.migrate`), as the services
+# of docker-compose.yml set them.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -24,6 +25,7 @@ COPY infra/ infra/
 COPY web/ web/
 COPY letters/ letters/
 COPY ops/ ops/
+COPY migrations/ migrations/
 
 # The project with the PostgreSQL driver (asyncpg), its dependencies at the versions of uv.lock
 # (what CI tested; checked against their hashes). They publish binary wheels for CPython 3.11 on

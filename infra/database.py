@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import TypeAdapter
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, event, select, update
+from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, String, Text, event, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -25,6 +25,17 @@ CAMPAIGN_JSON = TypeAdapter(Campaign)
 
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: DateTime(timezone=True)}
+    # Named constraints: an Alembic migration can then drop or alter one by name, which SQLite's
+    # batch mode (table copied and recreated) needs. The index names are SQLAlchemy's defaults.
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
 
 
 class CampaignRow(Base):
@@ -161,9 +172,17 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
-    async def create_all(self) -> None:
-        async with self.engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
+    async def migrate(self) -> None:
+        """Bring the schema to the latest Alembic revision (`python -m ops.migrate` does this)."""
+        from infra import schema  # imports every model module, which import this one
+
+        await schema.upgrade(self.engine)
+
+    async def check_schema(self) -> None:
+        """Refuse to serve on a schema older (or newer) than this code's: run the migrate step."""
+        from infra import schema
+
+        await schema.check_at_head(self.engine)
 
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self.sessions() as session:

@@ -33,7 +33,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = Database.of(settings)
-        await database.create_all()
+        # The schema is the migrate step's (`python -m ops.migrate`), run before the web starts.
+        await database.check_schema()
         client = await connect(settings)
         app.state.settings = settings
         app.state.database = database
