@@ -28,13 +28,6 @@ class RegistrationClosed(RegistrationRefused):
     """The campaign takes no pre-registration at this instant: not yet open, or closed."""
 
 
-def check_email(address: str) -> None:
-    """A plausible e-mail address, or RegistrationRefused: the one check, at pre-registration
-    and when the candidate gives a new address from their space."""
-    if not EMAIL.match(address):
-        raise RegistrationRefused("Adresse e-mail invalide.")
-
-
 def check_registration_window(campaign: Campaign, now: datetime) -> None:
     if campaign.is_open_for_registration(now):
         return
@@ -56,7 +49,8 @@ def check_route(campaign: Campaign, route_code: str, speciality: str | None) -> 
 
 def check_candidate(candidate: Candidate, now: datetime) -> None:
     """What the candidate must give: a plausible e-mail, a past birth date, name and address."""
-    check_email(candidate.email)
+    if not EMAIL.match(candidate.email):
+        raise RegistrationRefused("Adresse e-mail invalide.")
     if candidate.birth_date >= now.date():
         raise RegistrationRefused("Date de naissance invalide.")
     for label, value in (
