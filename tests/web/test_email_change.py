@@ -69,9 +69,10 @@ async def test_a_refused_address_is_corrected_by_a_confirmed_link_and_the_mail_g
     assert "Courriels non remis" in staff_page and bad in staff_page
     assert "En attente d'une adresse corrigée" in staff_page
 
-    # The format is checked by pre-registration's own rule.
-    wrong = await submit(me.http, "/espace/adresse-electronique", {"new_email": "pas-une-adresse"})
-    assert wrong.status_code == 422 and "Adresse e-mail invalide." in text_of(wrong)
+    # The address is checked by pre-registration's own rule (email-validator); nothing is sent.
+    wrong = await submit(me.http, "/espace/adresse-electronique", {"new_email": "foo<a@example.fr>"})
+    assert wrong.status_code == 422 and "Adresse e-mail invalide : indiquez une seule adresse" in text_of(wrong)
+    assert mail_sink.to("a@example.fr") == []
 
     good = f"corrigee-{uuid.uuid4().hex[:8]}@example.fr"
     asked = await submit(me.http, "/espace/adresse-electronique", {"new_email": good})

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, Response
 
 from domain.dossier import Refusal
-from domain.registration import RegistrationRefused, check_email
+from domain.email_address import InvalidEmail, checked_email
 from infra.database import Account
 from web import email_change
 from web.candidate.deps import CandidatePage, MySummary
@@ -53,11 +53,12 @@ async def request_change(
     settings: SettingsDep,
     new_email: Annotated[str, Form()] = "",
 ) -> Response:
-    new_email = new_email.strip()
     try:
-        check_email(new_email)
-    except RegistrationRefused as refusal:
-        return _page(request, dossier, 422, new_email=new_email, sent_to=None, error=str(refusal))
+        # The pre-registration's own check (email-validator, offline), and its form of the
+        # address (IDN domain in ASCII) is the one kept.
+        new_email = checked_email(new_email)
+    except InvalidEmail as invalid:
+        return _page(request, dossier, 422, new_email=new_email.strip(), sent_to=None, error=str(invalid))
     current = dossier.candidate.email
     if new_email.lower() == current.lower():
         return _page(
