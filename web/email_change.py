@@ -28,6 +28,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from infra.settings import Settings
 from infra.smtp import SMTP_ERRORS, compose, deliver, permanent_refusal
+from web.password_reset import TOKEN_PARAMETER
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,8 @@ def read(settings: Settings, token: str) -> EmailChange | None:
 
 
 def confirm_link(settings: Settings, token: str) -> str:
-    return f"{settings.public_url.rstrip('/')}{CONFIRM_PATH}?jeton={token}"
+    # The reset link's parameter: `web.access_log` keeps its value out of the access log.
+    return f"{settings.public_url.rstrip('/')}{CONFIRM_PATH}?{TOKEN_PARAMETER}={token}"
 
 
 @dataclass(frozen=True)

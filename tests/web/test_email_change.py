@@ -20,6 +20,9 @@ from tests.backoffice import cheap_staff_hashing, staff  # noqa: F401  (fixtures
 from tests.conftest import eventually
 from tests.web.conftest import NewCandidate
 from tests.web.pages import client, submit, text_of
+from web import email_change
+from web.access_log import redact
+from web.email_change import EmailChange
 
 LINK = re.compile(r"http://testserver(/adresse-electronique/confirmer\?jeton=\S+)")
 NOTICE = "Nous n'avons pas pu vous envoyer la confirmation de votre préinscription à l'adresse"
@@ -147,3 +150,10 @@ async def test_an_altered_link_changes_nothing(
         refused = await submit(browser, "/adresse-electronique/confirmer", {"jeton": forged}, page="/connexion")
         assert refused.status_code == 410 and "n'est plus valable" in text_of(refused)
     assert await account_email(database, me.number) == me.email.lower()
+
+
+def test_the_links_token_stays_out_of_the_access_log(settings) -> None:
+    link = email_change.confirm_link(settings, email_change.issue(settings, EmailChange("N-1", "a@x.fr", "b@x.fr")))
+    token = link.split("jeton=")[1]
+
+    assert token not in redact(f'127.0.0.1:5000 - "GET {link.split("testserver")[1]} HTTP/1.1" 200')
