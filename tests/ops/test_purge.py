@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import MetaData, select
 from temporalio.client import ScheduleActionStartWorkflow
@@ -17,6 +18,8 @@ from activities.purge import Purger
 from domain.retention import purge_due_at
 from infra.database import Database, PasswordReset, SentMail
 from infra.personal_data import CampaignPurge, PurgedCount, record_read
+from infra.settings import Settings
+from ops import purge as purge_cli
 from tests.backoffice import saved_campaign
 from tests.conftest import eventually
 from tests.staff.test_dossier_page import upload
@@ -155,3 +158,19 @@ async def test_the_daily_schedule_is_created_once_and_starts_the_purge(app: Fast
     # From the command line (the same workflow), a campaign that is not due is left alone.
     c = await saved_campaign(database)
     assert await workflows.purge(PurgeRequest(c.id)) == []
+
+
+async def test_the_command_line_lists_campaigns_and_purges_none_before_its_time(
+    app: FastAPI, database: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    c = await saved_campaign(database)
+    monkeypatch.setattr(purge_cli, "get_settings", lambda: settings)
+
+    assert await purge_cli.main(["status"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith(c.id))
+    assert "conservation 730 jours" in line and "purge au plus tôt le" in line
+
+    assert await purge_cli.main(["run", "--campaign", c.id]) == 0
+    assert "Aucune session n'a atteint la fin de sa durée de conservation." in capsys.readouterr().out
+    async with database.sessions() as session:
+        assert await session.get(CampaignPurge, c.id) is None
