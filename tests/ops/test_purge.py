@@ -30,6 +30,10 @@ from workflows.client import WorkflowClient
 from workflows.purge import PurgeRequest
 from workflows.visibility import campaign_workflows_queries
 
+# Bounds on waiting for the SMTP sink and Temporal's asynchronous deletion on a loaded machine
+# (the states are polled; the bound only decides how long a failure takes to report).
+WAIT = 60.0
+
 
 async def everything_in_sql(database: Database) -> str:
     """Every value of every row of every table, as one text to search."""
@@ -73,8 +77,8 @@ async def test_after_the_retention_period_nothing_of_a_candidate_is_findable(app
         DeadlineExtension(c.id, c.validation_deadline + timedelta(days=2))
     )
     for number in (first, second):
-        await eventually(_mailed(database, number))
-        await eventually(_visible(workflows, f"DossierNumber = '{number}'"))
+        await eventually(_mailed(database, number), timeout=WAIT)
+        await eventually(_visible(workflows, f"DossierNumber = '{number}'"), timeout=WAIT)
     personal = [first, second, first_form["email"], second_form["email"], filename]
     before = await everything_in_sql(database)
     assert all(value in before for value in personal)
@@ -99,9 +103,9 @@ async def test_after_the_retention_period_nothing_of_a_candidate_is_findable(app
         f"DossierNumber = '{first}'",
         f"CandidateEmail = '{second_form['email'].lower()}'",
     ]:
-        await eventually(_gone_from_visibility(workflows, query))
+        await eventually(_gone_from_visibility(workflows, query), timeout=WAIT)
     for workflow_id in (first, second, extension):
-        await eventually(_not_described(workflows, workflow_id))
+        await eventually(_not_described(workflows, workflow_id), timeout=WAIT)
     async with database.sessions() as session:
         counts = {
             (r.status, r.route): r.count for r in await session.scalars(select(PurgedCount).filter_by(campaign_id=c.id))
@@ -151,7 +155,7 @@ async def test_the_daily_schedule_is_created_once_and_starts_the_purge(app: Fast
         assert action.workflow == names.PURGE_WORKFLOW and action.task_queue == workflows.task_queue
         await handle.trigger()
         query = f"WorkflowType = '{names.PURGE_WORKFLOW}' AND ExecutionStatus = 'Completed'"
-        await eventually(_visible(workflows, query), timeout=30)
+        await eventually(_visible(workflows, query), timeout=WAIT)
     finally:
         await handle.delete()
 
