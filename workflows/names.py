@@ -28,6 +28,7 @@ VALIDATE = "validate"
 RECORD_UPLOAD = "record_upload"
 WITHDRAW = "withdraw"
 CHANGE_ADDRESS = "change_address"
+CHANGE_EMAIL = "change_email"  # once the candidate confirmed the new address by its link
 # Staff updates.
 DECIDE = "decide"
 DEPOSIT_DOCUMENT = "deposit_document"
@@ -46,6 +47,8 @@ PENDING_LETTERS = "pending_letters"
 # Activities, called by name so workflow modules never import their I/O libraries.
 SEND_MAIL = "send_mail"
 PRINT_LETTER = "print_letter"
+# ApplicationError type of `send_mail` when the server refused the mail for good (SMTP 5xx).
+MAIL_REFUSED = "MailRefused"
 SIGNAL_DEADLINE_EXTENSION = "signal_deadline_extension"
 SIGNAL_EXAM_AMENDMENT = "signal_exam_amendment"
 # Staff bulk actions (workflows/batch.py, activities/batch.py).

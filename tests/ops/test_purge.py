@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import MetaData, select
 from temporalio.client import ScheduleActionStartWorkflow
@@ -17,6 +18,8 @@ from activities.purge import Purger
 from domain.retention import purge_due_at
 from infra.database import Database, PasswordReset, SentMail
 from infra.personal_data import CampaignPurge, PurgedCount, record_read
+from infra.settings import Settings
+from ops import purge as purge_cli
 from tests.backoffice import saved_campaign
 from tests.conftest import eventually
 from tests.staff.test_dossier_page import upload
@@ -26,6 +29,10 @@ from workflows.campaign import DeadlineExtension
 from workflows.client import WorkflowClient
 from workflows.purge import PurgeRequest
 from workflows.visibility import campaign_workflows_queries
+
+# Bounds on waiting for the SMTP sink and Temporal's asynchronous deletion on a loaded machine
+# (the states are polled; the bound only decides how long a failure takes to report).
+WAIT = 60.0
 
 
 async def everything_in_sql(database: Database) -> str:
@@ -70,8 +77,8 @@ async def test_after_the_retention_period_nothing_of_a_candidate_is_findable(app
         DeadlineExtension(c.id, c.validation_deadline + timedelta(days=2))
     )
     for number in (first, second):
-        await eventually(_mailed(database, number))
-        await eventually(_visible(workflows, f"DossierNumber = '{number}'"))
+        await eventually(_mailed(database, number), timeout=WAIT)
+        await eventually(_visible(workflows, f"DossierNumber = '{number}'"), timeout=WAIT)
     personal = [first, second, first_form["email"], second_form["email"], filename]
     before = await everything_in_sql(database)
     assert all(value in before for value in personal)
@@ -96,11 +103,9 @@ async def test_after_the_retention_period_nothing_of_a_candidate_is_findable(app
         f"DossierNumber = '{first}'",
         f"CandidateEmail = '{second_form['email'].lower()}'",
     ]:
-        # Temporal deletes executions asynchronously (a server-side task queue): give it time on a
-        # loaded machine; the condition, not the wait, decides.
-        await eventually(_gone_from_visibility(workflows, query), timeout=60)
+        await eventually(_gone_from_visibility(workflows, query), timeout=WAIT)
     for workflow_id in (first, second, extension):
-        await eventually(_not_described(workflows, workflow_id), timeout=60)
+        await eventually(_not_described(workflows, workflow_id), timeout=WAIT)
     async with database.sessions() as session:
         counts = {
             (r.status, r.route): r.count for r in await session.scalars(select(PurgedCount).filter_by(campaign_id=c.id))
@@ -150,10 +155,26 @@ async def test_the_daily_schedule_is_created_once_and_starts_the_purge(app: Fast
         assert action.workflow == names.PURGE_WORKFLOW and action.task_queue == workflows.task_queue
         await handle.trigger()
         query = f"WorkflowType = '{names.PURGE_WORKFLOW}' AND ExecutionStatus = 'Completed'"
-        await eventually(_visible(workflows, query), timeout=30)
+        await eventually(_visible(workflows, query), timeout=WAIT)
     finally:
         await handle.delete()
 
     # From the command line (the same workflow), a campaign that is not due is left alone.
     c = await saved_campaign(database)
     assert await workflows.purge(PurgeRequest(c.id)) == []
+
+
+async def test_the_command_line_lists_campaigns_and_purges_none_before_its_time(
+    app: FastAPI, database: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    c = await saved_campaign(database)
+    monkeypatch.setattr(purge_cli, "get_settings", lambda: settings)
+
+    assert await purge_cli.main(["status"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith(c.id))
+    assert "conservation 730 jours" in line and "purge au plus tôt le" in line
+
+    assert await purge_cli.main(["run", "--campaign", c.id]) == 0
+    assert "Aucune session n'a atteint la fin de sa durée de conservation." in capsys.readouterr().out
+    async with database.sessions() as session:
+        assert await session.get(CampaignPurge, c.id) is None

@@ -26,7 +26,7 @@ async def test_the_candidate_downloads_their_data_as_json_and_pdf(
     candidate = await new_candidate(first_name="Maëlle", last_name="Le Goff", phone="02 97 00 00 00")
     other = await new_candidate(first_name="Yannick", last_name="Autre")
     assert (await upload(candidate, "diplome", PDF, "Licence d'histoire.pdf")).status_code == 303
-    subjects = await eventually(lambda: sent_subjects(database, candidate.number))
+    subjects = await eventually(lambda: sent_subjects(database, candidate.number), timeout=60)
 
     page = text_of(await candidate.http.get("/espace/mes-donnees"))
     assert "Télécharger tout ce que le centre détient sur vous" in page

@@ -75,6 +75,10 @@ DECLARED: dict[tuple[str, str], Access] = {
     ("POST", "/mot-de-passe-oublie"): P,
     ("GET", "/mot-de-passe/nouveau"): P,
     ("POST", "/mot-de-passe/nouveau"): P,
+    # The new e-mail address's link: opened from the mailbox, maybe in another browser; the
+    # signed token names the dossier.
+    ("GET", "/adresse-electronique/confirmer"): P,
+    ("POST", "/adresse-electronique/confirmer"): P,
     # The candidate's space
     ("GET", "/preinscription/confirmation"): C,
     ("GET", "/espace"): C,
@@ -88,6 +92,8 @@ DECLARED: dict[tuple[str, str], Access] = {
     ("GET", "/espace/mes-donnees/export.pdf"): C,
     ("GET", "/espace/adresse"): C,
     ("POST", "/espace/adresse"): C,
+    ("GET", "/espace/adresse-electronique"): C,
+    ("POST", "/espace/adresse-electronique"): C,
     ("GET", "/espace/desistement"): C,
     ("GET", "/espace/desistement/confirmation"): C,
     ("POST", "/espace/desistement"): C,
