@@ -17,6 +17,7 @@ from activities.mail import Mailer
 from infra.database import Database
 from infra.files import FileStore
 from infra.settings import Settings, get_settings
+from infra.telemetry import VisibilityFigures, prometheus_runtime
 from infra.temporal import connect
 from workflows.batch import BatchWorkflow
 from workflows.campaign import CampaignDeadlineWorkflow, CampaignExamsWorkflow
@@ -59,8 +60,21 @@ async def main() -> None:
     settings = get_settings()
     database = Database.of(settings)
     await database.create_all()
-    client = await connect(settings)
+    runtime = None
+    if settings.worker_metrics_address:
+        try:
+            runtime = prometheus_runtime(settings.worker_metrics_address)
+        except ValueError as exc:
+            # A worker without metrics still serves the dossiers; a second one on the same host
+            # needs its own INSCRIPTIONS_WORKER_METRICS_ADDRESS.
+            log.error("No metrics for this worker: %s (INSCRIPTIONS_WORKER_METRICS_ADDRESS)", exc)
+    client = await connect(settings, runtime)
     worker = build_worker(client, settings, database)
+    figures = None
+    if runtime is not None:
+        log.info("Worker metrics at http://%s/metrics", settings.worker_metrics_address)
+        gauges = VisibilityFigures(runtime.metric_meter, settings.metrics_refresh_seconds)
+        figures = asyncio.create_task(gauges.run(WorkflowClient(client, settings.task_queue), database))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -69,6 +83,8 @@ async def main() -> None:
     async with worker:
         await stop.wait()
         log.info("Worker stopping: finishing tasks in flight")
+        if figures is not None:
+            figures.cancel()
     await database.dispose()
 
 

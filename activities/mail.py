@@ -9,6 +9,7 @@ once more on retry; the Message-ID, derived from the key, lets mail systems drop
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -55,9 +56,11 @@ class Mailer:
             key=mail.key,
             dossier=mail.context.get("dossier_number", ""),
         )
+        meter = activity.metric_meter()
         try:
             await deliver(s, msg)
         except SMTP_ERRORS as exc:
+            meter.create_counter(names.METRIC_MAIL_FAILURES, "SMTP attempts that failed").add(1)
             # Retried by the workflow's policy; say plainly what an operator should look at.
             activity.logger.warning(
                 "SMTP server %s:%s did not take mail %s (%s); it will be retried",
@@ -67,6 +70,12 @@ class Mailer:
                 exc,
             )
             raise
+        meter.create_counter(names.METRIC_MAILS_SENT, "Mails the SMTP server took").add(
+            1, {"template": mail.template.value}
+        )
+        # From the first attempt's scheduling: how long the candidate waited for this mail.
+        waited = datetime.now(UTC) - activity.info().scheduled_time
+        meter.create_histogram_timedelta(names.METRIC_MAIL_DELAY, "Queued to sent").record(waited)
         try:
             async with self.database.sessions() as session:
                 session.add(SentMail(key=mail.key, recipient=mail.to, subject=subject, message_id=msg["Message-ID"]))

@@ -18,7 +18,7 @@ from infra.database import Database
 from infra.files import FileStore
 from infra.settings import Settings, get_settings
 from infra.temporal import connect
-from web import api, candidate, csrf, errors, staff
+from web import api, candidate, csrf, errors, metrics, staff
 from web.middleware import BodySizeLimitMiddleware, ReceiptMiddleware, SecurityHeadersMiddleware, ServerTimingMiddleware
 from web.security import SessionTokens
 from web.templating import STATIC_DIR
@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ServerTimingMiddleware)
     app.add_middleware(ReceiptMiddleware)  # outermost: the stamp is taken first
     errors.install(app)  # HTML error pages outside /api
+    metrics.install(app)  # /metrics: requests by route and status, logins
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api.router)
     app.include_router(candidate.router)

@@ -25,6 +25,7 @@ from infra.database import Account
 from infra.settings import Settings
 from web import csrf
 from web.deps import CANDIDATE, SESSION_COOKIE
+from web.metrics import count_login
 from web.ratelimit import KeyedLimits, Limit
 from web.security import HASHES, PasswordCheck, SessionTokens, check_password, hash_password
 
@@ -98,7 +99,12 @@ async def verified_account(
 ) -> AccountT:
     """The account (candidate or staff) whose password this is, its hash replaced when made with
     older parameters; otherwise HTTP 401, or 429 once `limits` are reached."""
-    limits.check(request, identifier)
+    space = "staff" if request.url.path.startswith("/staff") else "candidat"
+    try:
+        limits.check(request, identifier)
+    except HTTPException:
+        count_login(space, "limited")
+        raise
     account: AccountT | None = None
     # Twice at most: a login that finds its re-hash overtaken (a double-clicked login re-hashed
     # first, or a reset) checks again against the hash the account has now.
@@ -107,12 +113,14 @@ async def verified_account(
         check = await check_login(db, account.password_hash if account else None, password, decoy)
         if account is None or not check.valid or not usable(account):
             limits.hit(request, identifier)
+            count_login(space, "refused")
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, WRONG_LOGIN)
         if check.rehashed is None or await save_rehash(db, account, key, account.password_hash, check.rehashed):
             break
         db.expunge(account)  # read it afresh
     assert account is not None  # checked in the loop
     limits.forget(request, identifier)
+    count_login(space, "accepted")
     return account
 
 
