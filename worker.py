@@ -8,7 +8,8 @@ import logging
 import signal
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
+from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from activities.batch import BatchActivities
 from activities.campaigns import CampaignActivities
@@ -19,14 +20,30 @@ from infra.files import FileStore
 from infra.settings import Settings, get_settings
 from infra.telemetry import VisibilityFigures, prometheus_runtime
 from infra.temporal import connect
+from ops.deploy import adopt_if_none_current, code_build_id, set_current
 from workflows.batch import BatchWorkflow
 from workflows.campaign import CampaignDeadlineWorkflow, CampaignExamsWorkflow
 from workflows.client import WorkflowClient
 from workflows.dossier import DossierWorkflow
+from workflows.versioned import PinnedBatchWorkflow, PinnedCampaignDeadlineWorkflow, PinnedCampaignExamsWorkflow
 
 WORKFLOWS = [DossierWorkflow, CampaignDeadlineWorkflow, CampaignExamsWorkflow, BatchWorkflow]
+# A versioned worker's: dossiers auto-upgrade (the default below), the others are pinned.
+VERSIONED_WORKFLOWS = [
+    DossierWorkflow,
+    PinnedCampaignDeadlineWorkflow,
+    PinnedCampaignExamsWorkflow,
+    PinnedBatchWorkflow,
+]
 
 log = logging.getLogger("worker")
+
+
+def deployment_version(settings: Settings) -> WorkerDeploymentVersion | None:
+    """This worker's version when versioned (INSCRIPTIONS_WORKER_DEPLOYMENT set)."""
+    if not settings.worker_deployment:
+        return None
+    return WorkerDeploymentVersion(settings.worker_deployment, settings.worker_build_id or code_build_id())
 
 
 def build_worker(client: Client, settings: Settings, database: Database) -> Worker:
@@ -36,10 +53,20 @@ def build_worker(client: Client, settings: Settings, database: Database) -> Work
     campaigns = CampaignActivities(workflows)
     issuer = DocumentIssuer(workflows, database, files)
     batches = BatchActivities(workflows, database, files, issuer)
+    version = deployment_version(settings)
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=WORKFLOWS,
+        # Dossiers move to the current version at their next task (auto-upgrade, changes behind
+        # workflow.patched); batches and campaign-wide changes are pinned (workflows/versioned.py).
+        deployment_config=WorkerDeploymentConfig(
+            version=version,
+            use_worker_versioning=True,
+            default_versioning_behavior=VersioningBehavior.AUTO_UPGRADE,
+        )
+        if version
+        else None,
+        workflows=VERSIONED_WORKFLOWS if version else WORKFLOWS,
         max_cached_workflows=settings.worker_cached_workflows,
         activities=[
             mailer.send_mail,
@@ -81,6 +108,16 @@ async def main() -> None:
         loop.add_signal_handler(sig, stop.set)
     log.info("Worker polling task queue %r on %s", settings.task_queue, settings.temporal_address)
     async with worker:
+        version = deployment_version(settings)
+        if version is not None:
+            log.info("Worker version %s of deployment %s", version.build_id, version.deployment_name)
+            if settings.environment == "dev":
+                # The run command's single worker: each edit of the code is a new version, made
+                # current at once. Elsewhere that is the deploy's decision (README).
+                await set_current(client, version.deployment_name, version.build_id)
+                log.info("Made version %s current (dev)", version.build_id)
+            elif await adopt_if_none_current(client, version.deployment_name, version.build_id):
+                log.info("First version of deployment %s: made current", version.deployment_name)
         await stop.wait()
         log.info("Worker stopping: finishing tasks in flight")
         if figures is not None:

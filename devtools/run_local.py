@@ -81,6 +81,8 @@ def main() -> int:
         "INSCRIPTIONS_SMTP_PORT": str(ports.smtp),
         "INSCRIPTIONS_PUBLIC_URL": f"http://127.0.0.1:{ports.web}",
         "INSCRIPTIONS_WORKER_METRICS_ADDRESS": f"127.0.0.1:{ports.worker_metrics}",
+        # Versioned like production (its build id from the code); in dev it makes itself current.
+        "INSCRIPTIONS_WORKER_DEPLOYMENT": os.environ.get("INSCRIPTIONS_WORKER_DEPLOYMENT", "inscriptions"),
         "PYTHONUNBUFFERED": "1",
     }
     python = sys.executable

@@ -31,5 +31,7 @@ need chromium chromium "the browser tests"
 need java default-jre-headless "the time-skipping workflow tests"
 need mvn maven "the time-skipping workflow tests"
 .venv/bin/python -m devtools.test_server >/dev/null
+# The alert rules are loaded and unit-tested by Prometheus's own checker (tests/ops/test_alerts.py).
+need promtool prometheus "the alert rules' checks"
 
 exec .venv/bin/python -m pytest "$@"
