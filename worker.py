@@ -15,6 +15,7 @@ from activities.batch import BatchActivities
 from activities.campaigns import CampaignActivities
 from activities.letters import DocumentIssuer
 from activities.mail import Mailer
+from infra import logs
 from infra.database import Database
 from infra.files import FileStore
 from infra.settings import Settings, get_settings
@@ -83,7 +84,7 @@ def build_worker(client: Client, settings: Settings, database: Database) -> Work
 
 
 async def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure()
     settings = get_settings()
     database = Database.of(settings)
     await database.create_all()

@@ -44,7 +44,7 @@ class Mailer:
     async def send_mail(self, mail: Mail) -> None:
         async with self.database.sessions() as session:
             if await session.get(SentMail, mail.key) is not None:
-                activity.logger.info("Mail %s to %s was already sent; not sending again", mail.key, mail.to)
+                activity.logger.info("Mail %s was already sent; not sending again", mail.key)
                 return
         subject, body = render(mail, self.settings.public_url)
         s = self.settings
@@ -83,8 +83,7 @@ class Mailer:
         except Exception as exc:
             # The server took the mail: failing now would make Temporal send it again. The
             # activity completes, which is what prevents a resend; the record is for operators.
-            activity.logger.error(
-                "Mail %s was sent to %s but could not be recorded in sent_mails (%s)", mail.key, mail.to, exc
-            )
+            activity.logger.error("Mail %s was sent but could not be recorded in sent_mails (%s)", mail.key, exc)
             return
-        activity.logger.info("Mail %s (%s) sent to %s", mail.key, mail.template.value, mail.to)
+        # The key names the dossier; the address stays out of the logs (personal data).
+        activity.logger.info("Mail %s (%s) sent", mail.key, mail.template.value)

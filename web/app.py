@@ -14,12 +14,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from infra import logs
 from infra.database import Database
 from infra.files import FileStore
 from infra.settings import Settings, get_settings
 from infra.temporal import connect
 from web import api, candidate, csrf, errors, metrics, staff
 from web.middleware import BodySizeLimitMiddleware, ReceiptMiddleware, SecurityHeadersMiddleware, ServerTimingMiddleware
+from web.request_log import RequestLogMiddleware
 from web.security import SessionTokens
 from web.templating import STATIC_DIR
 from workflows.client import WorkflowClient
@@ -32,6 +34,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.environment != "test":  # tests keep pytest's log capture
+            logs.configure()
         database = Database.of(settings)
         await database.create_all()
         client = await connect(settings)
@@ -65,7 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(ServerTimingMiddleware)
-    app.add_middleware(ReceiptMiddleware)  # outermost: the stamp is taken first
+    app.add_middleware(ReceiptMiddleware)  # the stamp is taken before the app's own work
+    app.add_middleware(RequestLogMiddleware)  # outermost: its request id is in every line
     errors.install(app)  # HTML error pages outside /api
     metrics.install(app)  # /metrics: requests by route and status, logins
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -17,6 +17,7 @@ from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from infra import logs
 from infra.database import Account, Database
 from infra.files import FileStore
 from infra.settings import Settings
@@ -81,6 +82,7 @@ async def session_candidate(request: Request, tokens: TokensDep) -> str | None:
     password_hash = await candidate_password_hash(request.app.state.database, number)
     if password_hash is None or not tokens.still_valid(claim, password_hash):
         return None
+    logs.note_dossier(number)
     return number
 
 

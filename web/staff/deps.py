@@ -15,6 +15,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 
+from infra import logs
 from infra.staff_accounts import StaffAccount, StaffRole
 from web.deps import SESSION_COOKIE, SessionDep, TokensDep
 from web.errors import LoginRequired
@@ -72,6 +73,7 @@ async def session_account(request: Request, db: SessionDep, tokens: TokensDep) -
     await db.commit()
     if account is None or not account.active or not tokens.still_valid(claim, account.password_hash):
         return None
+    logs.note_staff(account.login)
     return account
 
 
