@@ -12,18 +12,23 @@ proxy in front should still keep it off the public address.
 from __future__ import annotations
 
 from fastapi import FastAPI
-from prometheus_client import Counter
+from prometheus_client import CollectorRegistry, Counter
 from prometheus_fastapi_instrumentator import Instrumentator
 
 # space: candidat | staff; outcome: accepted | refused (wrong login or password) | limited (429).
-LOGINS = Counter("inscriptions_logins", "Logins by space and outcome", ["space", "outcome"])
+LOGINS = Counter("inscriptions_logins", "Logins by space and outcome", ["space", "outcome"], registry=None)
 
 # Not worth a series each: the metrics themselves, static files, the load balancer's probe.
 EXCLUDED = ["/metrics", "/static/.*", "/healthz"]
 
 
 def install(app: FastAPI) -> None:
+    # A registry per app: one app per process in production; the tests build several apps in
+    # one process, and each must count its own requests.
+    registry = CollectorRegistry()
+    registry.register(LOGINS)
     Instrumentator(
+        registry=registry,
         should_group_status_codes=False,  # 409 (a refusal) and 503 (Temporal away) say different things
         should_ignore_untemplated=True,  # unknown paths (scanners) would make one series each
         excluded_handlers=EXCLUDED,
