@@ -1,5 +1,6 @@
-"""The worker: runs every workflow (dossiers, campaign-wide changes, bulk actions) and their
-activities (email, letters, campaign signals, batches)."""
+"""The worker: runs every workflow (dossiers, campaign-wide changes, bulk actions, the personal
+data purge) and their activities (email, letters, campaign signals, batches, purge); at start it
+makes sure the daily purge's Schedule exists."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from activities.campaigns import CampaignActivities
 from activities.letters import DocumentIssuer
 from activities.mail import Mailer
 from infra import logs
+from activities.purge import Purger
 from infra.database import Database
 from infra.files import FileStore
 from infra.settings import Settings, get_settings
@@ -26,15 +28,22 @@ from workflows.batch import BatchWorkflow
 from workflows.campaign import CampaignDeadlineWorkflow, CampaignExamsWorkflow
 from workflows.client import WorkflowClient
 from workflows.dossier import DossierWorkflow
-from workflows.versioned import PinnedBatchWorkflow, PinnedCampaignDeadlineWorkflow, PinnedCampaignExamsWorkflow
+from workflows.purge import PurgeWorkflow
+from workflows.versioned import (
+    PinnedBatchWorkflow,
+    PinnedCampaignDeadlineWorkflow,
+    PinnedCampaignExamsWorkflow,
+    PinnedPurgeWorkflow,
+)
 
-WORKFLOWS = [DossierWorkflow, CampaignDeadlineWorkflow, CampaignExamsWorkflow, BatchWorkflow]
+WORKFLOWS = [DossierWorkflow, CampaignDeadlineWorkflow, CampaignExamsWorkflow, BatchWorkflow, PurgeWorkflow]
 # A versioned worker's: dossiers auto-upgrade (the default below), the others are pinned.
 VERSIONED_WORKFLOWS = [
     DossierWorkflow,
     PinnedCampaignDeadlineWorkflow,
     PinnedCampaignExamsWorkflow,
     PinnedBatchWorkflow,
+    PinnedPurgeWorkflow,
 ]
 
 log = logging.getLogger("worker")
@@ -54,6 +63,7 @@ def build_worker(client: Client, settings: Settings, database: Database) -> Work
     campaigns = CampaignActivities(workflows)
     issuer = DocumentIssuer(workflows, database, files)
     batches = BatchActivities(workflows, database, files, issuer)
+    purger = Purger(workflows, database, files)
     version = deployment_version(settings)
     return Worker(
         client,
@@ -79,6 +89,8 @@ def build_worker(client: Client, settings: Settings, database: Database) -> Work
             batches.admit,
             batches.convocations,
             batches.results,
+            purger.due_campaigns_activity,
+            purger.purge_campaign_activity,
         ],
     )
 
@@ -87,7 +99,8 @@ async def main() -> None:
     logs.configure()
     settings = get_settings()
     database = Database.of(settings)
-    await database.create_all()
+    # The schema is the migrate step's (`python -m ops.migrate`), run before the workers start.
+    await database.check_schema()
     runtime = None
     if settings.worker_metrics_address:
         try:
@@ -103,6 +116,8 @@ async def main() -> None:
         log.info("Worker metrics at http://%s/metrics", settings.worker_metrics_address)
         gauges = VisibilityFigures(runtime.metric_meter, settings.metrics_refresh_seconds)
         figures = asyncio.create_task(gauges.run(WorkflowClient(client, settings.task_queue), database))
+    # The daily personal-data purge: created once, kept up to date at every start (idempotent).
+    await WorkflowClient(client, settings.task_queue).ensure_purge_schedule()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -21,6 +21,7 @@ DOSSIER_WORKFLOW = "DossierWorkflow"
 CAMPAIGN_DEADLINE_WORKFLOW = "CampaignDeadlineWorkflow"
 CAMPAIGN_EXAMS_WORKFLOW = "CampaignExamsWorkflow"
 BATCH_WORKFLOW = "BatchWorkflow"
+PURGE_WORKFLOW = "PurgeWorkflow"
 
 # Candidate updates (the caller needs an accept/refuse answer).
 VALIDATE = "validate"
@@ -54,6 +55,10 @@ BATCH_ADMIT = "batch_admit"
 BATCH_CONVOCATIONS = "batch_convocations"
 BATCH_RESULTS_SIZE = "batch_results_size"
 BATCH_RESULTS = "batch_results"
+# Personal-data purge (workflows/purge.py, activities/purge.py), started daily by a Schedule.
+PURGE_DUE_CAMPAIGNS = "purge_due_campaigns"
+PURGE_CAMPAIGN = "purge_campaign"
+PURGE_SCHEDULE_ID = "purge-donnees-personnelles"
 
 # Search attributes: staff lists are visibility queries over these.
 STATUS = SearchAttributeKey.for_keyword("DossierStatus")
@@ -115,6 +120,16 @@ def campaign_deadline_workflow_id(campaign_id: str, new_deadline_iso: str) -> st
 def campaign_exams_workflow_id(campaign_id: str, amendment_digest: str) -> str:
     """One run per amendment (`ExamAmendment.digest`): a double submit joins the running one."""
     return f"campaign-{campaign_id}-exams-{amendment_digest}"
+
+
+def campaign_workflow_prefixes(campaign_id: str) -> list[str]:
+    """The ID prefixes of the campaign-wide changes' workflows (they carry no CampaignId)."""
+    return [f"campaign-{campaign_id}-deadline-", f"campaign-{campaign_id}-exams-"]
+
+
+def purge_workflow_id(campaign_id: str | None) -> str:
+    """A purge asked from the command line; the Schedule's runs get the schedule's ID and time."""
+    return f"purge-{campaign_id or 'toutes'}"
 
 
 def batch_workflow_id(kind: str, campaign_id: str, scope: str = "") -> str:

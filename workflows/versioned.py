@@ -18,6 +18,7 @@ from temporalio.common import VersioningBehavior
 
 from workflows.batch import BatchProgress, BatchState, BatchWorkflow
 from workflows.campaign import CampaignDeadlineWorkflow, CampaignExamsWorkflow, DeadlineExtension
+from workflows.purge import PurgeReport, PurgeRequest, PurgeWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.campaign import ExamAmendment
@@ -47,3 +48,10 @@ class PinnedCampaignExamsWorkflow(CampaignExamsWorkflow):
     @workflow.run
     async def run(self, amendment: ExamAmendment) -> int:
         return await super().run(amendment)
+
+
+@workflow.defn(name=names.PURGE_WORKFLOW, versioning_behavior=VersioningBehavior.PINNED)
+class PinnedPurgeWorkflow(PurgeWorkflow):
+    @workflow.run
+    async def run(self, request: PurgeRequest) -> list[PurgeReport]:
+        return await super().run(request)
