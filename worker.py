@@ -16,8 +16,8 @@ from activities.batch import BatchActivities
 from activities.campaigns import CampaignActivities
 from activities.letters import DocumentIssuer
 from activities.mail import Mailer
-from infra import logs
 from activities.purge import Purger
+from infra import logs
 from infra.database import Database
 from infra.files import FileStore
 from infra.settings import Settings, get_settings

@@ -49,7 +49,7 @@ def test_the_build_id_follows_the_code() -> None:
     assert first.startswith("0.1.0-") and len(first) == len("0.1.0-") + 12
 
 
-def test_a_versioned_worker_pins_batches_and_campaign_changes_and_upgrades_dossiers(settings: Settings) -> None:
+def test_a_versioned_worker_pins_the_short_workflows_and_upgrades_dossiers(settings: Settings) -> None:
     versioned = settings.model_copy(update={"worker_deployment": "inscriptions", "worker_build_id": "A"})
     assert deployment_version(versioned) == WorkerDeploymentVersion("inscriptions", "A")
     assert deployment_version(settings) is None  # unversioned when no deployment is named
@@ -59,6 +59,7 @@ def test_a_versioned_worker_pins_batches_and_campaign_changes_and_upgrades_dossi
         "PinnedCampaignDeadlineWorkflow": VersioningBehavior.PINNED,
         "PinnedCampaignExamsWorkflow": VersioningBehavior.PINNED,
         "PinnedBatchWorkflow": VersioningBehavior.PINNED,
+        "PinnedPurgeWorkflow": VersioningBehavior.PINNED,
     }
 
 
