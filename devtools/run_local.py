@@ -31,6 +31,7 @@ class Ports:
     web: int = int(os.environ.get("WEB_PORT", 8000))
     smtp: int = int(os.environ.get("SMTP_PORT", 1025))
     mailbox: int = int(os.environ.get("MAILBOX_PORT", 8025))
+    worker_metrics: int = int(os.environ.get("WORKER_METRICS_PORT", 9464))
 
 
 # How the web app is served, by the run command and the benchmarks alike. Idle keep-alive
@@ -76,11 +77,12 @@ def main() -> int:
     settings = get_settings()
     data = settings.data_dir
     data.mkdir(parents=True, exist_ok=True)
-    busy = [p for p in (ports.temporal, ports.temporal_ui, ports.web, ports.smtp, ports.mailbox) if port_open(p)]
+    all_ports = (ports.temporal, ports.temporal_ui, ports.web, ports.smtp, ports.mailbox, ports.worker_metrics)
+    busy = [p for p in all_ports if port_open(p)]
     if busy:
         print(
             f"Ports already in use: {busy}. Is another instance running? Set TEMPORAL_PORT, "
-            "TEMPORAL_UI_PORT, WEB_PORT, SMTP_PORT or MAILBOX_PORT to use others.",
+            "TEMPORAL_UI_PORT, WEB_PORT, SMTP_PORT, MAILBOX_PORT or WORKER_METRICS_PORT to use others.",
             file=sys.stderr,
         )
         return 1
@@ -94,6 +96,9 @@ def main() -> int:
         "INSCRIPTIONS_SMTP_HOST": "127.0.0.1",
         "INSCRIPTIONS_SMTP_PORT": str(ports.smtp),
         "INSCRIPTIONS_PUBLIC_URL": f"http://127.0.0.1:{ports.web}",
+        "INSCRIPTIONS_WORKER_METRICS_ADDRESS": f"127.0.0.1:{ports.worker_metrics}",
+        # Versioned like production (its build id from the code); in dev it makes itself current.
+        "INSCRIPTIONS_WORKER_DEPLOYMENT": os.environ.get("INSCRIPTIONS_WORKER_DEPLOYMENT", "inscriptions"),
         "PYTHONUNBUFFERED": "1",
     }
     python = sys.executable
@@ -208,6 +213,8 @@ def main() -> int:
             f"  API documentation     http://127.0.0.1:{ports.web}/docs\n"
             f"  Temporal Web UI       http://127.0.0.1:{ports.temporal_ui}/namespaces/default/workflows\n"
             f"  Dev mailbox           http://127.0.0.1:{ports.mailbox}/\n"
+            f"  Metrics (Prometheus)  web http://127.0.0.1:{ports.web}/metrics, "
+            f"worker http://127.0.0.1:{ports.worker_metrics}/metrics\n"
             f"  Data (kept across runs) {data}\n"
             "Press Ctrl-C to stop.\n",
             flush=True,

@@ -64,6 +64,16 @@ class Settings(BaseSettings):
     # rebuilt from their history when they wake. Raise it with the worker's memory.
     worker_cached_workflows: int = 1000
 
+    # Where the worker serves its Prometheus metrics (`/metrics`: Temporal's SDK metrics and the
+    # business figures); empty: none. Each worker process needs its own port.
+    worker_metrics_address: str = "127.0.0.1:9464"
+    # Worker Versioning (README « Exploitation », `ops/deploy.py`): the deployment's name, empty
+    # for unversioned workers; the build id, empty for the one derived from the code.
+    worker_deployment: str = ""
+    worker_build_id: str = ""
+    # How often the worker reads the dossier and batch counts from visibility for its gauges.
+    metrics_refresh_seconds: float = 30.0
+
     @model_validator(mode="after")
     def _defaults_and_safety(self) -> Settings:
         if not self.database_url:

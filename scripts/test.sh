@@ -42,5 +42,7 @@ if ! .venv/bin/python -m devtools.postgres --check >/dev/null 2>&1; then
   install_packages initdb postgresql "the PostgreSQL tests"
 fi
 .venv/bin/python -m devtools.test_server >/dev/null
+# The alert rules are loaded and unit-tested by Prometheus's own checker (tests/ops/test_alerts.py).
+need promtool prometheus "the alert rules' checks"
 
 exec .venv/bin/python -m pytest "$@"

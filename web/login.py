@@ -28,6 +28,7 @@ from infra.database import Account, revoke_session
 from infra.settings import Settings
 from web import csrf
 from web.deps import CANDIDATE, SESSION_COOKIE, session_token
+from web.metrics import count_login
 from web.ratelimit import KeyedLimits, Limit
 from web.security import HASHES, PasswordCheck, SessionClaim, SessionTokens, check_password, hash_password
 
@@ -101,9 +102,14 @@ async def verified_account(
 ) -> AccountT:
     """The account (candidate or staff) whose password this is, its hash replaced when made with
     older parameters; otherwise HTTP 401, or 429 once `limits` are reached."""
+    space = "staff" if request.url.path.startswith("/staff") else "candidat"
     # Counted before the check, in one atomic statement: parallel guesses get `limit` tries in
     # all, not one each. A success gives its attempt back below.
-    await limits.attempt(db, request, identifier)
+    try:
+        await limits.attempt(db, request, identifier)
+    except HTTPException:
+        count_login(space, "limited")
+        raise
     account: AccountT | None = None
     # Twice at most: a login that finds its re-hash overtaken (a double-clicked login re-hashed
     # first, or a reset) checks again against the hash the account has now.
@@ -111,12 +117,14 @@ async def verified_account(
         account = await load() if identifier else None
         check = await check_login(db, account.password_hash if account else None, password, decoy)
         if account is None or not check.valid or not usable(account):
+            count_login(space, "refused")
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, WRONG_LOGIN)
         if check.rehashed is None or await save_rehash(db, account, key, account.password_hash, check.rehashed):
             break
         db.expunge(account)  # read it afresh
     assert account is not None  # checked in the loop
     await limits.succeeded(db, request, identifier)
+    count_login(space, "accepted")
     return account
 
 

@@ -104,11 +104,24 @@ class Outcome:
     status: Status
 
 
+def _count(metric: str, **attributes: str) -> None:
+    """Add one to a business counter (README « Exploitation »). The workflow's meter records
+    nothing during replay, so a dossier rebuilt from its history counts nothing twice; it issues
+    no command, so it needs no patch."""
+    workflow.metric_meter().create_counter(metric).add(1, attributes)
+
+
 def _refuse(check: Callable[[], None]) -> None:
     """Run a domain check; a Refusal becomes an ApplicationError the caller can show as is."""
     try:
         check()
     except Refusal as refusal:
+        update = workflow.current_update_info()
+        _count(
+            names.METRIC_REFUSALS,
+            campaign=workflow.info().typed_search_attributes.get(names.CAMPAIGN) or "",
+            action=update.name if update else "",
+        )
         raise ApplicationError(refusal.message, type=REFUSAL, non_retryable=True) from None
 
 
@@ -191,6 +204,7 @@ class DossierWorkflow:
     async def _send_mails(self) -> None:
         while True:
             await workflow.wait_condition(lambda: bool(self.dossier.outbox))
+            _count(names.METRIC_MAILS_QUEUED, campaign=self.dossier.campaign.id)
             mail = self.dossier.outbox[0]  # as sent: a new address does not rewrite it
             try:
                 await workflow.execute_activity(
@@ -210,6 +224,7 @@ class DossierWorkflow:
                 ):
                     raise
                 self.dossier.set_mail_aside(mail, cause.message, workflow.now())
+                _count(names.METRIC_MAILS_SET_ASIDE, campaign=self.dossier.campaign.id)
             self.dossier.outbox.pop(0)
 
     async def _print(self, order: LetterOrder, retry: RetryPolicy) -> CentreDocument:
@@ -264,6 +279,7 @@ class DossierWorkflow:
     @workflow.update(name=names.VALIDATE)
     def validate(self, command: Validate) -> Ack:
         _refuse(lambda: self.dossier.validate(command.sworn_statement, workflow.now(), command.received_at))
+        _count(names.METRIC_VALIDATIONS, campaign=self.dossier.campaign.id)
         return self._accepted()
 
     @validate.validator

@@ -74,6 +74,19 @@ DOSSIER_NUMBER = SearchAttributeKey.for_keyword("DossierNumber")
 
 SEARCH_ATTRIBUTES = (STATUS, CAMPAIGN, ROUTE, CANDIDATE_NAME, CANDIDATE_EMAIL, DOSSIER_NUMBER)
 
+# Business metrics recorded through the SDK's metric meter (`infra/telemetry.py`, README
+# « Exploitation »); the exporter appends `_total` to counters.
+METRIC_VALIDATIONS = "inscriptions_validations"  # {campaign}: validations a dossier accepted
+METRIC_REFUSALS = "inscriptions_refusals"  # {campaign, action}: requests a dossier refused
+METRIC_MAILS_QUEUED = "inscriptions_mails_queued"  # {campaign}: mails handed to the sending activity
+METRIC_MAILS_SENT = "inscriptions_mails_sent"  # {template}: mails the SMTP server took
+METRIC_MAILS_SET_ASIDE = "inscriptions_mails_set_aside"  # {campaign}: mails refused for good, set aside
+METRIC_MAIL_FAILURES = "inscriptions_mail_failures"  # attempts the SMTP server refused or missed
+METRIC_MAIL_DELAY = "inscriptions_mail_delay_seconds"  # histogram: first try to sent
+METRIC_DOSSIERS = "inscriptions_dossiers"  # gauge {campaign, status}, from visibility
+METRIC_BATCHES_RUNNING = "inscriptions_batches_running"  # gauge {campaign}
+METRIC_DEADLINE = "inscriptions_campaign_validation_deadline"  # gauge {campaign}: Unix seconds
+
 _DEV_SERVER_TYPES = {"KEYWORD": "Keyword", "TEXT": "Text"}
 
 
