@@ -27,11 +27,13 @@ VALIDATE = "validate"
 RECORD_UPLOAD = "record_upload"
 WITHDRAW = "withdraw"
 CHANGE_ADDRESS = "change_address"
+REQUEST_ACCOMMODATIONS = "request_accommodations"
 # Staff updates.
 DECIDE = "decide"
 DEPOSIT_DOCUMENT = "deposit_document"
 RECORD_RESULT = "record_result"
 ISSUE_LETTER = "issue_letter"
+DECIDE_ACCOMMODATIONS = "decide_accommodations"
 # Signals (no answer needed: the sender cannot do anything with a refusal).
 REPLACED_BY = "replaced_by"
 EXTEND_DEADLINE = "extend_deadline"
