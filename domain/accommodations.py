@@ -131,7 +131,9 @@ def check_request(
         )
     if current is not None:
         if current.pending:
-            raise AccommodationRefusal("Votre demande d'aménagements est déjà enregistrée ; elle est en cours d'examen.")
+            raise AccommodationRefusal(
+                "Votre demande d'aménagements est déjà enregistrée ; elle est en cours d'examen."
+            )
         raise AccommodationRefusal(
             "Votre demande d'aménagements a déjà reçu une réponse ; pour la compléter, contactez le service concours."
         )
@@ -167,11 +169,10 @@ def check_decision(current: Accommodations | None, decision: AccommodationDecisi
         return []
     not_asked = [k for k in granted if k not in current.requested]
     if not_asked:
-        raise AccommodationRefusal(f"Aménagement non demandé par le candidat : {', '.join(k.label for k in not_asked)}.")
+        asked = ", ".join(k.label for k in not_asked)
+        raise AccommodationRefusal(f"Aménagement non demandé par le candidat : {asked}.")
     if not granted:
         raise AccommodationRefusal("Cochez les aménagements accordés (ou choisissez « Refuser »).")
     if set(granted) == set(current.requested):
         raise AccommodationRefusal("Tous les aménagements demandés sont cochés : choisissez « Accorder ».")
     return [k for k in AccommodationKind if k in granted]
-
-

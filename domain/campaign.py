@@ -209,7 +209,9 @@ class Campaign:
         if self.accommodation_deadline is not None and self.accommodation_deadline.tzinfo is None:
             raise CampaignError("Toutes les dates doivent être des instants avec fuseau horaire.")
         if self.accommodation_deadline is not None and self.accommodation_deadline < self.registration_opens_at:
-            raise CampaignError("La date limite des demandes d'aménagement ne peut précéder l'ouverture des préinscriptions.")
+            raise CampaignError(
+                "La date limite des demandes d'aménagement ne peut précéder l'ouverture des préinscriptions."
+            )
         if self.upload_grace < timedelta(0):
             raise CampaignError("La période de dépôt après la date limite ne peut être négative.")
         if not self.routes:

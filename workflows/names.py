@@ -56,6 +56,8 @@ BATCH_ADMIT = "batch_admit"
 BATCH_CONVOCATIONS = "batch_convocations"
 BATCH_RESULTS_SIZE = "batch_results_size"
 BATCH_RESULTS = "batch_results"
+BATCH_EXAM_DAY = "batch_exam_day"
+BATCH_EXAM_DAY_FILES = "batch_exam_day_files"
 
 # Search attributes: staff lists are visibility queries over these.
 STATUS = SearchAttributeKey.for_keyword("DossierStatus")

@@ -34,7 +34,7 @@ from tests.domain.test_dossier import (
 )
 
 K = AccommodationKind
-O = AccommodationOutcome
+OUT = AccommodationOutcome
 
 
 def certificate():
@@ -118,16 +118,16 @@ def test_an_incomplete_request_is_refused_with_its_reason(request_, expected):
 def test_one_request_per_dossier_and_none_on_a_closed_dossier():
     dossier = requested(K.EXTRA_TIME)
     assert "en cours d'examen" in refusal(dossier.request_accommodations, asking(K.SECRETARY), DECIDED)
-    dossier.decide_accommodations(AccommodationDecision(O.GRANTED, by="agent"), DECIDED)
+    dossier.decide_accommodations(AccommodationDecision(OUT.GRANTED, by="agent"), DECIDED)
     assert "déjà reçu une réponse" in refusal(dossier.request_accommodations, asking(K.SECRETARY), DECIDED)
     assert "clos" in refusal(cancelled().request_accommodations, asking(K.EXTRA_TIME), REGISTERED)
 
 
 def test_a_full_grant_grants_what_was_asked_and_mails_the_candidate():
     dossier = requested(K.OTHER, K.EXTRA_TIME, details="Table adaptée au fauteuil")
-    dossier.decide_accommodations(AccommodationDecision(O.GRANTED, by="jdupont"), DECIDED + SECOND)
+    dossier.decide_accommodations(AccommodationDecision(OUT.GRANTED, by="jdupont"), DECIDED + SECOND)
     acc = dossier.accommodations
-    assert acc is not None and acc.outcome is O.GRANTED and acc.decided_by == "jdupont"
+    assert acc is not None and acc.outcome is OUT.GRANTED and acc.decided_by == "jdupont"
     # Fixed order, "other" with the candidate's words.
     assert dossier.granted_accommodations() == [
         "Temps de composition majoré (tiers-temps)",
@@ -142,14 +142,14 @@ def test_a_full_grant_grants_what_was_asked_and_mails_the_candidate():
 
 def test_a_partial_grant_needs_a_reason_and_a_strict_subset_of_the_request():
     dossier = requested(K.EXTRA_TIME, K.SECRETARY)
-    partly = AccommodationDecision(O.PARTLY_GRANTED, granted=[K.EXTRA_TIME], by="agent")
+    partly = AccommodationDecision(OUT.PARTLY_GRANTED, granted=[K.EXTRA_TIME], by="agent")
     assert "motif" in refusal(dossier.decide_accommodations, partly, DECIDED)
     partly.reason = "Le certificat ne justifie pas l'assistance d'un secrétaire."
-    everything = AccommodationDecision(O.PARTLY_GRANTED, [K.EXTRA_TIME, K.SECRETARY], reason="x")
+    everything = AccommodationDecision(OUT.PARTLY_GRANTED, [K.EXTRA_TIME, K.SECRETARY], reason="x")
     assert "choisissez « Accorder »" in refusal(dossier.decide_accommodations, everything, DECIDED)
-    not_asked = AccommodationDecision(O.PARTLY_GRANTED, [K.ENLARGED_PAPERS], reason="x")
+    not_asked = AccommodationDecision(OUT.PARTLY_GRANTED, [K.ENLARGED_PAPERS], reason="x")
     assert "non demandé" in refusal(dossier.decide_accommodations, not_asked, DECIDED)
-    nothing = AccommodationDecision(O.PARTLY_GRANTED, [], reason="x")
+    nothing = AccommodationDecision(OUT.PARTLY_GRANTED, [], reason="x")
     assert "Cochez" in refusal(dossier.decide_accommodations, nothing, DECIDED)
     dossier.decide_accommodations(partly, DECIDED)
     assert dossier.granted_accommodations() == ["Temps de composition majoré (tiers-temps)"]
@@ -159,24 +159,22 @@ def test_a_partial_grant_needs_a_reason_and_a_strict_subset_of_the_request():
 
 def test_a_refusal_needs_a_reason_and_prints_nothing():
     dossier = requested(K.SEPARATE_ROOM)
-    assert "motif" in refusal(dossier.decide_accommodations, AccommodationDecision(O.REFUSED), DECIDED)
-    dossier.decide_accommodations(AccommodationDecision(O.REFUSED, reason="Certificat non agréé"), DECIDED)
+    assert "motif" in refusal(dossier.decide_accommodations, AccommodationDecision(OUT.REFUSED), DECIDED)
+    dossier.decide_accommodations(AccommodationDecision(OUT.REFUSED, reason="Certificat non agréé"), DECIDED)
     assert dossier.granted_accommodations() == []
     assert dossier.outbox[-1].context["reason"] == "Certificat non agréé"
 
 
 def test_a_decision_without_request_or_a_second_one_is_refused():
-    assert "aucune demande" in refusal(
-        admitted().decide_accommodations, AccommodationDecision(O.GRANTED), DECIDED
-    )
+    assert "aucune demande" in refusal(admitted().decide_accommodations, AccommodationDecision(OUT.GRANTED), DECIDED)
     dossier = requested(K.EXTRA_TIME)
-    dossier.decide_accommodations(AccommodationDecision(O.GRANTED), DECIDED)
-    assert "déjà été instruite" in refusal(dossier.decide_accommodations, AccommodationDecision(O.GRANTED), DECIDED)
+    dossier.decide_accommodations(AccommodationDecision(OUT.GRANTED), DECIDED)
+    assert "déjà été instruite" in refusal(dossier.decide_accommodations, AccommodationDecision(OUT.GRANTED), DECIDED)
 
 
 def test_staff_may_still_decide_once_the_candidate_is_admitted():
     dossier = admitted()
     dossier.accommodations = None
     dossier.request_accommodations(asking(K.ENLARGED_PAPERS), REGISTERED + SECOND)
-    dossier.decide_accommodations(AccommodationDecision(O.GRANTED), DECIDED + timedelta(days=2))
+    dossier.decide_accommodations(AccommodationDecision(OUT.GRANTED), DECIDED + timedelta(days=2))
     assert dossier.granted_accommodations() == ["Sujets en caractères agrandis"]
