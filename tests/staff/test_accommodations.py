@@ -18,7 +18,11 @@ PAGE = "/espace/amenagements"
 
 
 async def test_a_request_from_the_space_is_decided_by_staff_and_read_by_the_candidate(
-    new_candidate, staff, client, database, mail_sink: MailSink
+    new_candidate,  # noqa: F811  (the fixture imported above)
+    staff,
+    client,
+    database,
+    mail_sink: MailSink,
 ) -> None:
     candidate = await new_candidate()
     http, number = candidate.http, candidate.number
