@@ -9,8 +9,6 @@ and on the exam's attendance sheet, and listed for the exam-day team.
 These are the rules only; `Dossier` holds the request and calls them with its own instant.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
