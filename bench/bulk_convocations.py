@@ -95,18 +95,18 @@ async def run(args: argparse.Namespace) -> int:
         "INSCRIPTIONS_SMTP_PORT": str(smtp_port),
     }
     database = Database(f"sqlite+aiosqlite:///{work / 'inscriptions.db'}")
-    await database.create_all()
     campaign = make_campaign()
-    async with database.sessions() as session:
-        await save_campaign(session, campaign)
     batch_log = work / "batch-worker.log"
     processes = {
         "batch": spawn("bench.worker_process", worker_env, BATCH_QUEUE, batch_log),
         "dossiers": spawn("devtools.prompt_instruction", worker_env, DOSSIER_QUEUE, work / "dossier-worker.log"),
     }
     try:
-        await wait_for_pollers(client, BATCH_QUEUE)
-        await wait_for_pollers(client, DOSSIER_QUEUE)
+        # Slow to start on a loaded machine (imports); the worker creates the tables.
+        await wait_for_pollers(client, BATCH_QUEUE, timeout=300)
+        await wait_for_pollers(client, DOSSIER_QUEUE, timeout=300)
+        async with database.sessions() as session:
+            await save_campaign(session, campaign)
         n = args.dossiers
         print(f"Starting {n} admitted dossiers on the dossier worker...", flush=True)
         t0 = time.perf_counter()
