@@ -31,6 +31,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from bench.bulk_admit import BATCH_QUEUE, DOSSIER_QUEUE, idle, spawn, wait_for_pollers
@@ -139,7 +140,11 @@ async def run(args: argparse.Namespace) -> int:
             await asyncio.wait([result_task], timeout=args.every)
             if result_task.done():
                 break
-            p = await handle.query(names.BATCH_PROGRESS, result_type=BatchProgress)
+            try:
+                p = await handle.query(names.BATCH_PROGRESS, result_type=BatchProgress)
+            except RPCError as exc:  # a query needs a worker: none while the new one starts
+                print(f"  {time.perf_counter() - t1:6.1f} s: progress not readable ({exc.message})", flush=True)
+                continue
             print(f"  {time.perf_counter() - t1:6.1f} s: {p.processed}/{p.total} processed, run {p.runs}", flush=True)
             if args.kill_at and killed_at is None and p.processed >= args.kill_at * n:
                 processes["batch"].send_signal(signal.SIGKILL)  # a crash: no graceful shutdown
