@@ -56,11 +56,17 @@ from workflows.batch import (
     Page,
     PageInput,
 )
-from workflows.client import NotFound, WorkflowClient
+from workflows.client import NotFound, Unavailable, WorkflowClient
 from workflows.dossier import DossierWorkflow, ResultEntry
 from workflows.visibility import DossierFilter, dossier_query
 
 T = TypeVar("T")
+
+# Tries of one dossier's message within a chunk when Temporal answers late (`Unavailable`).
+# Seen on a saturated machine (load 25 on 2 cores, bench.bulk_convocations): a chunk of 100
+# failed as a whole on one timed-out view at each of its 11 attempts in 6 minutes, so the
+# batch never moved.
+ITEM_TRIES = 4
 
 
 def selection_query(request: BatchRequest, exam_kind_statuses: list[Status] | None = None) -> str:
@@ -306,10 +312,20 @@ class BatchActivities:
         async def one(item: T) -> None:
             nonlocal done
             async with limit:
-                try:
-                    await work(item)
-                except _Refused as refused:
-                    issues.append(ItemIssue(item_name(item), refused.message))
+                for attempt in range(1, ITEM_TRIES + 1):
+                    try:
+                        await work(item)
+                    except _Refused as refused:
+                        issues.append(ItemIssue(item_name(item), refused.message))
+                    except Unavailable:
+                        # A query or update that timed out on a saturated worker: try this item
+                        # again (it is idempotent) rather than fail, and redo, the whole chunk.
+                        if attempt == ITEM_TRIES:
+                            raise
+                        activity.heartbeat(done)
+                        await asyncio.sleep(2 ** (attempt - 1))
+                        continue
+                    break
                 done += 1
                 activity.heartbeat(done)
 
