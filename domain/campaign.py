@@ -80,6 +80,11 @@ class ExamAmendment:
 # after its deadline.
 RECEIPT_DELAY = timedelta(minutes=5)
 
+# How long candidates' data is kept after the campaign's last result, by default and at least
+# (`domain.retention` says why).
+RETENTION = timedelta(days=730)
+MIN_RETENTION = timedelta(days=92)
+
 
 @dataclass
 class Campaign:
@@ -112,6 +117,10 @@ class Campaign:
     @property
     def accommodation_requests_close_at(self) -> datetime:
         return self.accommodation_deadline or self.validation_deadline
+
+    # How long the candidates' data is kept after the campaign's last result, then purged
+    # (`domain.retention`: why two years by default).
+    retention: timedelta = RETENTION
 
     def years(self) -> range:
         """From the opening year to the year after the last exam or deadline."""
@@ -224,3 +233,8 @@ class Campaign:
             raise CampaignError("Les jours fériés de la session ne sont pas renseignés pour toutes ses années.")
         if len({e.code for e in self.exams}) != len(self.exams):
             raise CampaignError("Deux épreuves portent le même code.")
+        if self.retention < MIN_RETENTION:
+            raise CampaignError(
+                "La durée de conservation des données ne peut être inférieure à 92 jours "
+                "(délai de recours contentieux contre les résultats)."
+            )

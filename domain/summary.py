@@ -88,6 +88,16 @@ class AccommodationsSummary:
 
 
 @dataclass
+class SetAsideSummary:
+    """A mail the candidate's server refused for good, not sent again yet."""
+
+    label: str  # « la confirmation de votre préinscription »
+    to: str
+    at: datetime
+    reply: str
+
+
+@dataclass
 class DossierSummary:
     at: datetime  # the instant the rules were applied at; pages count time left from it
     dossier_number: str
@@ -112,6 +122,7 @@ class DossierSummary:
     accommodations: AccommodationsSummary | None = None
     accommodation_deadline: datetime | None = None  # last instant to ask for accommodations
     may_request_accommodations: bool = False
+    set_aside: list[SetAsideSummary] = field(default_factory=list)  # refused mails, oldest first
 
     @property
     def status_label(self) -> str:
@@ -175,6 +186,7 @@ def summarise(dossier: Dossier, now: datetime) -> DossierSummary:
         accommodations=_accommodations(dossier),
         accommodation_deadline=campaign.accommodation_requests_close_at,
         may_request_accommodations=dossier.may_request_accommodations(now),
+        set_aside=[SetAsideSummary(e.label, e.mail.to, e.at, e.reply) for e in dossier.pending_set_aside],
     )
 
 

@@ -2,8 +2,8 @@
 the door list, the list of accommodations for the exam-day team, and the CSV of convened
 candidates.
 
-Same text path as the letters (`letters.layout.latin1` and the layout's font), so a change of
-font there applies here too. Rows come sorted (`sort_key`) by the caller; these functions only
+Same embedded Unicode font as the letters (`letters.fonts`),
+so names print as typed. Rows come sorted (`sort_key`) by the caller; these functions only
 lay them out. Cells are drawn by hand rather than with fpdf2's `table()`: an exam of 10,000
 candidates renders in seconds, not minutes.
 """
@@ -21,9 +21,8 @@ from fpdf import FPDF
 
 from domain.campaign import ExamDate
 from domain.fr import date_fr, datetime_fr
-from letters.layout import latin1
-
-FONT = "Helvetica"
+from letters.fonts import FAMILY as FONT
+from letters.fonts import embed
 
 
 @dataclass
@@ -64,25 +63,26 @@ class Sheet(FPDF):
 
     def __init__(self, heading: Heading, title: str, orientation: str = "P") -> None:
         super().__init__(orientation=orientation, format="A4")
+        embed(self)
         self.heading = heading
         self.sheet_title = title
         self.columns: list[tuple[str, float]] = []
         self.set_margins(12, 12, 12)
         self.set_auto_page_break(False)
-        self.set_title(latin1(f"{title} — {heading.exam.label}"))
-        self.set_author(latin1(heading.organiser))
+        self.set_title(f"{title} — {heading.exam.label}")
+        self.set_author(heading.organiser)
         self.set_creator("inscriptions")
 
     def header(self) -> None:
         h = self.heading
         self.set_font(FONT, "B", 12)
-        self.cell(0, 6, latin1(f"{h.organiser} — {self.sheet_title}"), new_x="LMARGIN", new_y="NEXT")
+        self.cell(0, 6, (f"{h.organiser} — {self.sheet_title}"), new_x="LMARGIN", new_y="NEXT")
         self.set_font(FONT, size=9)
-        self.cell(0, 5, latin1(f"{h.grade} — {h.exam.label}"), new_x="LMARGIN", new_y="NEXT")
+        self.cell(0, 5, (f"{h.grade} — {h.exam.label}"), new_x="LMARGIN", new_y="NEXT")
         self.cell(
             0,
             5,
-            latin1(f"{datetime_fr(h.exam.starts_at, h.time_zone)} — {h.exam.venue}"),
+            (f"{datetime_fr(h.exam.starts_at, h.time_zone)} — {h.exam.venue}"),
             new_x="LMARGIN",
             new_y="NEXT",
         )
@@ -97,9 +97,7 @@ class Sheet(FPDF):
         self.cell(
             0,
             4,
-            latin1(
-                f"Édité le {date_fr(self.heading.generated_at, self.heading.time_zone)} — page {self.page_no()}/{{nb}}"
-            ),
+            (f"Édité le {date_fr(self.heading.generated_at, self.heading.time_zone)} — page {self.page_no()}/{{nb}}"),
             align="C",
         )
         self.set_text_color(0)
@@ -108,7 +106,7 @@ class Sheet(FPDF):
         self.set_font(FONT, "B", 8)
         self.set_fill_color(230)
         for title, width in self.columns:
-            self.cell(width, 7, latin1(title), border=1, fill=True)
+            self.cell(width, 7, (title), border=1, fill=True)
         self.ln()
         self.set_font(FONT, size=9)
 
@@ -123,19 +121,19 @@ class Sheet(FPDF):
             if i == wrap:
                 self.rect(x, y, width, height)
                 if value:  # line breaking is the costly part: only where there is text
-                    self.multi_cell(width, 4, latin1(value), border=0)
+                    self.multi_cell(width, 4, (value), border=0)
             else:
                 # A rectangle and a line of text: a tenth of `cell`'s cost, for 10,000 rows.
                 self.rect(x, y, width, height)
                 if value:
-                    self.text(x + 1, y + height / 2 + self.font_size * 0.35, latin1(value))
+                    self.text(x + 1, y + height / 2 + self.font_size * 0.35, (value))
             x += width
         self.set_xy(self.l_margin, y + height)
 
     def lines(self, text: str, width: float) -> int:
-        if not text or ("\n" not in text and self.get_string_width(latin1(text)) < width - 2 * self.c_margin):
+        if not text or ("\n" not in text and self.get_string_width(text) < width - 2 * self.c_margin):
             return 1
-        lines = self.multi_cell(width, 4, latin1(text), dry_run=True, output="LINES")
+        lines = self.multi_cell(width, 4, (text), dry_run=True, output="LINES")
         assert isinstance(lines, list)
         return len(lines)
 
@@ -171,7 +169,7 @@ def attendance_sheet(heading: Heading, candidates: Sequence[Convened]) -> bytes:
     pdf.cell(
         0,
         5,
-        latin1(
+        (
             f"{len(candidates)} candidat(s) convoqué(s), dont {with_accommodations} avec aménagements. "
             "Présent(e)s : ........   Absent(e)s : ........   Signature du responsable de salle :"
         ),
@@ -195,7 +193,7 @@ def door_list(heading: Heading, candidates: Sequence[Convened]) -> bytes:
         if page:
             pdf.set_font(FONT, "B", 13)
             span = f"De {page[0].last_name.upper()} à {page[-1].last_name.upper()}"
-            pdf.cell(0, 8, latin1(span), new_x="LMARGIN", new_y="NEXT")
+            pdf.cell(0, 8, (span), new_x="LMARGIN", new_y="NEXT")
         pdf._column_titles()
         pdf.set_font(FONT, size=11)
         for i, c in enumerate(page, start=start + 1):
@@ -211,7 +209,7 @@ def accommodations_list(heading: Heading, candidates: Sequence[Convened]) -> byt
     concerned = [c for c in candidates if c.accommodations]
     if not concerned:
         pdf.set_font(FONT, size=10)
-        pdf.cell(0, 8, latin1("Aucun candidat convoqué à cette épreuve ne bénéficie d'aménagements."))
+        pdf.cell(0, 8, ("Aucun candidat convoqué à cette épreuve ne bénéficie d'aménagements."))
     for c in concerned:
         text = "\n".join(c.accommodations)
         height = max(7.0, 4 * pdf.lines(text, 92) + 2)

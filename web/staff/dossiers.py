@@ -35,8 +35,10 @@ from domain.marks import Mark, MarkOutOfRange, UnreadableMark, parse_mark
 from domain.status import Status
 from infra.clock import now
 from infra.database import StoredFile, get_campaign, list_campaigns
+from infra.personal_data import record_read
 from letters.result import LABELS as RESULT_LABELS
 from web.deps import ClientDep, FilesDep, SessionDep
+from web.middleware import UNTRUSTED_FILE_CSP
 from web.staff.deps import Instructor, Reader, StaffUser
 from web.staff.forms import FormError, parse_local
 from web.templating import render
@@ -181,7 +183,11 @@ async def _page(
 
 @router.get("/dossiers/{number}", response_class=HTMLResponse)
 async def dossier_page(request: Request, number: str, user: Reader, db: SessionDep, client: ClientDep) -> Response:
-    return await _page(request, user, db, client, number.upper())
+    number = number.upper()
+    response = await _page(request, user, db, client, number)
+    # Recorded once the dossier was read (an unknown number reads nothing; RGPD, README).
+    await record_read(db, user.login, number, "dossier")
+    return response
 
 
 def _redirect(number: str, ok: str) -> Response:
@@ -350,6 +356,7 @@ async def dossier_file(
     except (OSError, ValueError) as exc:
         log.error("File %s of dossier %s missing from the store: %s", ref, number, exc)
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Fichier introuvable dans le stockage.") from exc
+    await record_read(db, user.login, stored.dossier_number, "fichier", ref, stored.filename)
     disposition = "attachment" if telecharger else "inline"
     safe_name = stored.filename.encode("ascii", "replace").decode().replace('"', "'")
     return Response(
@@ -358,8 +365,9 @@ async def dossier_file(
         headers={
             "content-disposition": f'{disposition}; filename="{safe_name}"',
             # The dossier page frames PDFs: framing by our own pages only. The file is a PDF or
-            # an image (sniffed at upload), served with its recorded type, never sniffed again.
-            "content-security-policy": "frame-ancestors 'self'",
+            # an image (sniffed at upload), served with its recorded type, never sniffed again,
+            # and sandboxed in case a browser finds more in it than a picture or a document.
+            "content-security-policy": UNTRUSTED_FILE_CSP,
             "x-frame-options": "SAMEORIGIN",
             "x-content-type-options": "nosniff",
             "cache-control": "private, no-store",
