@@ -35,7 +35,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from bench.bulk_admit import BATCH_QUEUE, DOSSIER_QUEUE, idle, spawn, wait_for_pollers
-from bench.common import free_port, uptime
+from bench.common import free_port, migrate, uptime
 from devtools import temporal_binary
 from devtools.mail_sink import MailSink
 from devtools.mail_sink import start as start_mail_sink
@@ -97,6 +97,7 @@ async def run(args: argparse.Namespace) -> int:
     }
     database = Database(f"sqlite+aiosqlite:///{work / 'inscriptions.db'}")
     campaign = make_campaign()
+    await migrate(worker_env)  # the workers refuse a schema not at head, as in a deploy
     batch_log = work / "batch-worker.log"
     processes = {
         "batch": spawn("bench.worker_process", worker_env, BATCH_QUEUE, batch_log),
