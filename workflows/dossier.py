@@ -31,6 +31,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from domain.accommodations import AccommodationDecision, AccommodationRequest
     from domain.campaign import ExamAmendment
     from domain.candidate import Address, Registration
     from domain.decisions import Decision
@@ -313,6 +314,17 @@ class DossierWorkflow:
     def _address_allowed(self, address: Address) -> None:
         _refuse(lambda: self.dossier.check_change_address(address, workflow.now()))
 
+    # New handlers, no patch needed: histories recorded before them never carry these
+    # updates, and nothing they do changes the commands of existing events.
+    @workflow.update(name=names.REQUEST_ACCOMMODATIONS)
+    def request_accommodations(self, request: AccommodationRequest) -> Ack:
+        _refuse(lambda: self.dossier.request_accommodations(request, workflow.now()))
+        return self._accepted()
+
+    @request_accommodations.validator
+    def _accommodations_request_allowed(self, request: AccommodationRequest) -> None:
+        _refuse(lambda: self.dossier.check_request_accommodations(request, workflow.now()))
+
     @workflow.update(name=names.CHANGE_EMAIL)
     def change_email(self, command: ChangeEmail) -> Ack:
         """Sent by the web once the link to the new address was followed (the web checked the
@@ -335,6 +347,15 @@ class DossierWorkflow:
         _refuse(lambda: self.dossier.check_change_email(command.email, workflow.now()))
 
     # ------------------------------------------------------------ staff messages
+    @workflow.update(name=names.DECIDE_ACCOMMODATIONS)
+    def decide_accommodations(self, decision: AccommodationDecision) -> Ack:
+        _refuse(lambda: self.dossier.decide_accommodations(decision, workflow.now()))
+        return self._accepted()
+
+    @decide_accommodations.validator
+    def _accommodations_decision_allowed(self, decision: AccommodationDecision) -> None:
+        _refuse(lambda: self.dossier.check_decide_accommodations(decision, workflow.now()))
+
     @workflow.update(name=names.DECIDE)
     def decide(self, decision: Decision) -> Ack:
         _refuse(lambda: self.dossier.decide(decision, workflow.now()))

@@ -134,6 +134,10 @@ async def edit_campaign(
     locked = await dossier_count(client, current.id) > 0
     if locked:
         form.validation_deadline = local_input(current.validation_deadline, current.time_zone)
+        # Open dossiers judge requests by the date of their snapshot: it is fixed with them.
+        form.accommodation_deadline = (
+            local_input(current.accommodation_deadline, current.time_zone) if current.accommodation_deadline else ""
+        )
     amendment: ExamAmendment | None = None
     try:
         campaign = build_campaign(form)
@@ -141,6 +145,7 @@ async def edit_campaign(
         current.check_exam_changes(campaign.exams, dossiers_exist=locked)
         if locked:  # exactly as saved (the field shows it to the minute only)
             campaign.validation_deadline = current.validation_deadline
+            campaign.accommodation_deadline = current.accommodation_deadline
             keep_exact_instants(current.exams, campaign.exams, campaign.time_zone)
             amendment = current.exam_amendment(campaign.exams, at=now())
             if amendment is not None:

@@ -19,6 +19,12 @@ from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from domain.accommodations import (
+    CERTIFICATE_LABEL,
+    AccommodationDecision,
+    AccommodationKind,
+    AccommodationOutcome,
+)
 from domain.campaign import ExamKind
 from domain.decisions import Decision, DecisionKind
 from domain.documents import CentreDocumentKind
@@ -49,6 +55,7 @@ FLASH = {
     "courrier": "Le document est déposé dans l'espace du candidat.",
     "deja": "Ce document était déjà déposé dans le dossier.",
     "resultat": "Le résultat est enregistré et le courrier de résultat déposé.",
+    "amenagements": "La décision sur les aménagements est enregistrée ; le candidat en est informé par mail.",
 }
 
 DECISION_LABELS = {
@@ -173,6 +180,8 @@ async def _page(
         request_id=uuid.uuid4().hex,
         others=others,
         pending_for=pending_for,
+        certificate_label=CERTIFICATE_LABEL,
+        accommodation_outcomes=list(AccommodationOutcome),
     )
     if printing:
         # No script on our pages: the browser reloads it. An explicit URL, because a reload of
@@ -230,6 +239,37 @@ async def decide(
         return await _page(request, user, db, client, number, 409, refusal.message)
     log.info("Dossier %s: decision %s by %s", number, decision_kind.value, user.login)
     return _redirect(number, "decision")
+
+
+@router.post("/dossiers/{number}/amenagements", response_class=HTMLResponse)
+async def decide_accommodations(
+    request: Request,
+    number: str,
+    user: Instructor,
+    db: SessionDep,
+    client: ClientDep,
+    outcome: Annotated[str, Form()] = "",
+    granted: Annotated[list[str] | None, Form()] = None,
+    reason: Annotated[str, Form()] = "",
+    request_id: Annotated[str, Form()] = "",
+) -> Response:
+    """Grant, partly grant or refuse a candidate's accommodations; the dossier mails them."""
+    number = number.upper()
+    try:
+        decision = AccommodationDecision(
+            AccommodationOutcome(outcome),
+            granted=[AccommodationKind(k) for k in granted or []],
+            reason=reason.strip()[:2000],
+            by=user.signature,
+        )
+    except ValueError:
+        return await _page(request, user, db, client, number, 422, "Choisissez une décision sur les aménagements.")
+    try:
+        await send_update(client, number, DossierWorkflow.decide_accommodations, decision, request_id)
+    except Refusal as refusal:
+        return await _page(request, user, db, client, number, 409, refusal.message)
+    log.info("Dossier %s: accommodations %s by %s", number, decision.outcome.value, user.login)
+    return _redirect(number, "amenagements")
 
 
 @router.post("/dossiers/{number}/resultat", response_class=HTMLResponse)
