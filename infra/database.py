@@ -162,6 +162,8 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def create_all(self) -> None:
+        import infra.instruction  # noqa: F401  (its tables live beside ours; it imports Base)
+
         async with self.engine.begin() as conn:
             await conn.run_sync(Base.metadata.create_all)
 

@@ -47,6 +47,7 @@ REFUSAL = "Refusal"  # ApplicationError type of every refused message
 UNCANCELLED_TIMERS = "uncancelled-timers"  # 2026-11: messages no longer cancel the timer
 LETTERS_IN_WORKFLOW = "letters-in-workflow"  # 2026-12: decisions and results order their letter
 RECEIPT_TIME = "receipt-time"  # 2026-12: what closes at a deadline waits for on-time actions
+VALIDATED_AT = "validated-at-attribute"  # 2026-12: the instruction queue orders by validation
 
 # Mail waits out an SMTP outage: retried forever, backing off to one try every 10 minutes.
 MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=10))
@@ -241,6 +242,9 @@ class DossierWorkflow:
     @workflow.update(name=names.VALIDATE)
     def validate(self, command: Validate) -> Ack:
         _refuse(lambda: self.dossier.validate(command.sworn_statement, workflow.now(), command.received_at))
+        if workflow.patched(VALIDATED_AT) and self.dossier.validated_at is not None:
+            # The instruction queue serves the oldest validation first (a visibility query).
+            workflow.upsert_search_attributes([names.VALIDATED_AT.value_set(self.dossier.validated_at)])
         return self._accepted()
 
     @validate.validator

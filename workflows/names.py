@@ -62,10 +62,13 @@ ROUTE = SearchAttributeKey.for_keyword("Route")
 CANDIDATE_NAME = SearchAttributeKey.for_text("CandidateName")
 CANDIDATE_EMAIL = SearchAttributeKey.for_keyword("CandidateEmail")
 DOSSIER_NUMBER = SearchAttributeKey.for_keyword("DossierNumber")
+# The candidate's validation instant, set when it is recorded (dossiers validated before the
+# "validated-at-attribute" patch lack it): the instruction queue serves the oldest first.
+VALIDATED_AT = SearchAttributeKey.for_datetime("ValidatedAt")
 
-SEARCH_ATTRIBUTES = (STATUS, CAMPAIGN, ROUTE, CANDIDATE_NAME, CANDIDATE_EMAIL, DOSSIER_NUMBER)
+SEARCH_ATTRIBUTES = (STATUS, CAMPAIGN, ROUTE, CANDIDATE_NAME, CANDIDATE_EMAIL, DOSSIER_NUMBER, VALIDATED_AT)
 
-_DEV_SERVER_TYPES = {"KEYWORD": "Keyword", "TEXT": "Text"}
+_DEV_SERVER_TYPES = {"KEYWORD": "Keyword", "TEXT": "Text", "DATETIME": "Datetime"}
 
 
 def dev_server_search_attribute_flags() -> list[str]:

@@ -19,6 +19,7 @@ from web.staff import (
     deadline_extension,
     dossiers,
     exam_amendments,
+    instruction,
     operations,
 )
 
@@ -29,6 +30,7 @@ router = APIRouter(prefix="/staff", dependencies=[Depends(require_csrf)], includ
 for module in (
     auth,
     dossiers,
+    instruction,
     campaigns,
     campaign_page,
     deadline_extension,

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
 from sqlalchemy import select
 
 from domain.campaign import ExamKind
@@ -27,6 +28,7 @@ from domain.exams import ExamResult
 from domain.letters import LetterKind, LetterOrder
 from domain.marks import Mark, MarkOutOfRange, UnreadableMark, parse_mark
 from domain.status import Status
+from infra import instruction
 from infra.clock import now
 from infra.database import StoredFile, get_campaign, list_campaigns
 from letters.result import LABELS as RESULT_LABELS
@@ -59,6 +61,16 @@ DECISION_LABELS = {
 
 
 # ----------------------------------------------------------------------------- messages
+class DecisionForm(BaseModel):
+    """The decision form, the same on the dossier page and in the instruction queue."""
+
+    kind: str = ""
+    reasons: str = ""
+    missing: list[str] = []
+    deadline: str = ""
+    request_id: str = ""
+
+
 _REQUEST_ID = re.compile(r"^[a-z0-9-]{8,80}$")
 
 
@@ -125,7 +137,10 @@ async def _page(
     number: str,
     status_code: int = 200,
     error: str | None = None,
+    queue: dict[str, Any] | None = None,
 ) -> Response:
+    """The dossier page; in the instruction queue (`queue`: its filters, what remains), its
+    decisions go to the queue, which opens the next dossier after each."""
     dossier, printing = await asyncio.gather(client.view(number), client.pending_letters(number))
     refs = [u.ref for u in dossier.uploads] + [d.ref for d in dossier.documents]
     stored = {}
@@ -161,8 +176,9 @@ async def _page(
         and dossier.status in (Status.REJECTED, Status.NON_CONFORMING)
         and CentreDocumentKind.REJECTION_LETTER not in kinds_present,
         request_id=uuid.uuid4().hex,
+        queue=queue,
     )
-    if printing:
+    if printing and queue is None:
         # No script on our pages: the browser reloads it. An explicit URL, because a reload of
         # the page's "#haut" address would only scroll.
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -179,6 +195,40 @@ def _redirect(number: str, ok: str) -> Response:
     return RedirectResponse(f"/staff/dossiers/{number}?ok={ok}#haut", status_code=status.HTTP_303_SEE_OTHER)
 
 
+async def take_decision(
+    client: WorkflowClient,
+    db: SessionDep,
+    user: StaffUser,
+    number: str,
+    form: DecisionForm,
+) -> tuple[int, str] | None:
+    """Send a decision form to the dossier (which prints the letter that goes with it) and count
+    it for the head of service; (HTTP status, French message) when it cannot be taken."""
+    try:
+        decision_kind = DecisionKind(form.kind)
+    except ValueError:
+        return 422, "Choisissez une décision."
+    dossier = await client.view(number)
+    try:
+        when = (
+            parse_local(form.deadline, dossier.campaign.time_zone, "Date limite de la demande de pièces")
+            if decision_kind is DecisionKind.INCOMPLETE and form.deadline.strip()
+            else None
+        )
+    except FormError as bad:
+        return 422, str(bad)
+    decision = Decision(
+        decision_kind, by=user.signature, reasons=form.reasons.strip(), missing=form.missing or [], deadline=when
+    )
+    try:
+        await send_update(client, number, DossierWorkflow.decide, decision, form.request_id)
+    except Refusal as refusal:
+        return 409, refusal.message
+    await instruction.record_decision(db, number, dossier.campaign.id, user.login, decision_kind.value, now())
+    log.info("Dossier %s: decision %s by %s", number, decision_kind.value, user.login)
+    return None
+
+
 @router.post("/dossiers/{number}/decision", response_class=HTMLResponse)
 async def decide(
     request: Request,
@@ -186,33 +236,13 @@ async def decide(
     user: Instructor,
     db: SessionDep,
     client: ClientDep,
-    kind: Annotated[str, Form()] = "",
-    reasons: Annotated[str, Form()] = "",
-    missing: Annotated[list[str] | None, Form()] = None,
-    deadline: Annotated[str, Form()] = "",
-    request_id: Annotated[str, Form()] = "",
+    form: Annotated[DecisionForm, Form()],
 ) -> Response:
-    """A decision; the dossier prints the letter that goes with it (regularisation, rejection)."""
+    """A decision from the dossier page."""
     number = number.upper()
-    try:
-        decision_kind = DecisionKind(kind)
-    except ValueError:
-        return await _page(request, user, db, client, number, 422, "Choisissez une décision.")
-    dossier = await client.view(number)
-    try:
-        when = (
-            parse_local(deadline, dossier.campaign.time_zone, "Date limite de la demande de pièces")
-            if decision_kind is DecisionKind.INCOMPLETE and deadline.strip()
-            else None
-        )
-    except FormError as bad:
-        return await _page(request, user, db, client, number, 422, str(bad))
-    decision = Decision(decision_kind, by=user.signature, reasons=reasons.strip(), missing=missing or [], deadline=when)
-    try:
-        await send_update(client, number, DossierWorkflow.decide, decision, request_id)
-    except Refusal as refusal:
-        return await _page(request, user, db, client, number, 409, refusal.message)
-    log.info("Dossier %s: decision %s by %s", number, decision_kind.value, user.login)
+    refused = await take_decision(client, db, user, number, form)
+    if refused is not None:
+        return await _page(request, user, db, client, number, *refused)
     return _redirect(number, "decision")
 
 
