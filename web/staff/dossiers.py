@@ -13,14 +13,17 @@ import asyncio
 import logging
 import re
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from domain.campaign import ExamKind
+from domain.campaign import Campaign, ExamKind
 from domain.decisions import Decision, DecisionKind
 from domain.documents import CentreDocumentKind
 from domain.dossier import Refusal
@@ -33,10 +36,11 @@ from infra.clock import now
 from infra.database import StoredFile, get_campaign, list_campaigns
 from letters.result import LABELS as RESULT_LABELS
 from web.deps import ClientDep, FilesDep, SessionDep
+from web.exports import download, export_format
 from web.staff.deps import Instructor, Reader, StaffUser
 from web.staff.forms import FormError, parse_local
 from web.templating import render
-from workflows.client import WorkflowClient
+from workflows.client import DossierRow, WorkflowClient
 from workflows.dossier import DossierWorkflow, ResultEntry
 from workflows.visibility import BadQueryValue, DossierFilter
 
@@ -82,6 +86,17 @@ async def send_update(client: WorkflowClient, number: str, update: Any, arg: Any
 
 
 # ----------------------------------------------------------------------------- list
+def _list_filter(campaigns: list[Campaign], session: str, statut: str, voie: str, q: str) -> DossierFilter:
+    campaign = next((c for c in campaigns if c.id == session), None)
+    try:
+        statuses = [Status(statut)] if statut else []
+    except ValueError:
+        statuses = []
+    return DossierFilter(
+        campaign_id=campaign.id if campaign else None, statuses=statuses, route=voie or None, search=q[:100]
+    )
+
+
 @router.get("/dossiers", response_class=HTMLResponse)
 async def dossier_list(
     request: Request,
@@ -96,13 +111,7 @@ async def dossier_list(
 ) -> Response:
     campaigns = await list_campaigns(db)
     campaign = next((c for c in campaigns if c.id == session), None)
-    try:
-        statuses = [Status(statut)] if statut else []
-    except ValueError:
-        statuses = []
-    f = DossierFilter(
-        campaign_id=campaign.id if campaign else None, statuses=statuses, route=voie or None, search=q[:100]
-    )
+    f = _list_filter(campaigns, session, statut, voie, q)
     try:
         page = await client.dossier_page(f, apres)
         counts = await client.counts_by_status(f)
@@ -125,6 +134,58 @@ async def dossier_list(
         total=sum(counts.values()),
         route_labels=labels,
         first_page=not apres,
+        export_query=urlencode(
+            {k: v for k, v in {"session": session, "statut": statut, "voie": voie, "q": q}.items() if v}
+        ),
+    )
+
+
+@router.get("/dossiers.{extension}")
+async def dossier_list_export(
+    extension: str,
+    user: Reader,
+    db: SessionDep,
+    client: ClientDep,
+    session: str = "",
+    statut: str = "",
+    voie: str = "",
+    q: str = "",
+) -> Response:
+    """The whole list with the page's filters (every page of it), as CSV or XLSX."""
+    fmt = export_format(extension)
+    campaigns = await list_campaigns(db)
+    by_id = {c.id: c for c in campaigns}
+    try:
+        rows = await client.dossier_rows(_list_filter(campaigns, session, statut, voie, q))
+    except BadQueryValue:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Filtre invalide.") from None
+
+    def local(instant: datetime | None, campaign_id: str) -> datetime | None:
+        zone = by_id[campaign_id].time_zone if campaign_id in by_id else "Europe/Paris"
+        return instant.astimezone(ZoneInfo(zone)) if instant else None
+
+    def route_label(row: DossierRow) -> str:
+        c = by_id.get(row.campaign_id)
+        route = c.route(row.route) if c else None
+        return route.label if route else row.route
+
+    return download(
+        fmt,
+        f"dossiers-{session}" if session else "dossiers",
+        ["N° de dossier", "Candidat(e)", "Session", "Voie", "Statut", "Préinscription", "Validation", "Archivé"],
+        (
+            [
+                r.number,
+                r.name,
+                r.campaign_id,
+                route_label(r),
+                r.status.label if r.status else "",
+                local(r.started_at, r.campaign_id),
+                local(r.validated_at, r.campaign_id),
+                "non" if r.running else "oui",
+            ]
+            for r in rows
+        ),
     )
 
 

@@ -27,6 +27,7 @@ from infra.clock import now
 from infra.database import list_campaigns
 from infra.staff_accounts import StaffAccount
 from web.deps import ClientDep, SessionDep
+from web.exports import download, export_format
 from web.staff.deps import Administrator, Instructor, StaffUser
 from web.staff.dossiers import DecisionForm, _page, take_decision
 from web.templating import render
@@ -235,9 +236,8 @@ async def _name(db: SessionDep, login: str) -> str:
 
 
 # ----------------------------------------------------------------------------- head of service
-@router.get("/instruction-statistiques", response_class=HTMLResponse)
-async def statistics(request: Request, user: Administrator, db: SessionDep) -> Response:
-    """Decisions per instructor and per day over the last two weeks, with what each holds now."""
+async def _decision_table(db: SessionDep) -> dict[str, Any]:
+    """Decisions of the last STATS_DAYS days (Paris days) per instructor and per day."""
     today = now().astimezone(SERVICE_ZONE).date()
     first = today - timedelta(days=STATS_DAYS - 1)
     since = datetime.combine(first, datetime.min.time(), SERVICE_ZONE)
@@ -251,17 +251,42 @@ async def statistics(request: Request, user: Administrator, db: SessionDep) -> R
     logins = sorted(per_day)
     names = {a.login: a.full_name for a in await db.scalars(select(StaffAccount).where(StaffAccount.login.in_(logins)))}
     days = [first + timedelta(days=i) for i in range(STATS_DAYS)]
+    return {
+        "logins": logins,
+        "names": names,
+        "days": days,
+        "per_day": per_day,
+        "per_kind": per_kind,
+        "day_totals": {day: sum(per_day[login][day] for login in logins) for day in days},
+        "total": len(decisions),
+    }
+
+
+@router.get("/instruction-statistiques", response_class=HTMLResponse)
+async def statistics(request: Request, user: Administrator, db: SessionDep) -> Response:
+    """Decisions per instructor and per day over the last two weeks, with what each holds now."""
     return render(
         request,
         "staff/instruction_stats.html",
         user=user,
         active="instruction",
-        logins=logins,
-        names=names,
-        days=days,
-        per_day=per_day,
-        per_kind=per_kind,
-        day_totals={day: sum(per_day[login][day] for login in logins) for day in days},
-        total=len(decisions),
         claims=await instruction.active_claims(db, now()),
+        **await _decision_table(db),
     )
+
+
+@router.get("/instruction-statistiques.{extension}")
+async def statistics_export(extension: str, user: Administrator, db: SessionDep) -> Response:
+    fmt = export_format(extension)
+    table = await _decision_table(db)
+    header = ["Instructeur", "Identifiant", *(d.strftime("%d/%m/%Y") for d in table["days"]), "Total"]
+    rows = [
+        [
+            table["names"].get(login, login),
+            login,
+            *(table["per_day"][login][d] for d in table["days"]),
+            sum(table["per_day"][login].values()),
+        ]
+        for login in table["logins"]
+    ]
+    return download(fmt, "decisions-par-instructeur", header, rows)
