@@ -24,7 +24,7 @@ def test_other_cells_are_kept_as_they_are(value) -> None:
 
 def test_csv_and_xlsx_carry_the_same_cells_neutralised() -> None:
     header = ["Nom", "Dossiers"]
-    rows = [['=HYPERLINK("http://x")', 3], ["Nguyễn", 0]]
+    rows: list[list[Cell]] = [['=HYPERLINK("http://x")', 3], ["Nguyễn", 0]]
     text = to_csv(header, rows).decode("utf-8")
     assert text.startswith("\ufeff")
     assert list(csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";")) == [
