@@ -18,6 +18,7 @@ from infra.database import Database
 from infra.files import FileStore
 from infra.settings import Settings, get_settings
 from infra.temporal import connect
+from letters import fonts
 from workflows.batch import BatchWorkflow
 from workflows.campaign import CampaignDeadlineWorkflow, CampaignExamsWorkflow
 from workflows.client import WorkflowClient
@@ -61,6 +62,7 @@ async def main() -> None:
     await database.create_all()
     client = await connect(settings)
     worker = build_worker(client, settings, database)
+    fonts_ready = asyncio.create_task(asyncio.to_thread(fonts.warm_up))  # letters' embedded font
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -69,6 +71,7 @@ async def main() -> None:
     async with worker:
         await stop.wait()
         log.info("Worker stopping: finishing tasks in flight")
+    await fonts_ready
     await database.dispose()
 
 

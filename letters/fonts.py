@@ -69,6 +69,14 @@ def _template(style: str) -> TTFFont:
     return TTFFont(FPDF(), io.BytesIO(_font_bytes(style)), f"{FAMILY.lower()}{style}", style)  # type: ignore[arg-type]
 
 
+def warm_up() -> None:
+    """Prepare the fonts now (about a second of CPU), so that the first PDF a process serves
+    (a candidate's registration form) does not wait for it. Web and worker start it in a thread."""
+    for style in _FILES:
+        with _lock:
+            _template(style)
+
+
 def embed(pdf: FPDF) -> None:
     """Make FAMILY (regular and bold) usable in `pdf`; call it once per document."""
     for style in _FILES:

@@ -5,6 +5,7 @@ It holds a workflow client (`workflows.client`), a database and a file store; no
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ from infra.database import Database
 from infra.files import FileStore
 from infra.settings import Settings, get_settings
 from infra.temporal import connect
+from letters import fonts
 from web import api, candidate, csrf, errors, staff
 from web.middleware import BodySizeLimitMiddleware, ReceiptMiddleware, SecurityHeadersMiddleware, ServerTimingMiddleware
 from web.security import SessionTokens
@@ -40,6 +42,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.client = WorkflowClient(client, settings.task_queue)
         app.state.tokens = SessionTokens(settings.secret_key, settings.session_hours * 3600)
         app.state.files = FileStore(settings.files_dir)
+        # In the background: pages answer meanwhile; a PDF asked for before the end waits for it.
+        app.state.fonts_ready = asyncio.create_task(asyncio.to_thread(fonts.warm_up))
         log.info("Web app ready: Temporal %s, task queue %s", settings.temporal_address, settings.task_queue)
         yield
         await database.dispose()

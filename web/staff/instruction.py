@@ -114,6 +114,7 @@ async def queue_page(
         remaining=remaining,
         claims=claims,
         mine=await instruction.current_claim(db, user.login, at),
+        claim_minutes=int(instruction.CLAIM_TTL.total_seconds() // 60),
         flash=FLASH.get(request.query_params.get("ok", "")),
     )
 
