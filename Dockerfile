@@ -1,5 +1,6 @@
-# Image for both processes of the app: the web app (default command) and the Temporal worker
-# (`python worker.py`, set by the `worker` service in docker-compose.yml).
+# Image for every process of the app: the web app (default command), the Temporal worker
+# (`python worker.py`) and the one-shot migrate step (`python -m ops.migrate`), as the services
+# of docker-compose.yml set them.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -7,7 +8,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore \
-    INSCRIPTIONS_DATA_DIR=/data
+    INSCRIPTIONS_DATA_DIR=/data \
+    INSCRIPTIONS_ENVIRONMENT=production
+# Production by default: a deployment that forgets INSCRIPTIONS_ENVIRONMENT gets Secure
+# `__Host-` cookies, HSTS and no API docs, and refuses to start without a long
+# INSCRIPTIONS_SECRET_KEY, instead of running silently as development.
 
 # Unprivileged user that runs the app; it owns only the data directory.
 RUN groupadd --system --gid 10001 app \
@@ -24,6 +29,7 @@ COPY infra/ infra/
 COPY web/ web/
 COPY letters/ letters/
 COPY ops/ ops/
+COPY migrations/ migrations/
 
 # The project with the PostgreSQL driver (asyncpg), its dependencies at the versions of uv.lock
 # (what CI tested; checked against their hashes). They publish binary wheels for CPython 3.11 on

@@ -59,7 +59,8 @@ async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
     database = Database.of(settings)
-    await database.create_all()
+    # The schema is the migrate step's (`python -m ops.migrate`), run before the workers start.
+    await database.check_schema()
     client = await connect(settings)
     worker = build_worker(client, settings, database)
     fonts_ready = asyncio.create_task(asyncio.to_thread(fonts.warm_up))  # letters' embedded font

@@ -164,7 +164,7 @@ async def run(args: argparse.Namespace) -> None:
         "PYTHONUNBUFFERED": "1",
     }
     database = Database(f"sqlite+aiosqlite:///{data_dir / 'inscriptions.db'}")
-    await database.create_all()
+    await database.migrate()
     campaign = make_campaign()
     async with database.sessions() as session:
         await save_campaign(session, campaign)

@@ -226,6 +226,23 @@ def app_environment(workdir: Path, temporal: str, smtp_port: int, task_queue: st
 
 
 # --------------------------------------------------------------------------- processes
+async def migrate(env: dict[str, str]) -> None:
+    """The migrate step (`python -m ops.migrate`) on the processes' database, as a deploy runs it
+    before starting them (they refuse a schema that is not at head); a no-op once done."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "ops.migrate",
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await proc.communicate()
+    if proc.returncode:
+        raise SystemExit(f"migrate step failed (code {proc.returncode}):\n{out.decode(errors='replace')}")
+
+
 def log_problems(log_path: Path) -> Counter[str]:
     """What went wrong in a process's log: failed activity attempts and exception messages."""
     found: Counter[str] = Counter()
@@ -259,6 +276,7 @@ class WorkerProcess:
         return self.max_cached or SDK_DEFAULT_CACHE
 
     async def start(self, timeout: float = 60) -> None:
+        await migrate(self.env)
         with self.log_path.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -325,6 +343,7 @@ class WebProcess:
         return self.proc.pid
 
     async def start(self, timeout: float = 60) -> None:
+        await migrate(self.env)
         with self.log_path.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable,

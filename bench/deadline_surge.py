@@ -393,7 +393,7 @@ async def run(args: argparse.Namespace) -> None:
     web = WebProcess(environ, workdir / "web.log")
     database = Database(f"sqlite+aiosqlite:///{workdir / 'inscriptions.db'}")
     try:
-        await database.create_all()
+        await database.migrate()
         # The product's receipt delay (the test factory's default is 2 s): on-time clicks may reach
         # their dossier that late, and dossiers not validated are cancelled only after it.
         campaign = make_campaign(

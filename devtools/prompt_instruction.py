@@ -195,7 +195,7 @@ async def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
     database = Database(settings.database_url)
-    await database.create_all()
+    await database.migrate()
     client = await connect(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

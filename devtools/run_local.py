@@ -137,7 +137,7 @@ def main() -> int:
         database = Database(settings.database_url)
 
         async def prepare() -> tuple[bool, str | None]:
-            await database.create_all()
+            await database.migrate()  # the migrate step, before the worker and the web start
             created = await ensure_demo_campaign(database)
             staff_password = await ensure_demo_administrator(database)
             await database.dispose()

@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import TypeAdapter
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, event, select, update
+from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, String, Text, delete, event, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -25,6 +26,17 @@ CAMPAIGN_JSON = TypeAdapter(Campaign)
 
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: DateTime(timezone=True)}
+    # Named constraints: an Alembic migration can then drop or alter one by name, which SQLite's
+    # batch mode (table copied and recreated) needs. The index names are SQLAlchemy's defaults.
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
 
 
 class CampaignRow(Base):
@@ -78,6 +90,21 @@ class PasswordReset(Base):
     created_at: Mapped[datetime] = mapped_column(default=now)
     expires_at: Mapped[datetime] = mapped_column()
     used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class RevokedSession(Base):
+    """A session ended by its logout before its token expired (`web.security.SessionTokens`).
+
+    In the shared database, not in a process's memory: several web processes serve the same
+    users, and a token copied before logout must be refused by all of them. A row is needed only
+    until the token would have expired anyway (`expires_at`); older rows are deleted.
+    """
+
+    __tablename__ = "revoked_sessions"
+
+    session_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    revoked_at: Mapped[datetime] = mapped_column(default=now)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class Counter(Base):
@@ -161,11 +188,17 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
-    async def create_all(self) -> None:
-        import infra.instruction  # noqa: F401  (its tables live beside ours; it imports Base)
+    async def migrate(self) -> None:
+        """Bring the schema to the latest Alembic revision (`python -m ops.migrate` does this)."""
+        from infra import schema  # imports every model module, which import this one
 
-        async with self.engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
+        await schema.upgrade(self.engine)
+
+    async def check_schema(self) -> None:
+        """Refuse to serve on a schema older (or newer) than this code's: run the migrate step."""
+        from infra import schema
+
+        await schema.check_at_head(self.engine)
 
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self.sessions() as session:
@@ -207,3 +240,21 @@ async def save_campaign(session: AsyncSession, campaign: Campaign) -> None:
         row.grade = campaign.grade
         row.definition = CAMPAIGN_JSON.dump_json(campaign).decode()
     await session.commit()
+
+
+def session_revoked(session_id: str):
+    """A boolean SQL expression: whether this session was ended by its logout (for a caller that
+    reads it with the account, in the same round trip)."""
+    return select(RevokedSession.session_id).where(RevokedSession.session_id == session_id).exists()
+
+
+async def revoke_session(session: AsyncSession, session_id: str, expires_at: datetime) -> None:
+    """Record a logout (once: a second logout of the same session changes nothing), and forget
+    sessions whose tokens have expired since."""
+    await session.execute(delete(RevokedSession).where(RevokedSession.expires_at < now()))
+    if await session.get(RevokedSession, session_id) is None:
+        session.add(RevokedSession(session_id=session_id, expires_at=expires_at))
+    try:
+        await session.commit()
+    except IntegrityError:  # the same session's logout in another tab, at the same moment
+        await session.rollback()

@@ -147,7 +147,7 @@ async def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     database = Database(get_settings().database_url)
     try:
-        await database.create_all()
+        await database.migrate()  # the first account may come before the web's first start
         print(await run(args, database))
         return 0
     except CliError as error:

@@ -1,5 +1,6 @@
 # Sourced by scripts/dev.sh and scripts/test.sh: everything a fresh machine needs, idempotent.
-#  - a virtual environment in .venv with the project (editable) and its dev dependencies at exactly
+#  - a virtual environment in .venv with the project (editable), its dev dependencies and the
+#    PostgreSQL driver (the tests run on PostgreSQL too) at exactly
 #    the versions of uv.lock, installed by uv (itself locked there); re-synced when uv.lock or
 #    pyproject.toml changes. After editing dependencies in pyproject.toml, run `.venv/bin/uv lock`
 #    and commit uv.lock: an out-of-date lock stops here instead of installing something untested;
@@ -34,7 +35,7 @@ print(next(p["version"] for p in tomllib.load(open("uv.lock", "rb"))["package"] 
   fi
   # --locked: refuse a uv.lock that no longer matches pyproject.toml; exact: packages not in the
   # lock are removed; the project itself is installed editable (tests import it from the tree).
-  if ! UV_PROJECT_ENVIRONMENT=.venv .venv/bin/uv sync --quiet --locked --extra dev --python .venv/bin/python; then
+  if ! UV_PROJECT_ENVIRONMENT=.venv .venv/bin/uv sync --quiet --locked --extra dev --extra postgres --python .venv/bin/python; then
     echo "error: could not install uv.lock into .venv (above). If pyproject.toml's dependencies changed," >&2
     echo "       run '.venv/bin/uv lock' and commit uv.lock with them." >&2
     exit 1

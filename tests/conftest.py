@@ -6,6 +6,7 @@ Each test makes its own campaign (unique id) and dossiers, so tests do not see e
 from __future__ import annotations
 
 import asyncio
+import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -19,7 +20,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from devtools import temporal_binary
+from devtools import postgres, temporal_binary
 from devtools.mail_sink import MailSink, ReceivedMail, start
 from infra.database import Database
 from infra.settings import Settings
@@ -53,6 +54,24 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[postgres.Cluster]:
+    """A throwaway PostgreSQL cluster (initdb into a temp dir, free port), started only by the
+    tests that ask for it; each makes its own database in it (`pg_database_url`)."""
+    cluster = postgres.throwaway("inscriptions-test-pg-", free_port())
+    yield cluster
+    cluster.stop("immediate")
+    shutil.rmtree(cluster.directory, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_database_url(pg_cluster: postgres.Cluster) -> str:
+    """A new, empty database on the test cluster."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    pg_cluster.create_database(name)
+    return pg_cluster.url(name)
+
+
+@pytest.fixture(scope="session")
 def client(temporal_env: WorkflowEnvironment) -> Client:
     return temporal_env.client
 
@@ -83,7 +102,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory, client: Client, mail_sink
 @pytest.fixture(scope="session")
 async def database(settings: Settings) -> AsyncIterator[Database]:
     db = Database(settings.database_url)
-    await db.create_all()
+    await db.migrate()
     yield db
     await db.dispose()
 

@@ -12,7 +12,7 @@ from web.security import verify_password
 
 async def test_the_first_run_creates_the_campaign_and_an_administrator_once(tmp_path: Path) -> None:
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}")
-    await database.create_all()
+    await database.migrate()
     try:
         assert await ensure_demo_campaign(database)
         assert not await ensure_demo_campaign(database)
