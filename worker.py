@@ -18,7 +18,6 @@ from infra.database import Database
 from infra.files import FileStore
 from infra.settings import Settings, get_settings
 from infra.temporal import connect
-from letters import fonts
 from workflows.batch import BatchWorkflow
 from workflows.campaign import CampaignDeadlineWorkflow, CampaignExamsWorkflow
 from workflows.client import WorkflowClient
@@ -63,7 +62,6 @@ async def main() -> None:
     await database.check_schema()
     client = await connect(settings)
     worker = build_worker(client, settings, database)
-    fonts_ready = asyncio.create_task(asyncio.to_thread(fonts.warm_up))  # letters' embedded font
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -72,7 +70,6 @@ async def main() -> None:
     async with worker:
         await stop.wait()
         log.info("Worker stopping: finishing tasks in flight")
-    await fonts_ready
     await database.dispose()
 
 

@@ -5,7 +5,6 @@ It holds a workflow client (`workflows.client`), a database and a file store; no
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,7 +18,6 @@ from infra.database import Database
 from infra.files import FileStore
 from infra.settings import Settings, get_settings
 from infra.temporal import connect
-from letters import fonts
 from web import access_log, api, candidate, csrf, errors, staff
 from web.deps import SESSION_COOKIE, session_token
 from web.login import SessionRefreshMiddleware
@@ -45,8 +43,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.database = database
         app.state.client = WorkflowClient(client, settings.task_queue)
         app.state.files = FileStore(settings.files_dir)
-        # In the background: pages answer meanwhile; a PDF asked for before the end waits for it.
-        app.state.fonts_ready = asyncio.create_task(asyncio.to_thread(fonts.warm_up))
         log.info("Web app ready: Temporal %s, task queue %s", settings.temporal_address, settings.task_queue)
         yield
         await database.dispose()

@@ -44,7 +44,6 @@ SERVICE_ZONE = ZoneInfo("Europe/Paris")  # the head of service's days
 FLASH = {
     "vide": "Aucun dossier n'attend de décision avec ces critères.",
     "libere": "Le dossier est rendu à la file.",
-    "decision": "La décision est enregistrée. Dossier suivant :",
 }
 
 
@@ -156,7 +155,6 @@ async def _queue_page(
         "voie": voie,
         "remaining": remaining,
         "query": _query(session, voie),
-        "just_decided": request.query_params.get("ok") == "decision",
     }
     return await _page(request, user, db, client, number, status_code, error, queue=queue)
 
