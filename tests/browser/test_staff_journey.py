@@ -155,7 +155,10 @@ async def test_staff_journey(
     await expect(page.locator("#attente-decision")).to_have_text("0")
     chart = page.get_by_alt_text(re.compile("^Graphique en barres des préinscriptions"))
     await expect(chart).to_be_visible()
-    assert await chart.evaluate("img => img.naturalWidth") > 0
+    # Drawn on request (matplotlib): wait for the picture to arrive, not for a fixed time.
+    await page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=await chart.element_handle(), timeout=30_000
+    )
     await capture("05d-vue-ensemble")
 
     # Bulk admission of the complete dossiers, its progress page refreshing itself.
@@ -185,6 +188,7 @@ async def test_staff_journey(
     # axe-core on every page this journey showed, not only the ones captured above.
     serious.update(await visited.axe_each("staff-page"))
     assert len(serious) > 20
+    await page.goto("/staff/dossiers")
 
     await page.get_by_role("button", name="Se déconnecter").click()
     await expect(page).to_have_url(re.compile("/staff/connexion\\?ok=deconnexion$"))
