@@ -22,6 +22,7 @@ from web.staff import (
     exam_amendments,
     instruction,
     operations,
+    staff_reads,
 )
 
 STYLESHEET = Path(__file__).parent / "staff.css"
@@ -40,6 +41,7 @@ for module in (
     access_map_files,
     batches,
     operations,
+    staff_reads,
 ):
     router.include_router(module.router)
 

@@ -34,6 +34,7 @@ from domain.status import Status
 from infra import instruction
 from infra.clock import now
 from infra.database import StoredFile, get_campaign, list_campaigns
+from infra.personal_data import record_read
 from letters.result import LABELS as RESULT_LABELS
 from web.deps import ClientDep, FilesDep, SessionDep
 from web.exports import download, export_format
@@ -250,7 +251,11 @@ async def _page(
 
 @router.get("/dossiers/{number}", response_class=HTMLResponse)
 async def dossier_page(request: Request, number: str, user: Reader, db: SessionDep, client: ClientDep) -> Response:
-    return await _page(request, user, db, client, number.upper())
+    number = number.upper()
+    response = await _page(request, user, db, client, number)
+    # Recorded once the dossier was read (an unknown number reads nothing; RGPD, README).
+    await record_read(db, user.login, number, "dossier")
+    return response
 
 
 def _redirect(number: str, ok: str) -> Response:
@@ -402,6 +407,7 @@ async def dossier_file(
     except (OSError, ValueError) as exc:
         log.error("File %s of dossier %s missing from the store: %s", ref, number, exc)
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Fichier introuvable dans le stockage.") from exc
+    await record_read(db, user.login, stored.dossier_number, "fichier", ref, stored.filename)
     disposition = "attachment" if telecharger else "inline"
     safe_name = stored.filename.encode("ascii", "replace").decode().replace('"', "'")
     return Response(
