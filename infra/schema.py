@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import infra.access_maps
 import infra.exam_day
 import infra.generated_documents
+import infra.instruction
 import infra.personal_data
 import infra.staff_accounts
 import migrations
@@ -35,6 +36,7 @@ MODEL_MODULES = (
     infra.access_maps,
     infra.exam_day,
     infra.generated_documents,
+    infra.instruction,
     infra.personal_data,
     infra.staff_accounts,
 )

@@ -50,6 +50,7 @@ UNCANCELLED_TIMERS = "uncancelled-timers"  # 2026-11: messages no longer cancel 
 LETTERS_IN_WORKFLOW = "letters-in-workflow"  # 2026-12: decisions and results order their letter
 RECEIPT_TIME = "receipt-time"  # 2026-12: what closes at a deadline waits for on-time actions
 MAIL_SET_ASIDE = "mail-set-aside"  # 2026-12: a mail refused for good is set aside, not retried
+VALIDATED_AT = "validated-at-attribute"  # 2026-12: the instruction queue orders by validation
 
 # Mail waits out an SMTP outage: retried forever, backing off to one try every 10 minutes. A
 # permanent refusal (5xx) is not retried: the activity fails with MAIL_REFUSED at once.
@@ -281,6 +282,9 @@ class DossierWorkflow:
     def validate(self, command: Validate) -> Ack:
         _refuse(lambda: self.dossier.validate(command.sworn_statement, workflow.now(), command.received_at))
         _count(names.METRIC_VALIDATIONS, campaign=self.dossier.campaign.id)
+        if workflow.patched(VALIDATED_AT) and self.dossier.validated_at is not None:
+            # The instruction queue serves the oldest validation first (a visibility query).
+            workflow.upsert_search_attributes([names.VALIDATED_AT.value_set(self.dossier.validated_at)])
         return self._accepted()
 
     @validate.validator

@@ -75,8 +75,11 @@ ROUTE = SearchAttributeKey.for_keyword("Route")
 CANDIDATE_NAME = SearchAttributeKey.for_text("CandidateName")
 CANDIDATE_EMAIL = SearchAttributeKey.for_keyword("CandidateEmail")
 DOSSIER_NUMBER = SearchAttributeKey.for_keyword("DossierNumber")
+# The candidate's validation instant, set when it is recorded (dossiers validated before the
+# "validated-at-attribute" patch lack it): the instruction queue serves the oldest first.
+VALIDATED_AT = SearchAttributeKey.for_datetime("ValidatedAt")
 
-SEARCH_ATTRIBUTES = (STATUS, CAMPAIGN, ROUTE, CANDIDATE_NAME, CANDIDATE_EMAIL, DOSSIER_NUMBER)
+SEARCH_ATTRIBUTES = (STATUS, CAMPAIGN, ROUTE, CANDIDATE_NAME, CANDIDATE_EMAIL, DOSSIER_NUMBER, VALIDATED_AT)
 
 # Business metrics recorded through the SDK's metric meter (`infra/telemetry.py`, README
 # « Exploitation »); the exporter appends `_total` to counters.
@@ -91,7 +94,7 @@ METRIC_DOSSIERS = "inscriptions_dossiers"  # gauge {campaign, status}, from visi
 METRIC_BATCHES_RUNNING = "inscriptions_batches_running"  # gauge {campaign}
 METRIC_DEADLINE = "inscriptions_campaign_validation_deadline"  # gauge {campaign}: Unix seconds
 
-_DEV_SERVER_TYPES = {"KEYWORD": "Keyword", "TEXT": "Text"}
+_DEV_SERVER_TYPES = {"KEYWORD": "Keyword", "TEXT": "Text", "DATETIME": "Datetime"}
 
 
 def dev_server_search_attribute_flags() -> list[str]:

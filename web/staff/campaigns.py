@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -22,6 +23,7 @@ from domain.campaign import CampaignError, ExamAmendment
 from infra.clock import now
 from infra.database import get_campaign, list_campaigns, save_campaign
 from web.deps import ClientDep, SessionDep
+from web.exports import Cell, download, export_format
 from web.staff.campaign_form import CampaignForm, build_campaign
 from web.staff.campaign_page import campaign_or_404, campaign_page, dossier_count
 from web.staff.deps import Administrator, Reader, StaffUser
@@ -92,6 +94,32 @@ async def campaign_list(request: Request, user: Reader, db: SessionDep, client: 
     return render(
         request, "staff/campaigns.html", user=user, active="sessions", campaigns=campaigns, totals=totals, now=now()
     )
+
+
+@router.get("/sessions.{extension}")
+async def campaign_list_export(extension: str, user: Reader, db: SessionDep, client: ClientDep) -> Response:
+    """The sessions list as CSV or XLSX (instants in each session's time zone)."""
+    fmt = export_format(extension)
+    rows: list[list[Cell]] = []
+    for c in await list_campaigns(db):
+        try:
+            total: int | None = await dossier_count(client, c.id)
+        except Unavailable:
+            total = None
+        zone = ZoneInfo(c.time_zone)
+        rows.append(
+            [
+                c.id,
+                c.grade,
+                c.organiser,
+                c.registration_opens_at.astimezone(zone),
+                c.registration_closes_at.astimezone(zone),
+                c.validation_deadline.astimezone(zone),
+                total,
+            ]
+        )
+    header = ["Session", "Grade", "Organisateur", "Ouverture", "Clôture", "Date limite de validation", "Dossiers"]
+    return download(fmt, "sessions", header, rows)
 
 
 @router.get("/sessions/nouvelle", response_class=HTMLResponse)
