@@ -13,7 +13,7 @@ from fpdf import FPDF
 
 from domain.dossier import Dossier
 from domain.fr import date_fr, datetime_fr
-from letters.layout import latin1
+from letters.fonts import FAMILY, embed
 
 TITLE = "Formulaire d'inscription"
 
@@ -29,32 +29,33 @@ SWORN_STATEMENT = (
 class RegistrationForm(FPDF):
     def __init__(self, dossier: Dossier, now: datetime) -> None:
         super().__init__(format="A4")
+        embed(self)
         self.dossier = dossier
         self.now = now
         self.time_zone = dossier.campaign.time_zone
         self.set_margins(18, 16, 18)
         self.set_auto_page_break(True, margin=20)
         self.set_lang("fr")
-        self.set_title(latin1(f"{TITLE} — dossier n° {dossier.dossier_number}"))
-        self.set_author(latin1(dossier.campaign.organiser))
+        self.set_title(f"{TITLE} — dossier n° {dossier.dossier_number}")
+        self.set_author(dossier.campaign.organiser)
         self.set_creator("inscriptions")
 
     # ------------------------------------------------------------------ page furniture
     def header(self) -> None:
-        self.set_font("Helvetica", "B", 12)
-        self.cell(0, 6, latin1(self.dossier.campaign.organiser), new_x="LMARGIN", new_y="NEXT")
-        self.set_font("Helvetica", size=9)
-        self.cell(0, 5, latin1("Service concours et examens professionnels"), new_x="LMARGIN", new_y="NEXT")
+        self.set_font(FAMILY, "B", 12)
+        self.cell(0, 6, self.dossier.campaign.organiser, new_x="LMARGIN", new_y="NEXT")
+        self.set_font(FAMILY, size=9)
+        self.cell(0, 5, "Service concours et examens professionnels", new_x="LMARGIN", new_y="NEXT")
         self.ln(3)
 
     def footer(self) -> None:
         self.set_y(-13)
-        self.set_font("Helvetica", size=8)
+        self.set_font(FAMILY, size=8)
         self.set_text_color(70)
         self.cell(
             0,
             5,
-            latin1(f"{TITLE} — dossier n° {self.dossier.dossier_number} — page {self.page_no()}/{{nb}}"),
+            f"{TITLE} — dossier n° {self.dossier.dossier_number} — page {self.page_no()}/{{nb}}",
             align="C",
         )
         self.set_text_color(0)
@@ -62,21 +63,21 @@ class RegistrationForm(FPDF):
     # ------------------------------------------------------------------ building blocks
     def section(self, title: str) -> None:
         self.ln(2)
-        self.set_font("Helvetica", "B", 11)
+        self.set_font(FAMILY, "B", 11)
         self.set_fill_color(225, 230, 245)
-        self.cell(0, 7, latin1(title.upper()), fill=True, new_x="LMARGIN", new_y="NEXT")
+        self.cell(0, 7, title.upper(), fill=True, new_x="LMARGIN", new_y="NEXT")
         self.ln(1)
 
     def rows(self, rows: list[tuple[str, str]]) -> None:
         for label, value in rows:
-            self.set_font("Helvetica", "B", 10)
-            self.cell(55, 6, latin1(label))
-            self.set_font("Helvetica", size=10)
-            self.multi_cell(0, 6, latin1(value or "—"), new_x="LMARGIN", new_y="NEXT")
+            self.set_font(FAMILY, "B", 10)
+            self.cell(55, 6, label)
+            self.set_font(FAMILY, size=10)
+            self.multi_cell(0, 6, value or "—", new_x="LMARGIN", new_y="NEXT")
 
     def paragraph(self, text: str, *, bold: bool = False, size: int = 10) -> None:
-        self.set_font("Helvetica", "B" if bold else "", size)
-        self.multi_cell(0, 5.5, latin1(text), new_x="LMARGIN", new_y="NEXT")
+        self.set_font(FAMILY, "B" if bold else "", size)
+        self.multi_cell(0, 5.5, text, new_x="LMARGIN", new_y="NEXT")
         self.ln(1)
 
     def when(self, instant: datetime) -> str:
@@ -89,12 +90,12 @@ class RegistrationForm(FPDF):
         person = reg.candidate
         address = person.address
         self.add_page()
-        self.set_font("Helvetica", "B", 16)
-        self.cell(0, 9, latin1(TITLE.upper()), align="C", new_x="LMARGIN", new_y="NEXT")
-        self.set_font("Helvetica", size=11)
-        self.multi_cell(0, 6, latin1(d.campaign.grade), align="C", new_x="LMARGIN", new_y="NEXT")
-        self.set_font("Helvetica", "B", 11)
-        self.cell(0, 7, latin1(f"Dossier n° {d.dossier_number}"), align="C", new_x="LMARGIN", new_y="NEXT")
+        self.set_font(FAMILY, "B", 16)
+        self.cell(0, 9, TITLE.upper(), align="C", new_x="LMARGIN", new_y="NEXT")
+        self.set_font(FAMILY, size=11)
+        self.multi_cell(0, 6, d.campaign.grade, align="C", new_x="LMARGIN", new_y="NEXT")
+        self.set_font(FAMILY, "B", 11)
+        self.cell(0, 7, f"Dossier n° {d.dossier_number}", align="C", new_x="LMARGIN", new_y="NEXT")
 
         self.section("Concours ou examen")
         self.rows(
@@ -174,22 +175,20 @@ class RegistrationForm(FPDF):
         self.section("Attestation sur l'honneur")
         self.paragraph(SWORN_STATEMENT.format(name=f"{person.civility} {person.full_name}"))
         self.ln(4)
-        self.set_font("Helvetica", size=10)
-        self.cell(90, 7, latin1("Fait à : ...................................."))
-        self.cell(0, 7, latin1("le : ....... / ....... / ..........."), new_x="LMARGIN", new_y="NEXT")
+        self.set_font(FAMILY, size=10)
+        self.cell(90, 7, "Fait à : ....................................")
+        self.cell(0, 7, "le : ....... / ....... / ...........", new_x="LMARGIN", new_y="NEXT")
         self.ln(2)
-        self.cell(0, 6, latin1("Signature :"), new_x="LMARGIN", new_y="NEXT")
+        self.cell(0, 6, "Signature :", new_x="LMARGIN", new_y="NEXT")
         self.rect(self.l_margin, self.get_y(), 80, 25)
         self.ln(28)
-        self.set_font("Helvetica", size=8)
+        self.set_font(FAMILY, size=8)
         self.multi_cell(
             0,
             4,
-            latin1(
-                f"Document généré le {self.when(self.now)} depuis l'espace sécurisé candidat. "
-                "Aucun courrier ne sera envoyé par voie postale : tous les documents afférents au "
-                "concours ou à l'examen seront déposés dans votre espace."
-            ),
+            f"Document généré le {self.when(self.now)} depuis l'espace sécurisé candidat. "
+            "Aucun courrier ne sera envoyé par voie postale : tous les documents afférents au "
+            "concours ou à l'examen seront déposés dans votre espace.",
             new_x="LMARGIN",
             new_y="NEXT",
         )

@@ -13,7 +13,8 @@ from domain.exams import ExamResult
 from domain.marks import Mark
 from letters.attendance import attendance_certificate
 from letters.convocation import convocation
-from letters.layout import LetterContext, latin1
+from letters.layout import LetterContext
+from letters.registration_form import RegistrationForm
 from letters.regularisation import regularisation_request
 from letters.rejection import rejection_letter
 from letters.result import result_letter
@@ -48,7 +49,7 @@ def test_every_letter_names_the_candidate_the_exam_and_the_organiser(ctx: Letter
         assert pdf.startswith(b"%PDF-"), title
         text = pdf_lines(pdf)
         assert title.upper() in text.upper(), title
-        assert "Zoë LOEVENBRUCK" in text, title  # « œ » is outside the core fonts: written « oe »
+        assert "Zoë LŒVENBRUCK" in text, title  # the embedded font prints « Œ » as typed
         assert ctx.dossier_number in text and "CDG 56" in text, title
         assert "Le mardi 27 octobre 2026" in text, title
 
@@ -82,7 +83,7 @@ def test_the_convocation_gives_date_venue_and_prints_the_access_map(ctx: LetterC
     with_map = convocation(ctx, exam, picture.getvalue())
     text = pdf_lines(with_map)
     assert f"Lieu {exam.venue}" in text and "Date et heure" in text
-    assert "Plan d'accès - " + exam.venue in text
+    assert "Plan d'accès — " + exam.venue in text
     assert b"/Subtype /Image" in with_map and b"/Count 2" in with_map
     assert b"/Subtype /Image" not in convocation(ctx, exam)
 
@@ -104,8 +105,29 @@ def test_result_letters(ctx: LetterContext, result: ExamResult, sentence: str) -
     assert sentence in pdf_lines(result_letter(ctx, result))
 
 
-def test_text_outside_latin1_is_made_plain_not_dropped() -> None:
-    assert latin1("Œuvre — « cœur » ’ … 5 €") == "OEuvre - « coeur » ' ... 5 EUR"
-    assert latin1("Łukasz Wałęsa") == "Lukasz Walesa"
-    assert latin1("Dvořák Nguyễn") == "Dvorák Nguyen"
-    assert latin1("李") == "?"
+@pytest.mark.parametrize(
+    ("last_name", "first_name"),
+    [
+        ("Nguyễn", "Thị Minh Khuê"),
+        ("Œhlenschläger", "Cœur"),
+        ("Wałęsa", "Łukasz"),
+        ("Dvořák", "Jiří"),
+        ("Παπαδόπουλος", "Νίκος"),
+    ],
+)
+def test_every_pdf_prints_the_name_exactly_as_typed(last_name: str, first_name: str) -> None:
+    c = campaign(now=NOW)
+    dossier = Dossier.open(registration(c, NOW, last_name=last_name, first_name=first_name), NOW)
+    letter_ctx = LetterContext.of(dossier, NOW)
+    exam = next(e for e in c.exams if e.code == "ecrit")
+    full_name = dossier.registration.candidate.full_name
+    assert last_name.upper() in full_name and first_name in full_name
+    pdfs = {
+        "convocation": convocation(letter_ctx, exam),
+        "rejection": rejection_letter(letter_ctx, "Dossier rejeté", "Diplôme insuffisant"),
+        "registration form": RegistrationForm(dossier, NOW).build(),
+    }
+    for what, pdf in pdfs.items():
+        text = pdf_lines(pdf)
+        assert full_name in text, what
+        assert b"/FontFile2" in pdf and b"DejaVuSans" in pdf, what  # the font travels with the file

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import html
+import io
 import re
-import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from pypdf import PdfReader
 from temporalio.client import Client
 
 from domain.campaign import Campaign
@@ -89,16 +90,9 @@ def client(app: FastAPI) -> httpx.AsyncClient:
 
 
 def pdf_text(data: bytes) -> str:
-    """Text drawn in a PDF made by fpdf2 (its page streams are zlib-compressed)."""
-    chunks = []
-    # fpdf2 ends a stream with "\n" alone: a "\r" before it is the compressed data's last byte
-    # (about one stream in 256), which an optional "\r?" here used to cut off.
-    for stream in re.findall(rb"stream\r?\n(.*?)\nendstream", data, re.S):
-        try:
-            chunks.append(zlib.decompress(stream).decode("latin-1"))
-        except zlib.error:
-            continue
-    return "\n".join(chunks)
+    """Text drawn in a PDF, extracted through its fonts' Unicode maps (pypdf): the embedded font
+    writes glyph numbers, so the bytes of the page streams no longer read as text."""
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
 async def deposit(
