@@ -184,8 +184,9 @@ class Stack:
     def database_url(self) -> str:
         return f"postgresql+asyncpg://inscriptions:{self.secrets['APP_PASSWORD']}@127.0.0.1:{self.ports.postgres}/inscriptions"
 
-    def app_env(self, public_port: int) -> dict[str, str]:
-        """The INSCRIPTIONS_* environment every app process gets (the same as docker-compose.yml's)."""
+    def app_env(self) -> dict[str, str]:
+        """The INSCRIPTIONS_* environment every app process gets (the same as docker-compose.yml's).
+        The public URL (links in emails) is web 1's, standing for the load balancer's address."""
         return {
             **os.environ,
             "INSCRIPTIONS_ENVIRONMENT": "production",
@@ -196,7 +197,7 @@ class Stack:
             "INSCRIPTIONS_TEMPORAL_NAMESPACE": NAMESPACE,
             "INSCRIPTIONS_SMTP_HOST": "127.0.0.1",
             "INSCRIPTIONS_SMTP_PORT": str(self.ports.smtp),
-            "INSCRIPTIONS_PUBLIC_URL": f"http://127.0.0.1:{public_port}",
+            "INSCRIPTIONS_PUBLIC_URL": f"http://127.0.0.1:{self.ports.webs[0]}",
             "PYTHONUNBUFFERED": "1",
         }
 
@@ -353,7 +354,7 @@ class Stack:
         done = subprocess.run(
             [sys.executable, "-m", "ops.migrate"],
             cwd=PROJECT_ROOT,
-            env=self.app_env(self.ports.webs[0]),
+            env=self.app_env(),
             capture_output=True,
             text=True,
         )
@@ -377,7 +378,7 @@ class Stack:
         done = subprocess.run(
             [sys.executable, "-c", code],
             cwd=PROJECT_ROOT,
-            env=self.app_env(self.ports.webs[0]),
+            env=self.app_env(),
             capture_output=True,
             text=True,
             check=True,
@@ -394,7 +395,7 @@ class Stack:
         )
         self.wait_port(self.ports.smtp, "mail", mail)
         for n in (1, 2):
-            self.spawn(f"worker{n}", [sys.executable, "worker.py"], self.app_env(self.ports.webs[0]))
+            self.spawn(f"worker{n}", [sys.executable, "worker.py"], self.app_env())
         for n, port in enumerate(self.ports.webs, 1):
             web = self.spawn(
                 f"web{n}",
@@ -409,7 +410,7 @@ class Stack:
                     str(port),
                     *WEB_SERVER_OPTIONS,
                 ],
-                self.app_env(port),
+                self.app_env(),
             )
             self.wait_port(port, f"web{n}", web)
         for n in (1, 2):
