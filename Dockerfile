@@ -8,7 +8,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore \
-    INSCRIPTIONS_DATA_DIR=/data
+    INSCRIPTIONS_DATA_DIR=/data \
+    INSCRIPTIONS_ENVIRONMENT=production
+# Production by default: a deployment that forgets INSCRIPTIONS_ENVIRONMENT gets Secure
+# `__Host-` cookies, HSTS and no API docs, and refuses to start without a long
+# INSCRIPTIONS_SECRET_KEY, instead of running silently as development.
 
 # Unprivileged user that runs the app; it owns only the data directory.
 RUN groupadd --system --gid 10001 app \

@@ -52,7 +52,7 @@ from infra.temporal import connect
 from tests.factories import campaign as make_campaign
 from tests.factories import form
 from workflows import names
-from workflows.client import Unavailable, WorkflowClient
+from workflows.client import Pending, Unavailable, WorkflowClient
 from workflows.dossier import DossierWorkflow, Validate
 
 FAILED_TASKS = {EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED, EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT}
@@ -101,7 +101,7 @@ async def web_kill_burst(stack: Stack, campaign_id: str, count: int) -> dict[str
     async with httpx.AsyncClient(timeout=60) as http:
 
         async def one(i: int) -> None:
-            data = form(campaign_id, last_name="Coupé", birth_date=f"1980-01-{1 + i % 28:02d}", first_name=f"Web{i}")
+            data = form(campaign_id, last_name="Coupé", birth_date=f"1980-01-{1 + i % 28:02d}", first_name="Anne")
             try:
                 response = await http.post(url, json=data)
                 answered[str(response.status_code)] += 1
@@ -130,7 +130,7 @@ async def validate_all(gateway: WorkflowClient, numbers: list[str]) -> tuple[set
                 await gateway.update(number, DossierWorkflow.validate, Validate(True, datetime.now(UTC)))
                 acknowledged.add(number)
                 return
-            except Unavailable:
+            except (Unavailable, Pending):  # server restarting, worker killed: send it again
                 retries += 1
                 await asyncio.sleep(1)
             except Refusal as refusal:
@@ -193,7 +193,7 @@ async def run(args: argparse.Namespace, stack: Stack) -> bool:
         lost = [n for n in numbers if final[n] is not (Status.TRANSFERRING if n in validated else Status.CANCELLED)]
         expected = {(n, "Votre préinscription") for n in numbers}
         expected |= {(n, "Demande d'inscription validée") for n in validated}
-        expected |= {(n, "Demande d'inscription annulée") for n in numbers if n not in validated}
+        expected |= {(n, "Préinscription annulée") for n in numbers if n not in validated}
         sent = mails(stack)
         missing = [key for key in expected if sent[key] == 0]
         if not lost and not missing:

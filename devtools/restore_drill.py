@@ -32,6 +32,7 @@ from pathlib import Path
 from devtools.prod_stack import Stack, say
 from devtools.samples import registration
 from domain.documents import CentreDocument, CentreDocumentKind
+from domain.dossier import Refusal
 from domain.registration import dossier_number
 from domain.status import Status
 from infra.database import Database, StoredFile, save_campaign
@@ -39,7 +40,7 @@ from infra.files import FileStore
 from infra.settings import PROJECT_ROOT, Settings
 from infra.temporal import connect
 from tests.factories import campaign as make_campaign
-from workflows.client import WorkflowClient
+from workflows.client import Pending, Unavailable, WorkflowClient
 from workflows.dossier import DossierWorkflow, Validate
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -78,7 +79,16 @@ async def populate(stack: Stack, count: int, lead: float, with_files: int) -> tu
     say(f"  {count} dossiers started in {time.monotonic() - began:.0f} s")
 
     async def validate(number: str) -> None:  # stamped when sent, as the web stamps a click
-        await gateway.update(number, DossierWorkflow.validate, Validate(True, datetime.now(UTC)))
+        while True:
+            try:
+                await gateway.update(number, DossierWorkflow.validate, Validate(True, datetime.now(UTC)))
+                return
+            except (Unavailable, Pending):  # the web's 503 / 202: the candidate sends it again
+                await asyncio.sleep(1)
+            except Refusal as refusal:
+                if "déjà validée" in str(refusal):  # an earlier attempt was recorded
+                    return
+                raise
 
     await gather_limited(validate(n) for n in numbers[::2])
     say(f"  {len(numbers[::2])} validated")
@@ -103,7 +113,12 @@ async def populate(stack: Stack, count: int, lead: float, with_files: int) -> tu
         document = CentreDocument(
             ref=ref, kind=CentreDocumentKind.LETTER, title="Courrier", exam_code=None, deposited_at=at, release_at=at
         )
-        await gateway.update(number, DossierWorkflow.deposit_document, document)
+        while True:
+            try:
+                await gateway.update(number, DossierWorkflow.deposit_document, document)
+                break
+            except (Unavailable, Pending):
+                await asyncio.sleep(1)
         checksums[number] = sha256
     say(f"  {with_files} documents deposited")
     await database.dispose()

@@ -16,8 +16,7 @@ from datetime import date, datetime
 
 from domain.campaign import Campaign
 from domain.candidate import Candidate
-
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+from domain.email_address import InvalidEmail, checked_email
 
 
 class RegistrationRefused(ValueError):
@@ -49,8 +48,10 @@ def check_route(campaign: Campaign, route_code: str, speciality: str | None) -> 
 
 def check_candidate(candidate: Candidate, now: datetime) -> None:
     """What the candidate must give: a plausible e-mail, a past birth date, name and address."""
-    if not EMAIL.match(candidate.email):
-        raise RegistrationRefused("Adresse e-mail invalide.")
+    try:
+        checked_email(candidate.email)
+    except InvalidEmail as invalid:
+        raise RegistrationRefused(str(invalid)) from None
     if candidate.birth_date >= now.date():
         raise RegistrationRefused("Date de naissance invalide.")
     for label, value in (

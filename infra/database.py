@@ -12,9 +12,10 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import TypeAdapter
-from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, String, Text, event, select
+from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, String, Text, delete, event, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -91,6 +92,21 @@ class PasswordReset(Base):
     created_at: Mapped[datetime] = mapped_column(default=now)
     expires_at: Mapped[datetime] = mapped_column()
     used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class RevokedSession(Base):
+    """A session ended by its logout before its token expired (`web.security.SessionTokens`).
+
+    In the shared database, not in a process's memory: several web processes serve the same
+    users, and a token copied before logout must be refused by all of them. A row is needed only
+    until the token would have expired anyway (`expires_at`); older rows are deleted.
+    """
+
+    __tablename__ = "revoked_sessions"
+
+    session_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    revoked_at: Mapped[datetime] = mapped_column(default=now)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class Counter(Base):
@@ -231,3 +247,21 @@ async def save_campaign(session: AsyncSession, campaign: Campaign) -> None:
         row.grade = campaign.grade
         row.definition = CAMPAIGN_JSON.dump_json(campaign).decode()
     await session.commit()
+
+
+def session_revoked(session_id: str):
+    """A boolean SQL expression: whether this session was ended by its logout (for a caller that
+    reads it with the account, in the same round trip)."""
+    return select(RevokedSession.session_id).where(RevokedSession.session_id == session_id).exists()
+
+
+async def revoke_session(session: AsyncSession, session_id: str, expires_at: datetime) -> None:
+    """Record a logout (once: a second logout of the same session changes nothing), and forget
+    sessions whose tokens have expired since."""
+    await session.execute(delete(RevokedSession).where(RevokedSession.expires_at < now()))
+    if await session.get(RevokedSession, session_id) is None:
+        session.add(RevokedSession(session_id=session_id, expires_at=expires_at))
+    try:
+        await session.commit()
+    except IntegrityError:  # the same session's logout in another tab, at the same moment
+        await session.rollback()

@@ -11,6 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "dev-only-secret-change-me"
+# The secret signs sessions, CSRF tokens and links: 32 characters at least in production (e.g.
+# `openssl rand -hex 32` gives 64), so it cannot be guessed offline from a signed cookie.
+MIN_SECRET_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -43,6 +46,12 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     secret_key: str = DEV_SECRET
     session_hours: int = 8
+    # A staff session also ends after this long without a request (OWASP: 15 to 30 minutes for
+    # accounts that can act on others' data), besides the absolute `session_hours`.
+    staff_idle_minutes: int = 30
+    # /docs, /redoc and /openapi.json: shown in development and tests; in production only when
+    # set to true on purpose (they map every route for an attacker).
+    api_docs: bool | None = None
 
     # Dossiers a worker keeps in memory (about 0.3 MB each, bench/lifecycles.py); others are
     # rebuilt from their history when they wake. Raise it with the worker's memory.
@@ -52,8 +61,18 @@ class Settings(BaseSettings):
     def _defaults_and_safety(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'inscriptions.db'}"
-        if self.environment == "production" and self.secret_key == DEV_SECRET:
-            raise ValueError("INSCRIPTIONS_SECRET_KEY must be set to a long random value in production")
+        if self.environment == "production":
+            if self.secret_key == DEV_SECRET:
+                raise ValueError(
+                    "INSCRIPTIONS_SECRET_KEY is the development value: set a long random value in production"
+                )
+            if len(self.secret_key) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"INSCRIPTIONS_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters in production "
+                    "(e.g. `openssl rand -hex 32`)"
+                )
+        if self.api_docs is None:
+            self.api_docs = self.environment != "production"
         return self
 
     @property
@@ -63,7 +82,15 @@ class Settings(BaseSettings):
 
     @property
     def secure_cookies(self) -> bool:
+        """Production is served over HTTPS: Secure and `__Host-` cookies, HSTS. Local http
+        development and the tests keep plain cookies."""
         return self.environment == "production"
+
+    def cookie_name(self, base: str) -> str:
+        """`__Host-<base>` over HTTPS: the browser then accepts the cookie only from this exact
+        host, Secure, for Path=/ and without Domain, so a sibling subdomain cannot plant or
+        overwrite it (a planted CSRF nonce, a fixed session)."""
+        return f"__Host-{base}" if self.secure_cookies else base
 
 
 @lru_cache

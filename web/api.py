@@ -79,8 +79,11 @@ async def login(
 
 
 @router.delete("/session", status_code=status.HTTP_204_NO_CONTENT)
-async def logout(request: Request, response: Response, settings: SettingsDep) -> None:
-    close_session(request, response, settings)
+async def logout(
+    request: Request, response: Response, settings: SettingsDep, tokens: TokensDep, db: SessionDep
+) -> None:
+    """Log out: the session is ended on the server (a copy of the token stops working too)."""
+    await close_session(request, response, settings, tokens, db)
 
 
 @router.get("/dossier", responses=error_responses(*CANDIDATE))

@@ -18,7 +18,9 @@ from infra.database import Database
 from infra.files import FileStore
 from infra.settings import Settings, get_settings
 from infra.temporal import connect
-from web import api, candidate, csrf, errors, staff
+from web import access_log, api, candidate, csrf, errors, staff
+from web.deps import SESSION_COOKIE, session_token
+from web.login import SessionRefreshMiddleware
 from web.middleware import BodySizeLimitMiddleware, ReceiptMiddleware, SecurityHeadersMiddleware, ServerTimingMiddleware
 from web.security import SessionTokens
 from web.templating import STATIC_DIR
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    access_log.install()  # reset tokens in URLs never reach the access log
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -39,17 +42,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.database = database
         app.state.client = WorkflowClient(client, settings.task_queue)
-        app.state.tokens = SessionTokens(settings.secret_key, settings.session_hours * 3600)
         app.state.files = FileStore(settings.files_dir)
         log.info("Web app ready: Temporal %s, task queue %s", settings.temporal_address, settings.task_queue)
         yield
         await database.dispose()
 
+    if not settings.api_docs:
+        log.info("API documentation (/docs, /redoc, /openapi.json) not served (INSCRIPTIONS_API_DOCS)")
+    if settings.environment == "dev":
+        log.warning(
+            "Development mode (INSCRIPTIONS_ENVIRONMENT=dev): development secret allowed, plain cookies, "
+            "API docs served. Never expose this process: production sets INSCRIPTIONS_ENVIRONMENT=production."
+        )
     app = FastAPI(
         title="Inscriptions — espace sécurisé candidat",
         description="Préinscription, dépôt des pièces, validation et suivi des dossiers de concours.",
         lifespan=lifespan,
+        # Production hides the route map unless INSCRIPTIONS_API_DOCS=true (Settings.api_docs).
+        docs_url="/docs" if settings.api_docs else None,
+        redoc_url="/redoc" if settings.api_docs else None,
+        openapi_url="/openapi.json" if settings.api_docs else None,
     )
+    # Known before the lifespan: the CSRF protection reads the session's id from the first request.
+    tokens = SessionTokens(settings.secret_key, settings.session_hours * 3600)
+    app.state.tokens = tokens
+    app.state.session_cookie = settings.cookie_name(SESSION_COOKIE)
 
     # One French sentence naming the fields, in the `ErrorOut` shape every route documents for 422
     # (`web.schemas.error_responses`), not FastAPI's list of English errors.
@@ -62,8 +79,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     # Added innermost first: the body limit runs before anything reads a body.
-    csrf.install(app, settings.secret_key, settings.secure_cookies)
-    app.add_middleware(SecurityHeadersMiddleware)
+    # CSRF tokens are bound to the session the request's cookie names (`web.csrf`).
+    csrf.install(
+        app,
+        settings.secret_key,
+        settings.secure_cookies,
+        session_id=lambda request: tokens.session_id(session_token(request)),
+    )
+    app.add_middleware(SessionRefreshMiddleware, settings=settings)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(ServerTimingMiddleware)
     app.add_middleware(ReceiptMiddleware)  # outermost: the stamp is taken first

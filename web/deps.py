@@ -4,8 +4,8 @@ They are `async def` even where they do not await: FastAPI runs plain `def` depe
 thread pool, a thread hop per dependency per request for what is an attribute read.
 
 A session token is bound to the password the account had when it was opened: each
-authenticated request reads the account's current hash (one primary-key read) and refuses the
-token once the password has changed.
+authenticated request reads the account's current hash and whether the session was ended by
+its logout (one round trip), and refuses the token once the password has changed or after logout.
 """
 
 from __future__ import annotations
@@ -17,14 +17,19 @@ from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from infra.database import Account, Database
+from infra.database import Account, Database, session_revoked
 from infra.files import FileStore
 from infra.settings import Settings
 from web.security import SessionTokens
 from workflows.client import WorkflowClient
 
-SESSION_COOKIE = "inscriptions_session"
+SESSION_COOKIE = "inscriptions_session"  # `__Host-inscriptions_session` over HTTPS (Settings.cookie_name)
 CANDIDATE = "candidate:"
+
+
+def session_token(request: Request) -> str | None:
+    """The session cookie's value, under the name this deployment uses."""
+    return request.cookies.get(request.app.state.session_cookie)
 
 
 async def get_received_at(request: Request) -> datetime:
@@ -72,14 +77,19 @@ async def candidate_password_hash(database: Database, number: str) -> str | None
 
 async def session_candidate(request: Request, tokens: TokensDep) -> str | None:
     """The dossier number the session cookie names, if it is signed, unexpired, a candidate's,
-    and opened with the account's current password; None otherwise."""
-    token = request.cookies.get(SESSION_COOKIE)
+    not ended by its logout, and opened with the account's current password; None otherwise."""
+    token = session_token(request)
     claim = tokens.read(token) if token else None
     if claim is None or not claim.subject.startswith(CANDIDATE):
         return None
     number = claim.subject.removeprefix(CANDIDATE)
-    password_hash = await candidate_password_hash(request.app.state.database, number)
-    if password_hash is None or not tokens.still_valid(claim, password_hash):
+    async with request.app.state.database.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(Account.password_hash, session_revoked(claim.session_id)).where(Account.dossier_number == number)
+            )
+        ).first()
+    if row is None or row[1] or not tokens.still_valid(claim, row[0]):
         return None
     return number
 

@@ -11,7 +11,9 @@ rate limited per IP and dossier number (see `web.ratelimit`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Protocol, TypeVar
 
@@ -20,13 +22,14 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm.attributes import set_committed_value
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from infra.database import Account
+from infra.database import Account, revoke_session
 from infra.settings import Settings
 from web import csrf
-from web.deps import CANDIDATE, SESSION_COOKIE
+from web.deps import CANDIDATE, SESSION_COOKIE, session_token
 from web.ratelimit import KeyedLimits, Limit
-from web.security import HASHES, PasswordCheck, SessionTokens, check_password, hash_password
+from web.security import HASHES, PasswordCheck, SessionClaim, SessionTokens, check_password, hash_password
 
 WRONG_LOGIN = "Identifiant ou mot de passe incorrect."
 
@@ -128,20 +131,29 @@ async def authenticate(request: Request, db: AsyncSession, dossier_number: str, 
     )
 
 
+def set_session_cookie(response: Response, settings: Settings, token: str, max_age: int) -> None:
+    """The session cookie: HttpOnly, SameSite=Lax; Secure with the `__Host-` name over HTTPS."""
+    response.set_cookie(
+        settings.cookie_name(SESSION_COOKIE),
+        token,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+    )
+
+
 def open_session(
     request: Request, response: Response, tokens: SessionTokens, settings: Settings, subject: str, password_hash: str
 ) -> None:
     """Set the session cookie for `subject` ("candidate:<n°>", "staff:<login>"), bound to the
     account's current password hash: it stops working when the password changes."""
-    response.set_cookie(
-        SESSION_COOKIE,
-        tokens.issue(subject, password_hash),
-        max_age=tokens.max_age,
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-    )
-    csrf.rotate(request)  # forms rendered before the login must not work after it
+    token = tokens.issue(subject, password_hash)
+    set_session_cookie(response, settings, token, tokens.max_age)
+    # Forms rendered before the login must not work after it, and those rendered from now on
+    # are bound to this session.
+    csrf.rotate(request, session_id=tokens.session_id(token))
 
 
 def open_candidate_session(
@@ -150,6 +162,57 @@ def open_candidate_session(
     open_session(request, response, tokens, settings, CANDIDATE + account.dossier_number, account.password_hash)
 
 
-def close_session(request: Request, response: Response, settings: Settings) -> None:
-    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax", secure=settings.secure_cookies)
-    csrf.rotate(request)
+async def close_session(
+    request: Request, response: Response, settings: Settings, tokens: SessionTokens, db: AsyncSession
+) -> None:
+    """Logout: the session is revoked in the shared database (a copy of the token, in another
+    browser or another web process, stops working too), then the cookie is deleted."""
+    token = session_token(request)
+    claim = tokens.read(token) if token else None
+    if claim is not None:
+        expires_at = datetime.fromtimestamp(claim.issued_at + tokens.max_age, UTC)
+        await revoke_session(db, claim.session_id, expires_at)
+    response.delete_cookie(
+        settings.cookie_name(SESSION_COOKIE), path="/", httponly=True, samesite="lax", secure=settings.secure_cookies
+    )
+    csrf.rotate(request, session_id="")
+
+
+_STATE_REFRESH = "session_refresh"  # scope["state"] key: a re-signed session token to send back
+
+# A staff token is re-signed at most once a minute: its idle time is counted to the minute,
+# without a Set-Cookie on every request.
+REFRESH_AFTER_SECONDS = 60
+
+
+def refresh_later(request: Request, tokens: SessionTokens, claim: SessionClaim) -> None:
+    """Send the session back re-signed (its idle time starts over) with this request's response,
+    whatever response the page then returns (`SessionRefreshMiddleware`)."""
+    if time.time() - claim.signed_at >= REFRESH_AFTER_SECONDS:
+        remaining = max(0, claim.issued_at + tokens.max_age - int(time.time()))
+        request.scope.setdefault("state", {})[_STATE_REFRESH] = (tokens.refresh(claim), remaining)
+
+
+class SessionRefreshMiddleware:
+    """Adds the re-signed session cookie a dependency asked for (`refresh_later`): pages return
+    their own Response objects, which a dependency cannot add cookies to."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_cookie(message: Message) -> None:
+            refresh = scope.get("state", {}).get(_STATE_REFRESH)
+            if message["type"] == "http.response.start" and refresh is not None:
+                holder = Response()
+                set_session_cookie(holder, self.settings, *refresh)
+                cookies = [(k, v) for k, v in holder.raw_headers if k == b"set-cookie"]
+                message = {**message, "headers": [*message.get("headers", []), *cookies]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)

@@ -33,11 +33,29 @@ SECURITY_HEADERS = [
 ]
 
 
-class SecurityHeadersMiddleware:
-    """Adds the headers above; pages about a person are never stored by browsers or proxies."""
+# Files uploaded by candidates, shown to staff from the app's origin: whatever the bytes hold,
+# the browser treats the document as coming from a unique opaque origin (`sandbox`: no script,
+# no form, no access to the app's cookies, storage or pages), loading nothing (`default-src
+# 'none'`), framed only by our own dossier page. Sandboxed by this header rather than by the
+# iframe's `sandbox` attribute: Chromium refuses to run its PDF viewer in a sandboxed iframe (the
+# preview would be blank) but does show a PDF whose response carries the sandbox (checked with
+# the chromium the browser tests drive).
+UNTRUSTED_FILE_CSP = (
+    "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; frame-ancestors 'self'"
+)
 
-    def __init__(self, app: ASGIApp) -> None:
+# Production is served over HTTPS only: browsers then refuse plain http for this host for two
+# years, so no cookie or form can be caught on a first http:// request.
+HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+
+
+class SecurityHeadersMiddleware:
+    """Adds the headers above (and HSTS when served over HTTPS); pages about a person are never
+    stored by browsers or proxies."""
+
+    def __init__(self, app: ASGIApp, hsts: bool = False) -> None:
         self.app = app
+        self.headers = [*SECURITY_HEADERS, HSTS] if hsts else SECURITY_HEADERS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -49,7 +67,7 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
-                headers += [(n, v) for n, v in SECURITY_HEADERS if n not in present]
+                headers += [(n, v) for n, v in self.headers if n not in present]
                 if not path.startswith("/static/") and b"cache-control" not in present:
                     headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 LINK_LIFETIME = timedelta(hours=1)
 RESET_PATH = "/mot-de-passe/nouveau"
+TOKEN_PARAMETER = "jeton"  # kept out of the access log (`web.access_log`)
 
 _MAIL_TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates" / "mail"),
@@ -110,7 +111,7 @@ def _aware(instant: datetime) -> datetime:
 
 
 def reset_link(settings: Settings, token: str) -> str:
-    return f"{settings.public_url.rstrip('/')}{RESET_PATH}?jeton={token}"
+    return f"{settings.public_url.rstrip('/')}{RESET_PATH}?{TOKEN_PARAMETER}={token}"
 
 
 async def send_link(settings: Settings, number: str, to: str, token: str) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.campaign import Campaign
 from domain.candidate import Address, Candidate, Registration
+from domain.email_address import normalised_email
 from domain.registration import (
     Registrant,
     RegistrationClosed,
@@ -50,7 +51,7 @@ def candidate_of(form: PreRegistrationIn) -> Candidate:
         last_name=form.last_name.strip(),
         first_name=form.first_name.strip(),
         birth_date=form.birth_date,
-        email=form.email.strip(),
+        email=normalised_email(form.email),  # an IDN domain in its ASCII form (domain.email_address)
         phone=form.phone.strip(),
         address=Address(
             line1=form.address_line1.strip(),

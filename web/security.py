@@ -13,6 +13,8 @@ import asyncio
 import hashlib
 import hmac
 import os
+import secrets
+import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ from typing import ParamSpec, TypeVar
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 # argon2id at OWASP's recommended minimum (Password Storage Cheat Sheet: 19 MiB, 2 passes, one
 # lane): about 50 ms per check on this busy 2-core host instead of 0.3 s for the library's
@@ -114,11 +116,16 @@ def password_problem(password: str) -> str | None:
 
 @dataclass(frozen=True)
 class SessionClaim:
-    """What a valid session token says: who ("candidate:<n°>", "staff:<login>") and which
-    password they logged in with (a fingerprint of the account's hash at that moment)."""
+    """What a valid session token says: who ("candidate:<n°>", "staff:<login>"), which password
+    they logged in with (a fingerprint of the account's hash at that moment), which session this
+    is (a random id, what logout revokes and what CSRF tokens are bound to), when it was opened
+    (the absolute limit) and when the token was last signed (a staff session's last activity)."""
 
     subject: str
     password_fingerprint: str
+    session_id: str
+    issued_at: int
+    signed_at: int
 
 
 class SessionTokens:
@@ -133,6 +140,12 @@ class SessionTokens:
     first login after a parameter change. Kept so on purpose: one rule ("valid while the hash is
     the one it was opened with") is easy to trust, and keeping them would need a second notion
     of "the same password" beside the hash. Change the parameters away from a deadline.
+
+    Each token names a random session id: logout writes it to the shared database's revoked
+    sessions (`infra.database.RevokedSession`), so a copied token dies with the logout in every
+    web process. The token stays stateless otherwise (no write at login, on deadline night).
+    A session lasts `max_age` from its opening whatever happens; staff tokens are re-signed as
+    they are used (`refresh`), and refused once unused for longer than their idle limit.
     """
 
     def __init__(self, secret: str, max_age_seconds: int) -> None:
@@ -145,19 +158,55 @@ class SessionTokens:
         return hmac.new(self._fingerprint_key, password_hash.encode(), hashlib.sha256).hexdigest()[:16]
 
     def issue(self, subject: str, password_hash: str) -> str:
-        return self._serializer.dumps([subject, self.fingerprint(password_hash)])
+        """A new session's token (a new session id, opened now)."""
+        return self._serializer.dumps(
+            [subject, self.fingerprint(password_hash), secrets.token_hex(16), int(time.time())]
+        )
 
-    def read(self, token: str) -> SessionClaim | None:
-        """The token's claim if its signature is good and it has not expired (the password is
-        checked by `still_valid`, against the account row)."""
+    def refresh(self, claim: SessionClaim) -> str:
+        """The same session signed again now: its idle time starts over, its absolute end stays."""
+        return self._serializer.dumps([claim.subject, claim.password_fingerprint, claim.session_id, claim.issued_at])
+
+    def read(self, token: str, idle_seconds: int | None = None) -> SessionClaim | None:
+        """The token's claim if its signature is good, the session opened less than `max_age` ago
+        and (with `idle_seconds`) used within that time; the password and revocation are checked
+        by the caller against the database (`still_valid`, `infra.database.is_revoked`)."""
+        claim = self._claim(token)
+        if claim is None:
+            return None
+        now = time.time()
+        if now - claim.issued_at > self.max_age or now - claim.signed_at > self.max_age:
+            return None
+        if idle_seconds is not None and now - claim.signed_at > idle_seconds:
+            return None
+        return claim
+
+    def session_id(self, token: str | None) -> str:
+        """The session id of a well-signed token, expired or not ("" otherwise): what CSRF tokens
+        are bound to, so a form keeps working exactly as long as the cookie it was shown with."""
+        claim = self._claim(token) if token else None
+        return claim.session_id if claim else ""
+
+    def _claim(self, token: str) -> SessionClaim | None:
         try:
-            payload = self._serializer.loads(token, max_age=self.max_age)
-        except (BadSignature, SignatureExpired):
+            payload, signed_at = self._serializer.loads(token, return_timestamp=True)
+        except BadSignature:  # also a bad timestamp (SignatureExpired is a BadSignature)
             return None
-        # Tokens of the earlier format (a bare subject) carry no fingerprint: refused.
-        if not (isinstance(payload, list) and len(payload) == 2 and all(isinstance(p, str) for p in payload)):
+        # Tokens of earlier formats (a bare subject, or no session id) cannot be revoked: refused.
+        if not (
+            isinstance(payload, list)
+            and len(payload) == 4
+            and all(isinstance(p, str) for p in payload[:3])
+            and type(payload[3]) is int
+        ):
             return None
-        return SessionClaim(subject=payload[0], password_fingerprint=payload[1])
+        return SessionClaim(
+            subject=payload[0],
+            password_fingerprint=payload[1],
+            session_id=payload[2],
+            issued_at=payload[3],
+            signed_at=int(signed_at.timestamp()),
+        )
 
     def still_valid(self, claim: SessionClaim, current_password_hash: str) -> bool:
         """Whether the account's password is still the one the session was opened with."""

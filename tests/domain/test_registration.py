@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from domain.campaign import Campaign, DocumentCategory, Route
 from domain.candidate import Address, Candidate
+from domain.email_address import INVALID, NO_AT_SIGN
 from domain.registration import (
     Registrant,
     RegistrationClosed,
@@ -128,8 +130,9 @@ def test_the_window_is_checked_before_the_route() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"email": "maelle.example.fr"}, "Adresse e-mail invalide."),
-        ({"email": "maelle @example.fr"}, "Adresse e-mail invalide."),
+        ({"email": "maelle.example.fr"}, re.escape(NO_AT_SIGN)),
+        ({"email": "maelle @example.fr"}, re.escape(INVALID)),
+        ({"email": "foo<a@example.fr>"}, re.escape(INVALID)),
         ({"birth_date": NOW.date()}, "Date de naissance invalide."),
         ({"last_name": " "}, "Le nom est obligatoire."),
         ({"first_name": ""}, "Le prénom est obligatoire."),

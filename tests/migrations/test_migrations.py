@@ -82,7 +82,10 @@ async def test_a_database_made_before_migrations_is_adopted_without_loss(empty_u
     database = Database(empty_url)
     try:
         async with database.engine.begin() as connection:
-            await connection.run_sync(schema.METADATA.create_all)  # what the code did before
+            # What the code's create_all made before: the initial revision's tables (not those of
+            # later revisions, which such a database cannot hold), without Alembic's version row.
+            await connection.run_sync(lambda c: command.upgrade(schema.config(c), schema.INITIAL_REVISION))
+            await connection.exec_driver_sql("DROP TABLE alembic_version")
             await connection.exec_driver_sql("INSERT INTO counters (name, value) VALUES ('legacy', 41)")
         await database.migrate()
         async with database.engine.connect() as connection:

@@ -163,11 +163,12 @@ async def test_sessions_expire_and_candidates_are_not_staff(
         account = await session.get(StaffAccount, login_)
         assert account is not None
         password_hash = account.password_hash
-    fresh = [f"staff:{login_}", tokens.fingerprint(password_hash)]
+    fresh = [f"staff:{login_}", tokens.fingerprint(password_hash), uuid.uuid4().hex, int(time.time()) - 60]
     old = _token_signed_seconds_ago(settings.secret_key, fresh, tokens.max_age + 5)
     async with http_client(app) as http:
         http.cookies.set(SESSION_COOKIE, _token_signed_seconds_ago(settings.secret_key, fresh, 60))
         assert (await http.get("/staff/dossiers")).status_code == 200  # the same token, younger
+        http.cookies.clear()  # the answer sent the session back re-signed (staff idle timeout)
         http.cookies.set(SESSION_COOKIE, old)
         assert (await http.get("/staff/dossiers")).headers["location"] == "/staff/connexion"
         http.cookies.set(SESSION_COOKIE, tokens.issue(CANDIDATE + "RED2027-00001", password_hash))

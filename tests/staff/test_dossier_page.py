@@ -85,8 +85,14 @@ async def test_uploaded_documents_are_previewed_inline_for_staff_only(
     assert image.headers["content-type"] == "image/png"
     assert image.headers["content-disposition"].startswith("inline")
     assert image.headers["x-frame-options"] == "SAMEORIGIN"
-    assert image.headers["content-security-policy"] == "frame-ancestors 'self'"
     assert image.headers["x-content-type-options"] == "nosniff"
+    # Sandboxed: opened in a tab or framed, the file runs no script and reaches nothing of the app.
+    framed = await http.get(f"/staff/dossiers/{number}/fichiers/{pdf}")
+    for response in (image, framed):
+        policy = [d.strip() for d in response.headers["content-security-policy"].split(";")]
+        assert policy[0] == "sandbox"  # no allow-scripts, no allow-same-origin
+        assert "default-src 'none'" in policy and "frame-ancestors 'self'" in policy
+        assert not any("script-src" in d or "allow-" in d for d in policy)
     document = await http.get(f"/staff/dossiers/{number}/fichiers/{pdf}", params={"telecharger": 1})
     assert document.headers["content-type"] == "application/pdf" and document.headers["content-disposition"].startswith(
         "attachment"

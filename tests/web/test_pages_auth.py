@@ -216,21 +216,33 @@ async def test_reset_requests_are_rate_limited(app: FastAPI, new_candidate: NewC
         assert "Trop de tentatives de réinitialisation du mot de passe" in text_of(blocked)
 
 
-def test_cookies_are_secure_in_production() -> None:
+async def test_cookies_are_secure_and_host_only_in_production(database: Database) -> None:
     production = Settings(environment="production", secret_key="s" * 48)
     assert production.secure_cookies
-    app = SimpleNamespace(state=SimpleNamespace(csrf=CsrfProtection(production.secret_key, production.secure_cookies)))
+    tokens = SessionTokens(production.secret_key, 3600)
+    app = SimpleNamespace(
+        state=SimpleNamespace(
+            csrf=CsrfProtection(production.secret_key, production.secure_cookies),
+            session_cookie=production.cookie_name(SESSION_COOKIE),
+        )
+    )
     request = Request({"type": "http", "method": "POST", "headers": [], "app": app})
 
     response = Response()
     account = Account(dossier_number="X-00001", password_hash="$argon2id$v=19$m=65536,t=3,p=4$c2VsAAAA$aGFzaAAA")
-    open_candidate_session(request, response, SessionTokens(production.secret_key, 3600), production, account)
+    open_candidate_session(request, response, tokens, production, account)
 
     session_cookie = response.headers["set-cookie"]
+    # `__Host-`: Secure, Path=/ and no Domain, so no subdomain can set or overwrite it.
+    assert session_cookie.startswith(f"__Host-{SESSION_COOKIE}=")
     assert "HttpOnly" in session_cookie and "SameSite=lax" in session_cookie and "Secure" in session_cookie
+    assert "Path=/" in session_cookie and "Domain" not in session_cookie
     assert "Max-Age=3600" in session_cookie  # the browser drops it when the signed token expires
     new_nonce = request.scope["state"]["csrf_new_nonce"]  # rotated at login
-    assert "Secure" in app.state.csrf.cookie_header(new_nonce).decode()
+    csrf_cookie = app.state.csrf.cookie_header(new_nonce).decode()
+    assert csrf_cookie.startswith("__Host-inscriptions_csrf=") and "Secure" in csrf_cookie and "Path=/" in csrf_cookie
     out = Response()
-    close_session(request, out, production)
+    async with database.sessions() as db:
+        await close_session(request, out, production, tokens, db)
+    assert out.headers["set-cookie"].startswith(f"__Host-{SESSION_COOKIE}=")
     assert "Secure" in out.headers["set-cookie"] and "Max-Age=0" in out.headers["set-cookie"]

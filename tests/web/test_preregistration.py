@@ -144,7 +144,10 @@ async def test_preregistration_refusals_are_french_and_create_nothing(
     cases = [
         (form(c.id, password="court"), 422, "au moins 10 caractères"),
         (form(c.id, route="inconnue"), 422, "Voie d'accès inconnue"),
-        (form(c.id, email="pas-une-adresse"), 422, "Adresse e-mail invalide"),
+        (form(c.id, email="pas-une-adresse"), 422, "L'adresse e-mail doit comporter un « @ »"),
+        (form(c.id, email="foo<a@example.fr>"), 422, "Adresse e-mail invalide"),
+        (form(c.id, email=f"{'a' * 300}@example.fr"), 422, "L'adresse e-mail est trop longue"),
+        (form(c.id, email="jérôme@example.fr"), 422, "ne sont pas acceptées avant le « @ »"),
         (form("nulle-part"), 404, "Session de concours introuvable"),
         (form(closed.id), 409, "sont closes"),
     ]
@@ -166,3 +169,17 @@ async def test_wrong_password_and_anonymous_access_are_refused(http: httpx.Async
     wrong = await http.post("/api/session", json={"dossier_number": number, "password": "Mauvais-mot-2"})
     assert wrong.status_code == 401
     assert wrong.json()["detail"] == "Identifiant ou mot de passe incorrect."
+
+
+async def test_an_address_with_an_internationalised_domain_is_kept_in_ascii_and_reached(
+    http: httpx.AsyncClient, database: Database, mail_sink: MailSink
+) -> None:
+    """« café.fr » is accepted and kept as its IDNA form, which our SMTP path sends without
+    SMTPUTF8: the acknowledgement reaches the mailbox."""
+    c = await open_campaign(database)
+    number, _ = await register_and_login(http, c.id, email="  Maelle.Le-Goff@Café.fr ")
+    async with database.sessions() as session:
+        account = await session.get(Account, number)
+        assert account is not None and account.email == "maelle.le-goff@xn--caf-dma.fr"
+    mail = await mail_with_subject(mail_sink, number, "Votre préinscription")
+    assert mail.to == ["Maelle.Le-Goff@xn--caf-dma.fr"]

@@ -69,9 +69,9 @@ async def login(
 
 
 @router.post("/deconnexion")
-async def logout(request: Request, settings: SettingsDep) -> Response:
+async def logout(request: Request, settings: SettingsDep, tokens: TokensDep, db: SessionDep) -> Response:
     response = RedirectResponse("/connexion?ok=deconnexion", status_code=status.HTTP_303_SEE_OTHER)
-    close_session(request, response, settings)
+    await close_session(request, response, settings, tokens, db)
     return response
 
 

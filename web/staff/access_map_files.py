@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from domain.documents import MAX_UPLOAD_BYTES
 from infra.access_maps import ACCESS_MAP_TYPES, ExamAccessMap
 from web.deps import ClientDep, FilesDep, SessionDep
+from web.middleware import UNTRUSTED_FILE_CSP
 from web.staff.campaign_page import campaign_or_404, campaign_page
 from web.staff.deps import Administrator, Reader
 
@@ -73,5 +74,9 @@ async def access_map(campaign_id: str, exam_code: str, user: Reader, db: Session
     return Response(
         files.read(row.ref),
         media_type=row.content_type,
-        headers={"cache-control": "private, no-store", "x-content-type-options": "nosniff"},
+        headers={
+            "cache-control": "private, no-store",
+            "x-content-type-options": "nosniff",
+            "content-security-policy": UNTRUSTED_FILE_CSP,  # an uploaded file: sandboxed too
+        },
     )

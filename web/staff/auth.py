@@ -88,7 +88,7 @@ async def login(
 
 
 @router.post("/deconnexion")
-async def logout(request: Request, settings: SettingsDep) -> Response:
+async def logout(request: Request, settings: SettingsDep, tokens: TokensDep, db: SessionDep) -> Response:
     response = RedirectResponse(f"{LOGIN_URL}?ok=deconnexion", status_code=status.HTTP_303_SEE_OTHER)
-    close_session(request, response, settings)
+    await close_session(request, response, settings, tokens, db)
     return response

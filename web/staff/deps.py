@@ -14,10 +14,13 @@ from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy import select
 
+from infra.database import session_revoked
 from infra.staff_accounts import StaffAccount, StaffRole
-from web.deps import SESSION_COOKIE, SessionDep, TokensDep
+from web.deps import SessionDep, SettingsDep, TokensDep, session_token
 from web.errors import LoginRequired
+from web.login import refresh_later
 
 STAFF = "staff:"
 LOGIN_URL = "/staff/connexion"
@@ -59,19 +62,25 @@ class StaffUser:
         return f"{self.full_name} ({self.login})"
 
 
-async def session_account(request: Request, db: SessionDep, tokens: TokensDep) -> StaffAccount | None:
-    """The account the session cookie names, if the cookie is signed, unexpired, a staff one,
-    the account active and its password the one the session was opened with; None otherwise."""
-    token = request.cookies.get(SESSION_COOKIE)
-    claim = tokens.read(token) if token else None
+async def session_account(
+    request: Request, db: SessionDep, tokens: TokensDep, settings: SettingsDep
+) -> StaffAccount | None:
+    """The account the session cookie names, if the cookie is signed, a staff one, opened less
+    than `session_hours` ago and used within `staff_idle_minutes`, not ended by its logout, the
+    account active and its password the one the session was opened with; None otherwise. A
+    session in use is sent back re-signed, so its idle time starts over."""
+    token = session_token(request)
+    claim = tokens.read(token, idle_seconds=settings.staff_idle_minutes * 60) if token else None
     if claim is None or not claim.subject.startswith(STAFF):
         return None
     account = await db.get(StaffAccount, claim.subject.removeprefix(STAFF))
+    revoked = await db.scalar(select(session_revoked(claim.session_id)))
     # End the read transaction: the page may then wait for Temporal, and must not hold a pooled
     # connection meanwhile (the account's fields stay loaded).
     await db.commit()
-    if account is None or not account.active or not tokens.still_valid(claim, account.password_hash):
+    if revoked or account is None or not account.active or not tokens.still_valid(claim, account.password_hash):
         return None
+    refresh_later(request, tokens, claim)
     return account
 
 

@@ -31,6 +31,7 @@ from infra.clock import now
 from infra.database import StoredFile, get_campaign, list_campaigns
 from letters.result import LABELS as RESULT_LABELS
 from web.deps import ClientDep, FilesDep, SessionDep
+from web.middleware import UNTRUSTED_FILE_CSP
 from web.staff.deps import Instructor, Reader, StaffUser
 from web.staff.forms import FormError, parse_local
 from web.templating import render
@@ -318,8 +319,9 @@ async def dossier_file(
         headers={
             "content-disposition": f'{disposition}; filename="{safe_name}"',
             # The dossier page frames PDFs: framing by our own pages only. The file is a PDF or
-            # an image (sniffed at upload), served with its recorded type, never sniffed again.
-            "content-security-policy": "frame-ancestors 'self'",
+            # an image (sniffed at upload), served with its recorded type, never sniffed again,
+            # and sandboxed in case a browser finds more in it than a picture or a document.
+            "content-security-policy": UNTRUSTED_FILE_CSP,
             "x-frame-options": "SAMEORIGIN",
             "x-content-type-options": "nosniff",
             "cache-control": "private, no-store",
