@@ -146,7 +146,6 @@ class Stack:
     directory: Path
     ports: Ports = field(default_factory=Ports)
     children: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
-    commands: dict[str, tuple[list[str], dict[str, str] | None]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.directory = self.directory.resolve()
@@ -214,14 +213,7 @@ class Stack:
             start_new_session=True,
         )
         self.children.append((name, proc))
-        self.commands[name] = (args, env)
         return proc
-
-    def respawn(self, name: str) -> subprocess.Popen:
-        """Start a stopped (or killed) process again, as its supervisor would."""
-        self.stop_process(name)
-        args, env = self.commands[name]
-        return self.spawn(name, args, env)
 
     def wait_port(self, port: int, name: str, proc: subprocess.Popen, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
