@@ -100,7 +100,7 @@ async def populate(
     say(f"  {len(validated)} validated in {time.monotonic() - began:.0f} s")
     files = FileStore(settings.files_dir)
     checksums: dict[str, str] = {}
-    for number in numbers[:with_files]:
+    for number in sorted(validated)[:with_files]:  # a centre's letters go to validated dossiers
         content = PDF + number.encode()
         ref, sha256 = files.save(content)
         async with database.sessions() as session:
