@@ -1,5 +1,6 @@
-"""The worker: runs every workflow (dossiers, campaign-wide changes, bulk actions) and their
-activities (email, letters, campaign signals, batches)."""
+"""The worker: runs every workflow (dossiers, campaign-wide changes, bulk actions, the personal
+data purge) and their activities (email, letters, campaign signals, batches, purge); at start it
+makes sure the daily purge's Schedule exists."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from activities.batch import BatchActivities
 from activities.campaigns import CampaignActivities
 from activities.letters import DocumentIssuer
 from activities.mail import Mailer
+from activities.purge import Purger
 from infra.database import Database
 from infra.files import FileStore
 from infra.settings import Settings, get_settings
@@ -22,8 +24,9 @@ from workflows.batch import BatchWorkflow
 from workflows.campaign import CampaignDeadlineWorkflow, CampaignExamsWorkflow
 from workflows.client import WorkflowClient
 from workflows.dossier import DossierWorkflow
+from workflows.purge import PurgeWorkflow
 
-WORKFLOWS = [DossierWorkflow, CampaignDeadlineWorkflow, CampaignExamsWorkflow, BatchWorkflow]
+WORKFLOWS = [DossierWorkflow, CampaignDeadlineWorkflow, CampaignExamsWorkflow, BatchWorkflow, PurgeWorkflow]
 
 log = logging.getLogger("worker")
 
@@ -35,6 +38,7 @@ def build_worker(client: Client, settings: Settings, database: Database) -> Work
     campaigns = CampaignActivities(workflows)
     issuer = DocumentIssuer(workflows, database, files)
     batches = BatchActivities(workflows, database, files, issuer)
+    purger = Purger(workflows, database, files)
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -50,6 +54,8 @@ def build_worker(client: Client, settings: Settings, database: Database) -> Work
             batches.admit,
             batches.convocations,
             batches.results,
+            purger.due_campaigns_activity,
+            purger.purge_campaign_activity,
         ],
     )
 
@@ -62,6 +68,8 @@ async def main() -> None:
     await database.check_schema()
     client = await connect(settings)
     worker = build_worker(client, settings, database)
+    # The daily personal-data purge: created once, kept up to date at every start (idempotent).
+    await WorkflowClient(client, settings.task_queue).ensure_purge_schedule()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -1,8 +1,12 @@
 """Email: every message the dossier queues goes out here, exactly once per event key.
 
 The workflow retries this activity until the SMTP server takes the message, so mail waits out an
-outage. Before sending, the key is looked up in `sent_mails`; after the server accepted it, the
-key is recorded; if that record cannot be written, the activity still completes (its completion
+outage. A permanent refusal (an SMTP 5xx for the recipient or the message) is different: no retry
+would change it, so it ends the activity with a non-retryable `MailRefused` error carrying the
+server's reply, and the workflow sets that mail aside (`Dossier.set_mail_aside`).
+
+Before sending, the key is looked up in `sent_mails`; after the server accepted it, the key is
+recorded; if that record cannot be written, the activity still completes (its completion
 in the history is what stops a resend). A worker that dies between those two steps could send
 once more on retry; the Message-ID, derived from the key, lets mail systems drop that copy.
 """
@@ -13,11 +17,12 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from domain.mail import Mail
 from infra.database import Database, SentMail
 from infra.settings import Settings
-from infra.smtp import SMTP_ERRORS, compose, deliver
+from infra.smtp import SMTP_ERRORS, compose, deliver, permanent_refusal
 from workflows import names
 
 TEMPLATES = Environment(
@@ -58,6 +63,10 @@ class Mailer:
         try:
             await deliver(s, msg)
         except SMTP_ERRORS as exc:
+            reply = permanent_refusal(exc)
+            if reply is not None:
+                activity.logger.warning("SMTP server refused mail %s to %s for good: %s", mail.key, mail.to, reply)
+                raise ApplicationError(reply, type=names.MAIL_REFUSED, non_retryable=True) from None
             # Retried by the workflow's policy; say plainly what an operator should look at.
             activity.logger.warning(
                 "SMTP server %s:%s did not take mail %s (%s); it will be retried",

@@ -2,6 +2,10 @@
 
 Runs in dev (`python -m devtools.mail_sink`: SMTP on 1025, mailbox page on 8025) and in-process
 in the tests, which read what the product really sent over SMTP.
+
+It can play a mail server that does not know some mailboxes: recipients given with `--refuse`
+(or `INSCRIPTIONS_MAIL_SINK_REFUSE`, comma-separated, which `scripts/dev.sh` passes on), or added
+to `MailSink.refused_recipients` by a test, are refused at RCPT TO with a permanent 550.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import email
 import email.policy
 import html
 import mailbox
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +42,20 @@ class MailSink:
         self._maildir = mailbox.Maildir(maildir, create=True) if maildir else None
         self._lock = threading.Lock()
         self.refusing = False  # tests simulate an outage with this
+        # Mailboxes this server says do not exist (compared without case): 550 at RCPT TO.
+        self.refused_recipients: set[str] = set()
+        self.refused: list[str] = []  # each recipient refused, in order, for tests to wait on
         self.port = 0  # where start() made it listen
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address.lower() in {r.lower() for r in self.refused_recipients}:
+            with self._lock:
+                self.refused.append(address)
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self.refusing:
@@ -96,12 +114,14 @@ def mailbox_page(maildir: Path) -> str:
     )
 
 
-async def serve(maildir: Path, smtp_port: int, http_port: int) -> None:
+async def serve(maildir: Path, smtp_port: int, http_port: int, refuse: list[str] | None = None) -> None:
     import uvicorn
     from fastapi import FastAPI
     from fastapi.responses import HTMLResponse
 
-    controller = start(MailSink(maildir), port=smtp_port)
+    sink = MailSink(maildir)
+    sink.refused_recipients.update(refuse or [])
+    controller = start(sink, port=smtp_port)
     app = FastAPI()
 
     @app.get("/", response_class=HTMLResponse)
@@ -120,8 +140,17 @@ def main() -> None:
     parser.add_argument("--maildir", type=Path, default=Path("data/mail"))
     parser.add_argument("--smtp-port", type=int, default=1025)
     parser.add_argument("--http-port", type=int, default=8025)
+    parser.add_argument(
+        "--refuse",
+        action="append",
+        default=[a.strip() for a in os.environ.get("INSCRIPTIONS_MAIL_SINK_REFUSE", "").split(",") if a.strip()],
+        metavar="ADDRESS",
+        help="answer 550 (unknown mailbox) for this recipient; repeatable",
+    )
     args = parser.parse_args()
-    asyncio.run(serve(args.maildir, args.smtp_port, args.http_port))
+    if args.refuse:
+        print(f"Mail sink: refusing with 550: {', '.join(args.refuse)}", flush=True)
+    asyncio.run(serve(args.maildir, args.smtp_port, args.http_port, args.refuse))
 
 
 if __name__ == "__main__":

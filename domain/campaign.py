@@ -80,6 +80,11 @@ class ExamAmendment:
 # after its deadline.
 RECEIPT_DELAY = timedelta(minutes=5)
 
+# How long candidates' data is kept after the campaign's last result, by default and at least
+# (`domain.retention` says why).
+RETENTION = timedelta(days=730)
+MIN_RETENTION = timedelta(days=92)
+
 
 @dataclass
 class Campaign:
@@ -106,6 +111,9 @@ class Campaign:
     # When staff last amended the exam dates (`ExamAmendment.amended_at`): a snapshot taken after
     # an amendment ignores that amendment, or an older one, arriving later.
     exams_amended_at: datetime | None = None
+    # How long the candidates' data is kept after the campaign's last result, then purged
+    # (`domain.retention`: why two years by default).
+    retention: timedelta = RETENTION
 
     def years(self) -> range:
         """From the opening year to the year after the last exam or deadline."""
@@ -212,3 +220,8 @@ class Campaign:
             raise CampaignError("Les jours fériés de la session ne sont pas renseignés pour toutes ses années.")
         if len({e.code for e in self.exams}) != len(self.exams):
             raise CampaignError("Deux épreuves portent le même code.")
+        if self.retention < MIN_RETENTION:
+            raise CampaignError(
+                "La durée de conservation des données ne peut être inférieure à 92 jours "
+                "(délai de recours contentieux contre les résultats)."
+            )

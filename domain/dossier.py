@@ -8,7 +8,7 @@ raises `Refusal`, whose French message is shown to the user as is. Emails are qu
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from domain.calendar import uploads_reopen_at
@@ -18,7 +18,7 @@ from domain.decisions import Decision, DecisionKind, Regularisation
 from domain.documents import CentreDocument, CentreDocumentKind, UploadedDocument
 from domain.exams import ExamResult, is_convened, may_sit
 from domain.fr import datetime_fr
-from domain.mail import Mail, MailTemplate
+from domain.mail import Mail, MailTemplate, SetAsideMail
 from domain.space import Action, UploadSlot, UploadWindow
 from domain.status import Status
 from domain.timeline import TimelineEntry
@@ -67,6 +67,9 @@ class Dossier:
     # How long what closes at a deadline waits for on-time actions (the campaign's receipt_delay);
     # zero for dossiers opened before the workflow's "receipt-time" patch.
     receipt_grace: timedelta = timedelta(0)
+    # Mails the recipient's server refused for good (SMTP 5xx), oldest first; they no longer
+    # hold up the outbox and go again to the next address the candidate confirms.
+    set_aside: list[SetAsideMail] = field(default_factory=list)
 
     # ----------------------------------------------------------------- pre-registration
     @classmethod
@@ -235,6 +238,52 @@ class Dossier:
         self.registration.candidate.address = address
         self._note(now, "changement_adresse", "Changement d'adresse enregistré.")
         self._mail(MailTemplate.ADDRESS_CHANGED)
+
+    # ----------------------------------------------------------------- mails refused for good
+    def set_mail_aside(self, mail: Mail, reply: str, now: datetime) -> None:
+        """The server refused `mail` for good: record it (which mail, when, the server's reply)
+        so staff and the candidate see it, and let the following mails go. A mail to an address
+        the candidate has replaced meanwhile goes again at once, to the current address."""
+        entry = SetAsideMail(mail=mail, at=now, reply=reply)
+        self.set_aside.append(entry)
+        self._note(now, "courriel_non_remis", f"Courriel non remis à {mail.to} : {entry.label}.")
+        current = self.registration.candidate.email
+        if mail.to.lower() != current.lower():
+            self._resend(entry, current, now)
+
+    @property
+    def pending_set_aside(self) -> list[SetAsideMail]:
+        """Set-aside mails not sent again yet (the candidate's space shows them)."""
+        return [entry for entry in self.set_aside if entry.pending]
+
+    def check_change_email(self, new_email: str, now: datetime) -> None:
+        # A dossier is readable until archived; after that its workflow finishes.
+        if self.archived:
+            raise Refusal("Ce dossier est archivé : son adresse électronique ne peut plus être modifiée.")
+        if not new_email.strip():
+            raise Refusal("Indiquez une adresse électronique.")
+
+    def change_email(self, new_email: str, now: datetime) -> bool:
+        """The candidate confirmed a new address (through a link sent to it): later mails, mails
+        still queued and every set-aside mail go there. False when it is already the address
+        (a confirmation link followed twice changes nothing and sends nothing again)."""
+        self.check_change_email(new_email, now)
+        candidate = self.registration.candidate
+        if new_email.strip().lower() == candidate.email.lower():
+            return False
+        candidate.email = new_email.strip()
+        # New objects rather than edits: the mail being sent keeps the address it went to.
+        self.outbox = [replace(m, to=candidate.email) for m in self.outbox]
+        self._note(now, "changement_courriel", f"Adresse électronique modifiée : {candidate.email}.")
+        for entry in self.pending_set_aside:
+            self._resend(entry, candidate.email, now)
+        return True
+
+    def _resend(self, entry: SetAsideMail, to: str, now: datetime) -> None:
+        # Same key: never accepted by a server, so never recorded as sent; the activity still
+        # sends each key once if this resend is retried.
+        entry.resent_at, entry.resent_to = now, to
+        self.outbox.append(replace(entry.mail, to=to))
 
     def replace_by(self, new_dossier_number: str, now: datetime) -> None:
         """A new pre-registration for the same grade by the same person replaces this one."""

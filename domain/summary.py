@@ -73,6 +73,16 @@ class RegularisationSummary:
 
 
 @dataclass
+class SetAsideSummary:
+    """A mail the candidate's server refused for good, not sent again yet."""
+
+    label: str  # « la confirmation de votre préinscription »
+    to: str
+    at: datetime
+    reply: str
+
+
+@dataclass
 class DossierSummary:
     at: datetime  # the instant the rules were applied at; pages count time left from it
     dossier_number: str
@@ -94,6 +104,7 @@ class DossierSummary:
     categories: list[CategorySummary]
     timeline: list[TimelineEntry]  # oldest first
     documents: list[DocumentSummary]  # released ones, newest first
+    set_aside: list[SetAsideSummary] = field(default_factory=list)  # refused mails, oldest first
 
     @property
     def status_label(self) -> str:
@@ -153,4 +164,5 @@ def summarise(dossier: Dossier, now: datetime) -> DossierSummary:
             for d in dossier.released_documents()
             if d.released_at is not None
         ],
+        set_aside=[SetAsideSummary(e.label, e.mail.to, e.at, e.reply) for e in dossier.pending_set_aside],
     )

@@ -25,11 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 # `infra/` module with tables is added here.
 import infra.access_maps
 import infra.generated_documents
+import infra.personal_data
 import infra.staff_accounts
 import migrations
 from infra.database import Base
 
-MODEL_MODULES = (infra.access_maps, infra.generated_documents, infra.staff_accounts)
+MODEL_MODULES = (infra.access_maps, infra.generated_documents, infra.personal_data, infra.staff_accounts)
 METADATA = Base.metadata
 MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
 

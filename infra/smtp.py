@@ -46,3 +46,26 @@ async def deliver(settings: Settings, msg: EmailMessage) -> None:
         start_tls=settings.smtp_starttls,
         timeout=30,
     )
+
+
+def permanent_refusal(exc: BaseException) -> str | None:
+    """The server's reply when it refused this message for good, else None (retry it).
+
+    Permanent means a 5xx reply about this message: every recipient refused (RCPT TO: unknown
+    mailbox, domain without mail) or the message itself refused after DATA. A 4xx (greylisting,
+    a full queue) and an unreachable server are passing troubles. A refused sender or failed
+    login is 5xx too, but it is our own configuration, the same for every mail: setting mails
+    aside for it would set them all aside, so those keep being retried until an operator acts.
+    """
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        refused = exc.recipients
+        if refused and all(_permanent(r.code) for r in refused):
+            return "; ".join(f"{r.code} {r.message}" for r in refused)
+        return None
+    if isinstance(exc, aiosmtplib.SMTPRecipientRefused | aiosmtplib.SMTPDataError) and _permanent(exc.code):
+        return f"{exc.code} {exc.message}"
+    return None
+
+
+def _permanent(code: int) -> bool:
+    return 500 <= code < 600

@@ -88,6 +88,8 @@ def _update_text(name: str, arg: Any) -> str:
         return "Désistement demandé par le candidat"
     if name == names.CHANGE_ADDRESS:
         return f"Changement d'adresse : {arg.get('postal_code', '')} {arg.get('city', '')}".rstrip()
+    if name == names.CHANGE_EMAIL:
+        return f"Nouvelle adresse électronique confirmée par le candidat : {arg.get('email', '?')}"
     if name == names.DECIDE:
         text = f"Décision « {_DECISIONS.get(arg.get('kind'), arg.get('kind', '?'))} »"
         if arg.get("by"):
@@ -252,7 +254,10 @@ def describe(events: Iterable[HistoryEvent], time_zone: str = "Europe/Paris") ->
         elif t == E.EVENT_TYPE_ACTIVITY_TASK_FAILED:
             failed = event.activity_task_failed_event_attributes
             kind = activities.get(failed.scheduled_event_id, "")
-            add(f"{_ACTIVITIES.get(kind, 'Activité')} : échec définitif — {_failure_text(failed.failure)}", ERROR)
+            text = f"{_ACTIVITIES.get(kind, 'Activité')} : échec définitif — {_failure_text(failed.failure)}"
+            if kind == names.SEND_MAIL:
+                text += " (courriel mis de côté ; les suivants partent)"
+            add(text, ERROR)
         elif t == E.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
             timed_out = event.activity_task_timed_out_event_attributes
             kind = activities.get(timed_out.scheduled_event_id, "")

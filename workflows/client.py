@@ -29,8 +29,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from temporalio.api.common.v1 import WorkflowExecution as WorkflowExecutionRef
+from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import (
     Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleRange,
+    ScheduleSpec,
+    ScheduleUpdate,
     WorkflowExecution,
     WorkflowExecutionDescription,
     WorkflowExecutionStatus,
@@ -59,7 +70,14 @@ from workflows import names
 from workflows.batch import BatchProgress, BatchState, BatchWorkflow
 from workflows.campaign import CampaignDeadlineWorkflow, CampaignExamsWorkflow, DeadlineExtension
 from workflows.dossier import REFUSAL, Ack, DossierWorkflow
-from workflows.visibility import DossierFilter, batches_query, dossier_query, status_count_queries
+from workflows.purge import PurgeReport, PurgeRequest, PurgeWorkflow
+from workflows.visibility import (
+    DossierFilter,
+    batches_query,
+    campaign_workflows_queries,
+    dossier_query,
+    status_count_queries,
+)
 
 UNAVAILABLE = "Le service est momentanément indisponible. Merci de réessayer dans quelques instants."
 RECEIVED = (
@@ -178,6 +196,22 @@ class BatchInfo:
     @property
     def running(self) -> bool:
         return self.status in (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.CONTINUED_AS_NEW)
+
+
+@dataclass
+class CampaignExecution:
+    """One workflow run holding data of a campaign's candidates, as visibility lists it."""
+
+    workflow_id: str
+    run_id: str
+    workflow_type: str
+    status: str  # DossierStatus ("" for a workflow that is not a dossier)
+    route: str
+
+
+# The daily purge (UTC, a quiet hour, far from 23:59 deadlines); a missed day (the server down)
+# is caught up within a day, and a purge still running when the next is due is not doubled.
+PURGE_AT = ScheduleCalendarSpec(hour=[ScheduleRange(2)], minute=[ScheduleRange(15)], comment="Purge RGPD")
 
 
 def encode_token(token: bytes | None) -> str:
@@ -455,6 +489,75 @@ class WorkflowClient:
                     )
                 )
         return rows
+
+    # ------------------------------------------------------------------ personal data (RGPD)
+    async def campaign_executions(self, campaign_id: str) -> list[CampaignExecution]:
+        """Every workflow run holding data of the campaign's candidates: dossiers, bulk actions
+        and campaign-wide changes, each run of a reused ID on its own."""
+        runs: dict[tuple[str, str], CampaignExecution] = {}
+        with _translated():
+            for query in campaign_workflows_queries(campaign_id):
+                async for e in self.temporal.list_workflows(query):
+                    attrs = e.typed_search_attributes
+                    runs[(e.id, e.run_id)] = CampaignExecution(
+                        workflow_id=e.id,
+                        run_id=e.run_id,
+                        workflow_type=e.workflow_type,
+                        status=attrs.get(names.STATUS) or "",
+                        route=attrs.get(names.ROUTE) or "",
+                    )
+        return list(runs.values())
+
+    async def delete_execution(self, workflow_id: str, run_id: str = "") -> None:
+        """Delete a workflow run and its history (Temporal terminates it first if it runs), not
+        merely close it. One already deleted is no error: an interrupted purge deletes again.
+        The server deletes asynchronously: visibility forgets it within moments."""
+        request = DeleteWorkflowExecutionRequest(
+            namespace=self.namespace,
+            workflow_execution=WorkflowExecutionRef(workflow_id=workflow_id, run_id=run_id),
+        )
+        try:
+            await self.temporal.workflow_service.delete_workflow_execution(request, retry=True)
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise Unavailable() from exc
+
+    async def exists(self, workflow_id: str) -> bool:
+        """Whether Temporal still describes a workflow under this ID (any run, open or closed)."""
+        try:
+            with _translated():
+                await self.temporal.get_workflow_handle(workflow_id).describe()
+        except NotFound:
+            return False
+        return True
+
+    async def ensure_purge_schedule(self) -> None:
+        """Create the daily purge's Schedule, or bring an existing one up to date: safe to call
+        at every worker start, by several workers at once."""
+        schedule = Schedule(
+            action=ScheduleActionStartWorkflow(
+                PurgeWorkflow.run,
+                PurgeRequest(),
+                id=names.PURGE_SCHEDULE_ID,
+                task_queue=self.task_queue,
+            ),
+            spec=ScheduleSpec(calendars=[PURGE_AT]),
+            policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(days=1)),
+        )
+        with _translated():
+            try:
+                await self.temporal.create_schedule(names.PURGE_SCHEDULE_ID, schedule)
+            except ScheduleAlreadyRunningError:
+                handle = self.temporal.get_schedule_handle(names.PURGE_SCHEDULE_ID)
+                await handle.update(lambda _: ScheduleUpdate(schedule=schedule))
+
+    async def purge(self, request: PurgeRequest) -> list[PurgeReport]:
+        """Run a purge now (the command line) and wait for its reports; a second call while one
+        runs joins it."""
+        workflow_id = names.purge_workflow_id(request.campaign_id)
+        await self._start(PurgeWorkflow.run, request, workflow_id, repeatable=True)
+        with _translated("Purge introuvable."):
+            return await self.temporal.get_workflow_handle_for(PurgeWorkflow.run, workflow_id).result()
 
     # ------------------------------------------------------------------ operators
     def histories(self, query: str, limit: int | None = None) -> AsyncIterator[WorkflowHistory]:

@@ -17,7 +17,8 @@ so the decision and its letter are durable together; staff ask for other letters
 The rules live in `domain.dossier.Dossier`; this class only turns messages and timers into calls
 on it. Handlers are synchronous, so they never interleave: emails are queued by the rules and sent
 by one loop (`_send_mails`), which keeps them in order and lets them wait out an SMTP outage
-without holding up the candidate's request.
+without holding up the candidate's request. A mail the server refuses for good (5xx) is set
+aside instead, so one bad address holds up nothing; `change_email` sends it again.
 """
 
 import asyncio
@@ -47,8 +48,10 @@ REFUSAL = "Refusal"  # ApplicationError type of every refused message
 UNCANCELLED_TIMERS = "uncancelled-timers"  # 2026-11: messages no longer cancel the timer
 LETTERS_IN_WORKFLOW = "letters-in-workflow"  # 2026-12: decisions and results order their letter
 RECEIPT_TIME = "receipt-time"  # 2026-12: what closes at a deadline waits for on-time actions
+MAIL_SET_ASIDE = "mail-set-aside"  # 2026-12: a mail refused for good is set aside, not retried
 
-# Mail waits out an SMTP outage: retried forever, backing off to one try every 10 minutes.
+# Mail waits out an SMTP outage: retried forever, backing off to one try every 10 minutes. A
+# permanent refusal (5xx) is not retried: the activity fails with MAIL_REFUSED at once.
 MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=10))
 # A decision's letter waits out a storage or database outage the same way; a letter staff
 # asked for on a page gives up after a few tries, so the page can say so.
@@ -62,6 +65,13 @@ class Validate:
     sworn_statement: bool
     # When the web received the click (its clock); the deadline is judged at this instant.
     received_at: datetime | None = None
+
+
+@dataclass
+class ChangeEmail:
+    """A new e-mail address the candidate confirmed by following the link sent to it."""
+
+    email: str
 
 
 @dataclass
@@ -181,12 +191,25 @@ class DossierWorkflow:
     async def _send_mails(self) -> None:
         while True:
             await workflow.wait_condition(lambda: bool(self.dossier.outbox))
-            await workflow.execute_activity(
-                names.SEND_MAIL,
-                self.dossier.outbox[0],
-                start_to_close_timeout=timedelta(seconds=60),
-                retry_policy=MAIL_RETRY,
-            )
+            mail = self.dossier.outbox[0]  # as sent: a new address does not rewrite it
+            try:
+                await workflow.execute_activity(
+                    names.SEND_MAIL,
+                    mail,
+                    start_to_close_timeout=timedelta(seconds=60),
+                    retry_policy=MAIL_RETRY,
+                )
+            except ActivityError as exc:
+                cause = exc.cause
+                # Histories recorded before MAIL_SET_ASIDE never reach this point (the activity
+                # could not fail then); the marker keeps the change visible to the replay check.
+                if not (
+                    isinstance(cause, ApplicationError)
+                    and cause.type == names.MAIL_REFUSED
+                    and workflow.patched(MAIL_SET_ASIDE)
+                ):
+                    raise
+                self.dossier.set_mail_aside(mail, cause.message, workflow.now())
             self.dossier.outbox.pop(0)
 
     async def _print(self, order: LetterOrder, retry: RetryPolicy) -> CentreDocument:
@@ -273,6 +296,27 @@ class DossierWorkflow:
     @change_address.validator
     def _address_allowed(self, address: Address) -> None:
         _refuse(lambda: self.dossier.check_change_address(address, workflow.now()))
+
+    @workflow.update(name=names.CHANGE_EMAIL)
+    def change_email(self, command: ChangeEmail) -> Ack:
+        """Sent by the web once the link to the new address was followed (the web checked the
+        address's form and changes the account row after this answer). Set-aside mails go again."""
+        changed = False
+
+        def change() -> None:
+            nonlocal changed
+            changed = self.dossier.change_email(command.email, workflow.now())
+
+        _refuse(change)
+        if changed:
+            workflow.upsert_search_attributes(
+                [names.CANDIDATE_EMAIL.value_set(self.dossier.registration.candidate.email.lower())]
+            )
+        return self._accepted()
+
+    @change_email.validator
+    def _email_change_allowed(self, command: ChangeEmail) -> None:
+        _refuse(lambda: self.dossier.check_change_email(command.email, workflow.now()))
 
     # ------------------------------------------------------------ staff messages
     @workflow.update(name=names.DECIDE)

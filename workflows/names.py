@@ -21,12 +21,14 @@ DOSSIER_WORKFLOW = "DossierWorkflow"
 CAMPAIGN_DEADLINE_WORKFLOW = "CampaignDeadlineWorkflow"
 CAMPAIGN_EXAMS_WORKFLOW = "CampaignExamsWorkflow"
 BATCH_WORKFLOW = "BatchWorkflow"
+PURGE_WORKFLOW = "PurgeWorkflow"
 
 # Candidate updates (the caller needs an accept/refuse answer).
 VALIDATE = "validate"
 RECORD_UPLOAD = "record_upload"
 WITHDRAW = "withdraw"
 CHANGE_ADDRESS = "change_address"
+CHANGE_EMAIL = "change_email"  # once the candidate confirmed the new address by its link
 # Staff updates.
 DECIDE = "decide"
 DEPOSIT_DOCUMENT = "deposit_document"
@@ -44,6 +46,8 @@ PENDING_LETTERS = "pending_letters"
 # Activities, called by name so workflow modules never import their I/O libraries.
 SEND_MAIL = "send_mail"
 PRINT_LETTER = "print_letter"
+# ApplicationError type of `send_mail` when the server refused the mail for good (SMTP 5xx).
+MAIL_REFUSED = "MailRefused"
 SIGNAL_DEADLINE_EXTENSION = "signal_deadline_extension"
 SIGNAL_EXAM_AMENDMENT = "signal_exam_amendment"
 # Staff bulk actions (workflows/batch.py, activities/batch.py).
@@ -54,6 +58,10 @@ BATCH_ADMIT = "batch_admit"
 BATCH_CONVOCATIONS = "batch_convocations"
 BATCH_RESULTS_SIZE = "batch_results_size"
 BATCH_RESULTS = "batch_results"
+# Personal-data purge (workflows/purge.py, activities/purge.py), started daily by a Schedule.
+PURGE_DUE_CAMPAIGNS = "purge_due_campaigns"
+PURGE_CAMPAIGN = "purge_campaign"
+PURGE_SCHEDULE_ID = "purge-donnees-personnelles"
 
 # Search attributes: staff lists are visibility queries over these.
 STATUS = SearchAttributeKey.for_keyword("DossierStatus")
@@ -103,6 +111,16 @@ def campaign_deadline_workflow_id(campaign_id: str, new_deadline_iso: str) -> st
 def campaign_exams_workflow_id(campaign_id: str, amendment_digest: str) -> str:
     """One run per amendment (`ExamAmendment.digest`): a double submit joins the running one."""
     return f"campaign-{campaign_id}-exams-{amendment_digest}"
+
+
+def campaign_workflow_prefixes(campaign_id: str) -> list[str]:
+    """The ID prefixes of the campaign-wide changes' workflows (they carry no CampaignId)."""
+    return [f"campaign-{campaign_id}-deadline-", f"campaign-{campaign_id}-exams-"]
+
+
+def purge_workflow_id(campaign_id: str | None) -> str:
+    """A purge asked from the command line; the Schedule's runs get the schedule's ID and time."""
+    return f"purge-{campaign_id or 'toutes'}"
 
 
 def batch_workflow_id(kind: str, campaign_id: str, scope: str = "") -> str:

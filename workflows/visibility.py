@@ -74,3 +74,13 @@ def status_count_queries(f: DossierFilter) -> dict[Status, str]:
 
 def batches_query(campaign_id: str) -> str:
     return f"WorkflowType = {literal(names.BATCH_WORKFLOW)} AND {names.CAMPAIGN.name} = {literal(campaign_id)}"
+
+
+def campaign_workflows_queries(campaign_id: str) -> list[str]:
+    """Every workflow that holds data of a campaign's candidates: its dossiers and bulk actions
+    (CampaignId), and its campaign-wide changes (whose activities listed its dossiers)."""
+    prefixes = names.campaign_workflow_prefixes(campaign_id)
+    return [
+        f"{names.CAMPAIGN.name} = {literal(campaign_id)}",
+        *(f"WorkflowId STARTS_WITH {literal(prefix)}" for prefix in prefixes),
+    ]

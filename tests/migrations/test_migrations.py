@@ -81,12 +81,13 @@ async def test_a_database_made_before_migrations_is_adopted_without_loss(empty_u
     the migrate step records them as such, keeps their rows and applies what came after."""
     database = Database(empty_url)
     try:
-        async with database.engine.begin() as connection:
-            # What the code's create_all made before: the initial revision's tables (not those of
-            # later revisions, which such a database cannot hold), without Alembic's version row.
+        async with database.engine.connect() as connection:
+            # What create_all made before migrations: the initial revision's tables, unrecorded
+            # (not today's models, whose later tables the following revisions create).
             await connection.run_sync(lambda c: command.upgrade(schema.config(c), schema.INITIAL_REVISION))
             await connection.exec_driver_sql("DROP TABLE alembic_version")
             await connection.exec_driver_sql("INSERT INTO counters (name, value) VALUES ('legacy', 41)")
+            await connection.commit()
         await database.migrate()
         async with database.engine.connect() as connection:
             assert await connection.run_sync(schema.current) == schema.heads()

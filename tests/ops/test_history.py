@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -196,3 +197,16 @@ async def test_the_operator_reads_a_real_history_exports_it_and_finds_it_in_the_
 
     # Instructors see the dossier, not the workflow's inner history.
     assert (await instructor.get(f"/staff/dossiers/{number}/historique")).status_code == 403
+
+
+def test_a_refused_mail_and_the_confirmed_new_address_read_in_french() -> None:
+    """From the recorded history of tests/workflows/test_mail_set_aside.py."""
+    path = Path(__file__).parents[1] / "replay" / "histories" / "mail_set_aside.json"
+    history = WorkflowHistory.from_json("mail_set_aside", path.read_text(encoding="utf-8"))
+    lines = [line.text for line in describe(history.events)]
+
+    assert any(
+        t.startswith("Envoi d'un e-mail : échec définitif — 550 5.1.1") and t.endswith("les suivants partent)")
+        for t in lines
+    ), lines
+    assert any(t.startswith("Nouvelle adresse électronique confirmée par le candidat : corrigee-") for t in lines)

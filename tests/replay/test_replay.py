@@ -37,6 +37,7 @@ def test_histories_are_recorded() -> None:
         "before_letters_full_lifecycle",
         "before_letters_rejection",
         "before_receipt_time_full_lifecycle",
+        "mail_set_aside",  # a 550 set aside, then the change_email Update (patch "mail-set-aside")
     }
 
 

@@ -201,3 +201,22 @@ async def test_only_administrators_touch_campaigns(staff, database: Database) ->
 
 def _local(instant: datetime, tz: str = "Europe/Paris") -> str:
     return instant.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M")
+
+
+async def test_an_administrator_sets_how_long_candidates_data_is_kept(staff, database: Database) -> None:
+    admin = await staff(StaffRole.ADMINISTRATOR)
+    campaign_id = f"att{uuid.uuid4().hex[:6]}"
+    too_short = await post_form(
+        admin, "/staff/sessions/nouvelle", "/staff/sessions/nouvelle", form(campaign_id, retention_days="30")
+    )
+    assert too_short.status_code == 422
+    assert "ne peut être inférieure à 92 jours" in error_of(too_short)
+    created = await post_form(
+        admin, "/staff/sessions/nouvelle", "/staff/sessions/nouvelle", form(campaign_id, retention_days="1095")
+    )
+    assert created.status_code == 303, error_of(created)
+    async with database.sessions() as session:
+        c = await get_campaign(session, campaign_id)
+    assert c is not None and c.retention == timedelta(days=1095)
+    edit = await admin.get(f"/staff/sessions/{campaign_id}/modifier")
+    assert 'value="1095"' in edit.text

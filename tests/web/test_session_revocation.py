@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -13,7 +14,7 @@ from fastapi import FastAPI
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from devtools.mail_sink import MailSink
-from infra.database import Account, Database, RevokedSession
+from infra.database import Account, Database, RevokedSession, revoke_session
 from infra.settings import Settings
 from infra.staff_accounts import StaffAccount, StaffRole
 from tests.backoffice import new_staff, staff_client
@@ -222,3 +223,17 @@ async def test_candidate_sessions_have_no_idle_limit(
     claim = app.state.tokens.read(_copy_of(candidate.http))
     payload = [claim.subject, claim.password_fingerprint, uuid.uuid4().hex, int(time.time()) - 3 * 3600]
     assert (await _replayed(app, _staff_token(settings.secret_key, payload, 2 * 3600), "/espace")).status_code == 200
+
+
+async def test_revocations_are_forgotten_once_their_tokens_would_have_expired(database: Database) -> None:
+    """The table holds only what can still matter: a logout deletes rows past their expiry."""
+    past, future = uuid.uuid4().hex, uuid.uuid4().hex
+    async with database.sessions() as session:
+        session.add(RevokedSession(session_id=past, expires_at=datetime.now(UTC) - timedelta(minutes=1)))
+        session.add(RevokedSession(session_id=future, expires_at=datetime.now(UTC) + timedelta(hours=1)))
+        await session.commit()
+    async with database.sessions() as session:
+        await revoke_session(session, uuid.uuid4().hex, datetime.now(UTC) + timedelta(hours=8))
+    async with database.sessions() as session:
+        assert await session.get(RevokedSession, past) is None
+        assert await session.get(RevokedSession, future) is not None

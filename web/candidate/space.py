@@ -11,15 +11,18 @@ from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from domain.campaign import RETENTION
 from domain.candidate import Address
 from domain.dossier import Refusal
+from domain.retention import retention_fr
 from domain.space import Action
 from domain.summary import DossierSummary
 from infra.clock import now
+from infra.database import Account, get_campaign
 from letters.registration_form import registration_form_pdf
 from web.candidate.deps import CandidatePage, MyDossier, MySummary, flash
 from web.candidate.status_text import EXPLANATIONS, tone
-from web.deps import ClientDep, ReceivedAt
+from web.deps import ClientDep, ReceivedAt, SessionDep
 from web.ics import dossier_calendar
 from web.schemas import AddressIn
 from web.templating import render
@@ -113,8 +116,11 @@ async def validate(
 
 # ------------------------------------------------------------------------------ my data, address
 @router.get("/mes-donnees", response_class=HTMLResponse)
-async def my_data(request: Request, dossier: MySummary) -> Response:
-    return space_page(request, "candidate/my_data.html", dossier, "donnees")
+async def my_data(request: Request, dossier: MySummary, db: SessionDep) -> Response:
+    account = await db.get(Account, dossier.dossier_number)
+    campaign = await get_campaign(db, account.campaign_id) if account else None
+    retention = retention_fr(campaign.retention if campaign else RETENTION)
+    return space_page(request, "candidate/my_data.html", dossier, "donnees", retention_text=retention)
 
 
 @router.get("/adresse", response_class=HTMLResponse)

@@ -20,6 +20,7 @@ from web.staff import (
     dossiers,
     exam_amendments,
     operations,
+    staff_reads,
 )
 
 STYLESHEET = Path(__file__).parent / "staff.css"
@@ -36,6 +37,7 @@ for module in (
     access_map_files,
     batches,
     operations,
+    staff_reads,
 ):
     router.include_router(module.router)
 

@@ -46,6 +46,7 @@ class CampaignForm:
     convocation_lead_days: str = "15"
     validation_reminders_days: str = "7, 1"
     regularisation_reminder_days: str = "2"
+    retention_days: str = "730"  # domain.retention: two years after the last result
     routes: str = ""
     exams: str = ""
     errors: list[str] = field(default_factory=list)
@@ -66,6 +67,7 @@ class CampaignForm:
             convocation_lead_days=_days(campaign.convocation_lead),
             validation_reminders_days=", ".join(_days(r) for r in campaign.validation_reminders),
             regularisation_reminder_days=_days(campaign.regularisation_reminder),
+            retention_days=_days(campaign.retention),
             routes=format_routes(campaign.routes),
             exams=format_exams(campaign.exams, tz),
         )
@@ -217,6 +219,7 @@ def build_campaign(form: CampaignForm) -> Campaign:
         regularisation_reminder=_parse_days(
             form.regularisation_reminder_days, "Rappel avant la fin de la demande de pièces"
         ),
+        retention=_parse_days(form.retention_days, "Conservation des données après le dernier résultat"),
     )
     try:
         campaign.with_public_holidays().check()

@@ -3,7 +3,7 @@
 A staff session is the same signed cookie as a candidate's, naming "staff:<login>". Each request
 reloads the account, so disabling it, changing its role or changing its password (which ends the
 sessions opened with the old one) takes effect at once; what a role may do is one table
-(`PERMISSIONS`), checked by the `Reader`, `Instructor`, `Administrator` and `Operator`
+(`PERMISSIONS`), checked by the `Reader`, `Instructor`, `Administrator`, `Operator` and `Auditor`
 dependencies that routes declare.
 """
 
@@ -31,6 +31,7 @@ class Permission(StrEnum):
     INSTRUCT = "instruire"  # decisions, letters, results, bulk actions
     ADMINISTER = "administrer"  # create and edit campaigns, extend deadlines, access maps
     OPERATE = "exploiter"  # workflow histories, health
+    AUDIT = "auditer"  # the record of staff reads of candidates' data (RGPD)
 
 
 PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
@@ -44,6 +45,7 @@ _REFUSED = {
     Permission.INSTRUCT: "Votre rôle ne permet pas d'instruire les dossiers.",
     Permission.ADMINISTER: "Seul un administrateur peut créer ou modifier une session.",
     Permission.OPERATE: "Ces pages sont réservées aux opérateurs et aux administrateurs.",
+    Permission.AUDIT: "Le journal des consultations est réservé aux administrateurs.",
 }
 
 
@@ -103,6 +105,7 @@ def requires(permission: Permission):
             raise HTTPException(status.HTTP_403_FORBIDDEN, _REFUSED[permission])
         return user
 
+    check.permission = permission  # type: ignore[attr-defined]  # read back by web.access
     return check
 
 
@@ -110,3 +113,4 @@ Reader = Annotated[StaffUser, Depends(requires(Permission.READ))]
 Instructor = Annotated[StaffUser, Depends(requires(Permission.INSTRUCT))]
 Administrator = Annotated[StaffUser, Depends(requires(Permission.ADMINISTER))]
 Operator = Annotated[StaffUser, Depends(requires(Permission.OPERATE))]
+Auditor = Annotated[StaffUser, Depends(requires(Permission.AUDIT))]

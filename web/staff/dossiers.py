@@ -29,6 +29,7 @@ from domain.marks import Mark, MarkOutOfRange, UnreadableMark, parse_mark
 from domain.status import Status
 from infra.clock import now
 from infra.database import StoredFile, get_campaign, list_campaigns
+from infra.personal_data import record_read
 from letters.result import LABELS as RESULT_LABELS
 from web.deps import ClientDep, FilesDep, SessionDep
 from web.middleware import UNTRUSTED_FILE_CSP
@@ -173,7 +174,11 @@ async def _page(
 
 @router.get("/dossiers/{number}", response_class=HTMLResponse)
 async def dossier_page(request: Request, number: str, user: Reader, db: SessionDep, client: ClientDep) -> Response:
-    return await _page(request, user, db, client, number.upper())
+    number = number.upper()
+    response = await _page(request, user, db, client, number)
+    # Recorded once the dossier was read (an unknown number reads nothing; RGPD, README).
+    await record_read(db, user.login, number, "dossier")
+    return response
 
 
 def _redirect(number: str, ok: str) -> Response:
@@ -311,6 +316,7 @@ async def dossier_file(
     except (OSError, ValueError) as exc:
         log.error("File %s of dossier %s missing from the store: %s", ref, number, exc)
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Fichier introuvable dans le stockage.") from exc
+    await record_read(db, user.login, stored.dossier_number, "fichier", ref, stored.filename)
     disposition = "attachment" if telecharger else "inline"
     safe_name = stored.filename.encode("ascii", "replace").decode().replace('"', "'")
     return Response(

@@ -12,9 +12,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from infra.personal_data import record_read
 from ops.health import run_checks
 from ops.history import ERROR, describe, time_zone_of
-from web.deps import ClientDep, SettingsDep
+from web.deps import ClientDep, SessionDep, SettingsDep
 from web.staff.deps import Operator
 from web.templating import render
 from workflows import names
@@ -31,10 +32,17 @@ def temporal_ui_link(ui_url: str, namespace: str, workflow_id: str, run_id: str)
 
 @router.get("/dossiers/{number}/historique", response_class=HTMLResponse)
 async def history_page(
-    request: Request, number: str, user: Operator, client: ClientDep, settings: SettingsDep, details: int = 0
+    request: Request,
+    number: str,
+    user: Operator,
+    db: SessionDep,
+    client: ClientDep,
+    settings: SettingsDep,
+    details: int = 0,
 ) -> Response:
     number = number.upper()
     description, history = await client.history(names.dossier_workflow_id(number))
+    await record_read(db, user.login, number, "historique")  # the history holds the candidate's data
     tz = time_zone_of(history.events)
     lines = describe(history.events, tz)
     shown = lines if details else [line for line in lines if line.level != "technique"]
@@ -55,9 +63,10 @@ async def history_page(
 
 
 @router.get("/dossiers/{number}/historique.json")
-async def history_export(number: str, user: Operator, client: ClientDep) -> Response:
+async def history_export(number: str, user: Operator, db: SessionDep, client: ClientDep) -> Response:
     number = number.upper()
     _, history = await client.history(names.dossier_workflow_id(number))
+    await record_read(db, user.login, number, "historique_json")
     return Response(
         history.to_json(),
         media_type="application/json",

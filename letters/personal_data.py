@@ -1,0 +1,93 @@
+"""The readable copy of a candidate's data export (`domain.personal_data`): one PDF, French labels,
+in the embedded Unicode font (`letters.fonts`), so names print as typed.
+
+It prints exactly the sections and fields of the JSON export, each value the French way.
+"""
+
+from __future__ import annotations
+
+from fpdf import FPDF
+
+from domain.fr import datetime_fr
+from domain.personal_data import Item, PersonalDataExport
+from letters.fonts import FAMILY, embed
+
+TITLE = "Mes données personnelles"
+
+
+class PersonalDataDocument(FPDF):
+    def __init__(self, export: PersonalDataExport) -> None:
+        super().__init__(format="A4")
+        embed(self)
+        self.export = export
+        self.set_margins(18, 16, 18)
+        self.set_auto_page_break(True, margin=20)
+        self.set_lang("fr")
+        self.set_title(f"{TITLE} — dossier n° {export.dossier_number}")
+        self.set_author(export.organiser)
+        self.set_creator("inscriptions")
+
+    def header(self) -> None:
+        self.set_font(FAMILY, "B", 12)
+        self.cell(0, 6, self.export.organiser, new_x="LMARGIN", new_y="NEXT")
+        self.set_font(FAMILY, size=9)
+        self.cell(0, 5, "Service concours et examens professionnels", new_x="LMARGIN", new_y="NEXT")
+        self.ln(3)
+
+    def footer(self) -> None:
+        self.set_y(-13)
+        self.set_font(FAMILY, size=8)
+        self.set_text_color(70)
+        self.cell(
+            0,
+            5,
+            f"{TITLE} — dossier n° {self.export.dossier_number} — page {self.page_no()}/{{nb}}",
+            align="C",
+        )
+        self.set_text_color(0)
+
+    def _heading(self, text: str) -> None:
+        self.ln(2)
+        self.set_font(FAMILY, "B", 12)
+        self.set_fill_color(230)
+        self.cell(0, 8, text, fill=True, new_x="LMARGIN", new_y="NEXT")
+        self.ln(1)
+
+    def _items(self, items: list[Item]) -> None:
+        for item in items:
+            self.set_font(FAMILY, "B", 10)
+            self.cell(62, 6, item.label)
+            self.set_font(FAMILY, size=10)
+            self.multi_cell(0, 6, self.export.readable(item.value), new_x="LMARGIN", new_y="NEXT")
+
+    def render(self) -> bytes:
+        export = self.export
+        self.add_page()
+        self.set_font(FAMILY, "B", 15)
+        self.cell(0, 9, TITLE, new_x="LMARGIN", new_y="NEXT")
+        self.set_font(FAMILY, size=10)
+        self.multi_cell(
+            0,
+            5,
+            f"Ensemble des données que {export.organiser} détient sur vous pour le dossier "
+            f"n° {export.dossier_number}, au {datetime_fr(export.exported_at, export.time_zone)}. "
+            "Le même contenu existe au format JSON dans votre espace (« Mes données »).",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+        for section in export.sections:
+            self._heading(section.title)
+            if section.records is None:
+                self._items(section.items)
+            elif not section.records:
+                self.set_font(FAMILY, size=10)
+                self.cell(0, 6, section.empty, new_x="LMARGIN", new_y="NEXT")
+            else:
+                for record in section.records:
+                    self._items(record)
+                    self.ln(2)
+        return bytes(self.output())
+
+
+def personal_data_pdf(export: PersonalDataExport) -> bytes:
+    return PersonalDataDocument(export).render()
