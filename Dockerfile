@@ -9,10 +9,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore \
     INSCRIPTIONS_DATA_DIR=/data \
-    INSCRIPTIONS_ENVIRONMENT=production
+    INSCRIPTIONS_ENVIRONMENT=production \
+    FORWARDED_ALLOW_IPS=""
 # Production by default: a deployment that forgets INSCRIPTIONS_ENVIRONMENT gets Secure
 # `__Host-` cookies, HSTS and no API docs, and refuses to start without a long
 # INSCRIPTIONS_SECRET_KEY, instead of running silently as development.
+# FORWARDED_ALLOW_IPS (uvicorn's variable, with --proxy-headers below): the reverse proxies whose
+# X-Forwarded-For header gives the client's address, comma-separated addresses or networks.
+# Empty by default: no peer is trusted and the header is ignored. Behind a proxy, set it to the
+# proxy's address (never "*"), or every candidate shares the proxy's address in the rate
+# limits and any client can choose its own address by sending the header.
 
 # Unprivileged user that runs the app; it owns only the data directory.
 RUN groupadd --system --gid 10001 app \
@@ -50,4 +56,4 @@ VOLUME ["/data"]
 USER app
 EXPOSE 8000
 
-CMD ["uvicorn", "web.app:app", "--host", "0.0.0.0", "--port", "8000", "--timeout-keep-alive", "75"]
+CMD ["uvicorn", "web.app:app", "--host", "0.0.0.0", "--port", "8000", "--timeout-keep-alive", "75", "--proxy-headers"]

@@ -9,26 +9,51 @@ import logging
 import signal
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
+from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from activities.batch import BatchActivities
 from activities.campaigns import CampaignActivities
 from activities.letters import DocumentIssuer
 from activities.mail import Mailer
 from activities.purge import Purger
+from infra import logs
 from infra.database import Database
 from infra.files import FileStore
 from infra.settings import Settings, get_settings
+from infra.telemetry import VisibilityFigures, prometheus_runtime
 from infra.temporal import connect
+from ops.deploy import adopt_if_none_current, code_build_id, set_current
 from workflows.batch import BatchWorkflow
 from workflows.campaign import CampaignDeadlineWorkflow, CampaignExamsWorkflow
 from workflows.client import WorkflowClient
 from workflows.dossier import DossierWorkflow
 from workflows.purge import PurgeWorkflow
+from workflows.versioned import (
+    PinnedBatchWorkflow,
+    PinnedCampaignDeadlineWorkflow,
+    PinnedCampaignExamsWorkflow,
+    PinnedPurgeWorkflow,
+)
 
 WORKFLOWS = [DossierWorkflow, CampaignDeadlineWorkflow, CampaignExamsWorkflow, BatchWorkflow, PurgeWorkflow]
+# A versioned worker's: dossiers auto-upgrade (the default below), the others are pinned.
+VERSIONED_WORKFLOWS = [
+    DossierWorkflow,
+    PinnedCampaignDeadlineWorkflow,
+    PinnedCampaignExamsWorkflow,
+    PinnedBatchWorkflow,
+    PinnedPurgeWorkflow,
+]
 
 log = logging.getLogger("worker")
+
+
+def deployment_version(settings: Settings) -> WorkerDeploymentVersion | None:
+    """This worker's version when versioned (INSCRIPTIONS_WORKER_DEPLOYMENT set)."""
+    if not settings.worker_deployment:
+        return None
+    return WorkerDeploymentVersion(settings.worker_deployment, settings.worker_build_id or code_build_id())
 
 
 def build_worker(client: Client, settings: Settings, database: Database) -> Worker:
@@ -39,10 +64,20 @@ def build_worker(client: Client, settings: Settings, database: Database) -> Work
     issuer = DocumentIssuer(workflows, database, files)
     batches = BatchActivities(workflows, database, files, issuer)
     purger = Purger(workflows, database, files)
+    version = deployment_version(settings)
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=WORKFLOWS,
+        # Dossiers move to the current version at their next task (auto-upgrade, changes behind
+        # workflow.patched); batches and campaign-wide changes are pinned (workflows/versioned.py).
+        deployment_config=WorkerDeploymentConfig(
+            version=version,
+            use_worker_versioning=True,
+            default_versioning_behavior=VersioningBehavior.AUTO_UPGRADE,
+        )
+        if version
+        else None,
+        workflows=VERSIONED_WORKFLOWS if version else WORKFLOWS,
         max_cached_workflows=settings.worker_cached_workflows,
         activities=[
             mailer.send_mail,
@@ -54,6 +89,8 @@ def build_worker(client: Client, settings: Settings, database: Database) -> Work
             batches.admit,
             batches.convocations,
             batches.results,
+            batches.exam_day,
+            batches.exam_day_files,
             purger.due_campaigns_activity,
             purger.purge_campaign_activity,
         ],
@@ -61,13 +98,26 @@ def build_worker(client: Client, settings: Settings, database: Database) -> Work
 
 
 async def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure()
     settings = get_settings()
     database = Database.of(settings)
     # The schema is the migrate step's (`python -m ops.migrate`), run before the workers start.
     await database.check_schema()
-    client = await connect(settings)
+    runtime = None
+    if settings.worker_metrics_address:
+        try:
+            runtime = prometheus_runtime(settings.worker_metrics_address)
+        except ValueError as exc:
+            # A worker without metrics still serves the dossiers; a second one on the same host
+            # needs its own INSCRIPTIONS_WORKER_METRICS_ADDRESS.
+            log.error("No metrics for this worker: %s (INSCRIPTIONS_WORKER_METRICS_ADDRESS)", exc)
+    client = await connect(settings, runtime)
     worker = build_worker(client, settings, database)
+    figures = None
+    if runtime is not None:
+        log.info("Worker metrics at http://%s/metrics", settings.worker_metrics_address)
+        gauges = VisibilityFigures(runtime.metric_meter, settings.metrics_refresh_seconds)
+        figures = asyncio.create_task(gauges.run(WorkflowClient(client, settings.task_queue), database))
     # The daily personal-data purge: created once, kept up to date at every start (idempotent).
     await WorkflowClient(client, settings.task_queue).ensure_purge_schedule()
     stop = asyncio.Event()
@@ -76,8 +126,20 @@ async def main() -> None:
         loop.add_signal_handler(sig, stop.set)
     log.info("Worker polling task queue %r on %s", settings.task_queue, settings.temporal_address)
     async with worker:
+        version = deployment_version(settings)
+        if version is not None:
+            log.info("Worker version %s of deployment %s", version.build_id, version.deployment_name)
+            if settings.environment == "dev":
+                # The run command's single worker: each edit of the code is a new version, made
+                # current at once. Elsewhere that is the deploy's decision (README).
+                await set_current(client, version.deployment_name, version.build_id)
+                log.info("Made version %s current (dev)", version.build_id)
+            elif await adopt_if_none_current(client, version.deployment_name, version.build_id):
+                log.info("First version of deployment %s: made current", version.deployment_name)
         await stop.wait()
         log.info("Worker stopping: finishing tasks in flight")
+        if figures is not None:
+            figures.cancel()
     await database.dispose()
 
 

@@ -13,6 +13,7 @@ once more on retry; the Message-ID, derived from the key, lets mail systems drop
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -48,7 +49,7 @@ class Mailer:
     async def send_mail(self, mail: Mail) -> None:
         async with self.database.sessions() as session:
             if await session.get(SentMail, mail.key) is not None:
-                activity.logger.info("Mail %s to %s was already sent; not sending again", mail.key, mail.to)
+                activity.logger.info("Mail %s was already sent; not sending again", mail.key)
                 return
         subject, body = render(mail, self.settings.public_url)
         s = self.settings
@@ -60,9 +61,11 @@ class Mailer:
             key=mail.key,
             dossier=mail.context.get("dossier_number", ""),
         )
+        meter = activity.metric_meter()
         try:
             await deliver(s, msg)
         except SMTP_ERRORS as exc:
+            meter.create_counter(names.METRIC_MAIL_FAILURES, "SMTP attempts that failed").add(1)
             reply = permanent_refusal(exc)
             if reply is not None:
                 activity.logger.warning("SMTP server refused mail %s to %s for good: %s", mail.key, mail.to, reply)
@@ -76,6 +79,12 @@ class Mailer:
                 exc,
             )
             raise
+        meter.create_counter(names.METRIC_MAILS_SENT, "Mails the SMTP server took").add(
+            1, {"template": mail.template.value}
+        )
+        # From the first attempt's scheduling: how long the candidate waited for this mail.
+        waited = datetime.now(UTC) - activity.info().scheduled_time
+        meter.create_histogram_timedelta(names.METRIC_MAIL_DELAY, "Queued to sent").record(waited)
         try:
             async with self.database.sessions() as session:
                 session.add(SentMail(key=mail.key, recipient=mail.to, subject=subject, message_id=msg["Message-ID"]))
@@ -83,8 +92,7 @@ class Mailer:
         except Exception as exc:
             # The server took the mail: failing now would make Temporal send it again. The
             # activity completes, which is what prevents a resend; the record is for operators.
-            activity.logger.error(
-                "Mail %s was sent to %s but could not be recorded in sent_mails (%s)", mail.key, mail.to, exc
-            )
+            activity.logger.error("Mail %s was sent but could not be recorded in sent_mails (%s)", mail.key, exc)
             return
-        activity.logger.info("Mail %s (%s) sent to %s", mail.key, mail.template.value, mail.to)
+        # The key names the dossier; the address stays out of the logs (personal data).
+        activity.logger.info("Mail %s (%s) sent", mail.key, mail.template.value)

@@ -161,6 +161,8 @@ async def run(args: argparse.Namespace) -> None:
         "INSCRIPTIONS_TASK_QUEUE": f"bench-{uuid.uuid4().hex[:8]}",
         "INSCRIPTIONS_SMTP_PORT": str(smtp_port),
         "INSCRIPTIONS_PUBLIC_URL": base_url,
+        # Every bench candidate pre-registers from 127.0.0.1 within a minute.
+        "INSCRIPTIONS_PREREGISTRATIONS_PER_ADDRESS": "100000",
         "PYTHONUNBUFFERED": "1",
     }
     database = Database(f"sqlite+aiosqlite:///{data_dir / 'inscriptions.db'}")

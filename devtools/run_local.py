@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from devtools import temporal_binary
@@ -30,13 +31,29 @@ class Ports:
     web: int = int(os.environ.get("WEB_PORT", 8000))
     smtp: int = int(os.environ.get("SMTP_PORT", 1025))
     mailbox: int = int(os.environ.get("MAILBOX_PORT", 8025))
+    worker_metrics: int = int(os.environ.get("WORKER_METRICS_PORT", 9464))
 
 
 # How the web app is served, by the run command and the benchmarks alike. Idle keep-alive
 # connections stay open 75 s (uvicorn's default is 5 s): a browser that took longer than 5 s to
 # fill a form would send it on a connection the server is closing, and on deadline night a
 # dropped POST is a click that never reached us.
-WEB_SERVER_OPTIONS = ["--timeout-keep-alive", "75", "--log-level", "info"]
+#
+# Client addresses: the rate limits (`web.ratelimit`) count per client address, which uvicorn
+# takes from X-Forwarded-For only when the peer is in FORWARDED_ALLOW_IPS (uvicorn's own
+# variable: comma-separated addresses or networks of the reverse proxies in front). Nothing
+# fronts the local web app, so by default no peer is trusted (uvicorn alone would trust
+# 127.0.0.1, letting any local process pick its address); set FORWARDED_ALLOW_IPS to the
+# proxy's address when one is put in front. Never "*": every client could then spoof its address.
+TRUSTED_PROXIES_DEFAULT = ""  # no proxy trusted
+
+
+def web_server_options(environ: Mapping[str, str] = os.environ) -> list[str]:
+    trusted = environ.get("FORWARDED_ALLOW_IPS", TRUSTED_PROXIES_DEFAULT)
+    return ["--timeout-keep-alive", "75", "--log-level", "info", "--proxy-headers", "--forwarded-allow-ips", trusted]
+
+
+WEB_SERVER_OPTIONS = web_server_options()
 
 
 def port_open(port: int) -> bool:
@@ -60,11 +77,12 @@ def main() -> int:
     settings = get_settings()
     data = settings.data_dir
     data.mkdir(parents=True, exist_ok=True)
-    busy = [p for p in (ports.temporal, ports.temporal_ui, ports.web, ports.smtp, ports.mailbox) if port_open(p)]
+    all_ports = (ports.temporal, ports.temporal_ui, ports.web, ports.smtp, ports.mailbox, ports.worker_metrics)
+    busy = [p for p in all_ports if port_open(p)]
     if busy:
         print(
             f"Ports already in use: {busy}. Is another instance running? Set TEMPORAL_PORT, "
-            "TEMPORAL_UI_PORT, WEB_PORT, SMTP_PORT or MAILBOX_PORT to use others.",
+            "TEMPORAL_UI_PORT, WEB_PORT, SMTP_PORT, MAILBOX_PORT or WORKER_METRICS_PORT to use others.",
             file=sys.stderr,
         )
         return 1
@@ -78,6 +96,9 @@ def main() -> int:
         "INSCRIPTIONS_SMTP_HOST": "127.0.0.1",
         "INSCRIPTIONS_SMTP_PORT": str(ports.smtp),
         "INSCRIPTIONS_PUBLIC_URL": f"http://127.0.0.1:{ports.web}",
+        "INSCRIPTIONS_WORKER_METRICS_ADDRESS": f"127.0.0.1:{ports.worker_metrics}",
+        # Versioned like production (its build id from the code); in dev it makes itself current.
+        "INSCRIPTIONS_WORKER_DEPLOYMENT": os.environ.get("INSCRIPTIONS_WORKER_DEPLOYMENT", "inscriptions"),
         "PYTHONUNBUFFERED": "1",
     }
     python = sys.executable
@@ -192,6 +213,8 @@ def main() -> int:
             f"  API documentation     http://127.0.0.1:{ports.web}/docs\n"
             f"  Temporal Web UI       http://127.0.0.1:{ports.temporal_ui}/namespaces/default/workflows\n"
             f"  Dev mailbox           http://127.0.0.1:{ports.mailbox}/\n"
+            f"  Metrics (Prometheus)  web http://127.0.0.1:{ports.web}/metrics, "
+            f"worker http://127.0.0.1:{ports.worker_metrics}/metrics\n"
             f"  Data (kept across runs) {data}\n"
             "Press Ctrl-C to stop.\n",
             flush=True,

@@ -97,7 +97,40 @@ class Registrant:
         return cls(campaign.grade, person_key(candidate.last_name, candidate.first_name, candidate.birth_date))
 
 
+PREFIX_LENGTH = 10
+
+
+def _code(campaign_id: str) -> str:
+    """The campaign id in capitals and digits only."""
+    return re.sub(r"[^A-Z0-9]", "", campaign_id.upper()) or "SESSION"
+
+
+def derived_number_prefix(campaign_id: str) -> str:
+    """The prefix of campaigns created before prefixes were chosen: the id's first 10 capitals
+    and digits (`attache-2027` and `attache-2028` both give ATTACHE202, hence the choice below)."""
+    return _code(campaign_id)[:PREFIX_LENGTH]
+
+
+def unique_number_prefix(campaign_id: str, taken: set[str]) -> str:
+    """A prefix for a new campaign that no other campaign's dossier numbers use: the derived one
+    if free, else the id's head with its tail (`attache-2028` → ATTACH2028, the part that tells
+    campaigns apart usually ends the id), else the head with a counter."""
+    code = _code(campaign_id)
+    head = code[:PREFIX_LENGTH]
+    candidates = [head]
+    if len(code) > PREFIX_LENGTH:
+        candidates += [code[: PREFIX_LENGTH - k] + code[-k:] for k in (4, 3, 2, 1, 5, 6, 7, 8, 9)]
+    candidates += [code[: PREFIX_LENGTH - 3] + f"{n:03d}" for n in range(2, 1000)]
+    for candidate in candidates:
+        if candidate not in taken:
+            return candidate
+    raise ValueError("no free dossier number prefix")  # a thousand campaigns sharing one head
+
+
+def number_prefix(campaign: Campaign) -> str:
+    return campaign.number_prefix or derived_number_prefix(campaign.id)
+
+
 def dossier_number(campaign: Campaign, sequence: int) -> str:
-    """« RED2027-00042 »: the campaign's code, capitals and digits only, then the sequence."""
-    prefix = re.sub(r"[^A-Z0-9]", "", campaign.id.upper())[:10]
-    return f"{prefix}-{sequence:05d}"
+    """« RED2027-00042 »: the campaign's prefix (capitals and digits only), then the sequence."""
+    return f"{number_prefix(campaign)}-{sequence:05d}"

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import TypeAdapter
-from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, String, Text, delete, event, select
+from sqlalchemy import DateTime, Float, ForeignKey, Integer, MetaData, String, Text, delete, event, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from domain.campaign import Campaign
+from domain.registration import number_prefix, unique_number_prefix
 from infra.clock import now
 from infra.settings import Settings
 
@@ -77,6 +78,18 @@ class Account(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     replaced_by: Mapped[str | None] = mapped_column(String(32), default=None)
     created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class ReplacementRequest(Base):
+    """A later pre-registration of the same person for the same grade, which replaces the
+    earlier dossier only once that dossier's owner confirms it from its space (`web.replacement`)."""
+
+    __tablename__ = "replacement_requests"
+
+    earlier: Mapped[str] = mapped_column(ForeignKey("accounts.dossier_number"), primary_key=True)
+    later: Mapped[str] = mapped_column(ForeignKey("accounts.dossier_number"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class PasswordReset(Base):
@@ -142,6 +155,18 @@ class SentMail(Base):
     subject: Mapped[str] = mapped_column(String(300))
     message_id: Mapped[str] = mapped_column(String(300))
     sent_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class RateLimitCount(Base):
+    """One rate-limit counter (`web.ratelimit`): attempts for a key in the current window.
+    Shared by every web process; rows whose window has ended are purged."""
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+    # Seconds since the epoch (wall clock): plain numbers compare the same on SQLite and PostgreSQL.
+    window_ends: Mapped[float] = mapped_column(Float, index=True)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -239,11 +264,16 @@ async def list_campaigns(session: AsyncSession) -> list[Campaign]:
 
 
 async def save_campaign(session: AsyncSession, campaign: Campaign) -> None:
+    """Create or update a campaign. A new campaign gets its dossier-number prefix here, unique
+    among the campaigns stored; an update keeps the prefix stored (numbers already issued)."""
     campaign.with_public_holidays().check()
     row = await session.get(CampaignRow, campaign.id)
     if row is None:
+        taken = {number_prefix(c) for c in await list_campaigns(session)}
+        campaign.number_prefix = unique_number_prefix(campaign.id, taken)
         session.add(CampaignRow.from_campaign(campaign))
     else:
+        campaign.number_prefix = row.campaign.number_prefix
         row.grade = campaign.grade
         row.definition = CAMPAIGN_JSON.dump_json(campaign).decode()
     await session.commit()

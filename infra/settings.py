@@ -53,9 +53,26 @@ class Settings(BaseSettings):
     # set to true on purpose (they map every route for an attacker).
     api_docs: bool | None = None
 
+    # Pre-registrations taken per client address per hour, and per e-mail address per day
+    # (`web.registration`): each one hashes a password, starts a durable workflow and sends an
+    # e-mail, so a script must not file them by the thousand or flood someone's mailbox. A
+    # centre's reception desk registering candidates on their behalf may need more per address.
+    preregistrations_per_address: int = 20
+    preregistrations_per_email: int = 3
+
     # Dossiers a worker keeps in memory (about 0.3 MB each, bench/lifecycles.py); others are
     # rebuilt from their history when they wake. Raise it with the worker's memory.
     worker_cached_workflows: int = 1000
+
+    # Where the worker serves its Prometheus metrics (`/metrics`: Temporal's SDK metrics and the
+    # business figures); empty: none. Each worker process needs its own port.
+    worker_metrics_address: str = "127.0.0.1:9464"
+    # Worker Versioning (README « Exploitation », `ops/deploy.py`): the deployment's name, empty
+    # for unversioned workers; the build id, empty for the one derived from the code.
+    worker_deployment: str = ""
+    worker_build_id: str = ""
+    # How often the worker reads the dossier and batch counts from visibility for its gauges.
+    metrics_refresh_seconds: float = 30.0
 
     @model_validator(mode="after")
     def _defaults_and_safety(self) -> Settings:

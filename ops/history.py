@@ -79,6 +79,8 @@ _RESULTS = {
 
 
 def _update_text(name: str, arg: Any) -> str:
+    if name == names.CONFIRM_REPLACEMENT:
+        return f"Remplacement par la préinscription n° {arg} confirmé depuis l'espace du dossier"
     arg = arg if isinstance(arg, dict) else {}
     if name == names.VALIDATE:
         return "Validation de la demande d'inscription par le candidat"

@@ -47,20 +47,22 @@ def normalise_login(login: str) -> str:
     return login
 
 
-def staff_password_problem(password: str) -> str | None:
+def staff_password_problem(password: str, personal: tuple[str, ...] = ()) -> str | None:
+    """The candidates' rules (common passwords refused, `web.security.password_problem`) and a
+    longer minimum; `personal`: the login and the person's name, which it must not reuse."""
     if len(password) < MIN_STAFF_PASSWORD:
         return f"Le mot de passe d'un compte du service doit comporter au moins {MIN_STAFF_PASSWORD} caractères."
-    return password_problem(password)
+    return password_problem(password, personal)
 
 
-def read_password(from_stdin: bool) -> str:
+def read_password(from_stdin: bool, personal: tuple[str, ...] = ()) -> str:
     if from_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = getpass.getpass("Mot de passe : ")
         if getpass.getpass("Confirmez le mot de passe : ") != password:
             raise CliError("Les deux saisies ne correspondent pas.")
-    problem = staff_password_problem(password)
+    problem = staff_password_problem(password, personal)
     if problem:
         raise CliError(problem)
     return password
@@ -72,7 +74,7 @@ async def create_account(
     login = normalise_login(login)
     if not full_name.strip():
         raise CliError("Indiquez le nom de la personne (--name).")
-    problem = staff_password_problem(password)
+    problem = staff_password_problem(password, (login, full_name))
     if problem:
         raise CliError(problem)
     async with database.sessions() as session:
@@ -99,11 +101,13 @@ async def _change(database: Database, login: str, **values) -> StaffAccount:
 
 async def run(args: argparse.Namespace, database: Database) -> str:
     if args.command == "create-account":
-        password = read_password(args.password_stdin)
+        password = read_password(args.password_stdin, (args.login, args.name))
         account = await create_account(database, args.login, args.name, StaffRole(args.role), password)
         return f"Compte « {account.login} » créé ({account.staff_role.label})."
     if args.command == "set-password":
-        account = await _change(database, args.login, password_hash=hash_password(read_password(args.password_stdin)))
+        account = await _change(
+            database, args.login, password_hash=hash_password(read_password(args.password_stdin, (args.login,)))
+        )
         return f"Mot de passe de « {account.login} » modifié."
     if args.command == "set-role":
         account = await _change(database, args.login, role=str(StaffRole(args.role)))

@@ -23,5 +23,7 @@ need mvn maven "the time-skipping workflow tests"
 # a free port, never the system service).
 need_postgres "the PostgreSQL tests"
 .venv/bin/python -m devtools.test_server >/dev/null
+# The alert rules are loaded and unit-tested by Prometheus's own checker (tests/ops/test_alerts.py).
+need promtool prometheus "the alert rules' checks"
 
 exec .venv/bin/python -m pytest "$@"

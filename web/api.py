@@ -53,12 +53,20 @@ async def campaigns_open_now(db: SessionDep) -> list[CampaignOut]:
     return [CampaignOut.of(c) for c in await open_campaigns(db, now())]
 
 
-@router.post("/preinscriptions", status_code=status.HTTP_201_CREATED, responses=error_responses(*POSTED, 404, 409, 503))
+@router.post(
+    "/preinscriptions", status_code=status.HTTP_201_CREATED, responses=error_responses(*POSTED, 404, 409, 429, 503)
+)
 async def create_preregistration(
-    form: PreRegistrationIn, db: SessionDep, client: ClientDep, received_at: ReceivedAt
+    form: PreRegistrationIn,
+    request: Request,
+    db: SessionDep,
+    client: ClientDep,
+    received_at: ReceivedAt,
+    settings: SettingsDep,
 ) -> PreRegistrationOut:
-    """Pre-register: creates the account and the dossier; the dossier number is emailed."""
-    registration = await preregister(form, db, client, received_at)
+    """Pre-register: creates the account and the dossier; the dossier number is emailed. Limited
+    per client address and per e-mail address (429)."""
+    registration = await preregister(form, db, client, received_at, request, settings)
     return PreRegistrationOut(
         dossier_number=registration.dossier_number,
         status="en_attente",

@@ -14,14 +14,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from infra import logs
 from infra.database import Database
 from infra.files import FileStore
 from infra.settings import Settings, get_settings
 from infra.temporal import connect
-from web import access_log, api, candidate, csrf, errors, staff
+from web import access_log, api, candidate, csrf, errors, metrics, staff
 from web.deps import SESSION_COOKIE, session_token
 from web.login import SessionRefreshMiddleware
 from web.middleware import BodySizeLimitMiddleware, ReceiptMiddleware, SecurityHeadersMiddleware, ServerTimingMiddleware
+from web.request_log import RequestLogMiddleware
 from web.security import SessionTokens
 from web.templating import STATIC_DIR
 from workflows.client import WorkflowClient
@@ -35,6 +37,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.environment != "test":  # tests keep pytest's log capture
+            logs.configure()
         database = Database.of(settings)
         # The schema is the migrate step's (`python -m ops.migrate`), run before the web starts.
         await database.check_schema()
@@ -90,8 +94,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(ServerTimingMiddleware)
-    app.add_middleware(ReceiptMiddleware)  # outermost: the stamp is taken first
+    app.add_middleware(ReceiptMiddleware)  # the stamp is taken before the app's own work
+    app.add_middleware(RequestLogMiddleware)  # outermost: its request id is in every line
     errors.install(app)  # HTML error pages outside /api
+    metrics.install(app)  # /metrics: requests by route and status, logins
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api.router)
     app.include_router(candidate.router)

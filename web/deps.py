@@ -17,6 +17,7 @@ from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from infra import logs
 from infra.database import Account, Database, session_revoked
 from infra.files import FileStore
 from infra.settings import Settings
@@ -91,6 +92,7 @@ async def session_candidate(request: Request, tokens: TokensDep) -> str | None:
         ).first()
     if row is None or row[1] or not tokens.still_valid(claim, row[0]):
         return None
+    logs.note_dossier(number)
     return number
 
 

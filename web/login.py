@@ -6,7 +6,7 @@ is open while a check runs or waits for its turn: the account is read, the read 
 connection goes back to the pool), then the password is checked. A hash made with older
 parameters is replaced at a successful login, by a conditional UPDATE (only if the account still
 has the hash that was checked), and the session is bound to the new one. Failed attempts are
-rate limited per IP and dossier number (see `web.ratelimit`).
+rate limited per address and dossier number, counted before the check (see `web.ratelimit`).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from infra.database import Account, revoke_session
 from infra.settings import Settings
 from web import csrf
 from web.deps import CANDIDATE, SESSION_COOKIE, session_token
+from web.metrics import count_login
 from web.ratelimit import KeyedLimits, Limit
 from web.security import HASHES, PasswordCheck, SessionClaim, SessionTokens, check_password, hash_password
 
@@ -42,7 +43,7 @@ AccountT = TypeVar("AccountT", bound=_PasswordHolder)  # a candidate's or a staf
 
 # Five wrong passwords for one dossier from one address, then a 15-minute pause; an address
 # failing on many dossiers is stopped after 50.
-LOGIN_LIMITS = KeyedLimits(per_identifier=Limit(5, 15 * 60), per_ip=Limit(50, 15 * 60), what="connexion")
+LOGIN_LIMITS = KeyedLimits("login", per_identifier=Limit(5, 15 * 60), per_address=Limit(50, 15 * 60), what="connexion")
 
 
 @lru_cache(maxsize=1)
@@ -101,7 +102,14 @@ async def verified_account(
 ) -> AccountT:
     """The account (candidate or staff) whose password this is, its hash replaced when made with
     older parameters; otherwise HTTP 401, or 429 once `limits` are reached."""
-    limits.check(request, identifier)
+    space = "staff" if request.url.path.startswith("/staff") else "candidat"
+    # Counted before the check, in one atomic statement: parallel guesses get `limit` tries in
+    # all, not one each. A success gives its attempt back below.
+    try:
+        await limits.attempt(db, request, identifier)
+    except HTTPException:
+        count_login(space, "limited")
+        raise
     account: AccountT | None = None
     # Twice at most: a login that finds its re-hash overtaken (a double-clicked login re-hashed
     # first, or a reset) checks again against the hash the account has now.
@@ -109,13 +117,14 @@ async def verified_account(
         account = await load() if identifier else None
         check = await check_login(db, account.password_hash if account else None, password, decoy)
         if account is None or not check.valid or not usable(account):
-            limits.hit(request, identifier)
+            count_login(space, "refused")
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, WRONG_LOGIN)
         if check.rehashed is None or await save_rehash(db, account, key, account.password_hash, check.rehashed):
             break
         db.expunge(account)  # read it afresh
     assert account is not None  # checked in the loop
-    limits.forget(request, identifier)
+    await limits.succeeded(db, request, identifier)
+    count_login(space, "accepted")
     return account
 
 

@@ -1,7 +1,9 @@
 """Pre-registration: create the candidate's account and start the dossier's workflow, or neither.
 
-Whether the registration may be taken, and which earlier one it replaces, the domain decides
-(`domain.registration`); this module reads the form, stores the account and starts the workflow.
+Whether the registration may be taken, and which earlier dossier it may replace, the domain
+decides (`domain.registration`); this module reads the form, stores the account and starts the
+workflow. A possible replacement is only recorded and the earlier dossier's address told: the
+earlier dossier changes once its owner confirms (`web.replacement`).
 The account row and the workflow are created together: the account is written only once the
 workflow has started, and if it cannot be committed, the workflow is terminated.
 
@@ -13,10 +15,11 @@ own, and the account is written in another after the start.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import datetime
 
-from fastapi import HTTPException, status
+from fastapi import HTTPException, Request, status
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,10 +33,12 @@ from domain.registration import (
     check_preregistration,
     dossier_number,
 )
-from infra.database import Account, get_campaign, list_campaigns, next_number
+from infra.database import Account, ReplacementRequest, get_campaign, list_campaigns, next_number
+from infra.settings import Settings
+from web.ratelimit import Limit, attempt_all, client_ip
+from web.replacement import tell_earlier_owner
 from web.schemas import PreRegistrationIn
 from web.security import HASHES, hash_password, password_problem
-from workflows import names
 from workflows.client import UNAVAILABLE, WorkflowClient
 
 log = logging.getLogger(__name__)
@@ -72,20 +77,57 @@ def check_form(form: PreRegistrationIn, campaign: Campaign, candidate: Candidate
         raise HTTPException(status.HTTP_409_CONFLICT, str(closed)) from None
     except RegistrationRefused as refused:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(refused)) from None
-    problem = password_problem(form.password)
+    problem = password_problem(
+        form.password,
+        (candidate.last_name, candidate.first_name, candidate.email, candidate.birth_date.strftime("%d%m%Y")),
+    )
     if problem:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, problem)
 
 
+TOO_MANY_FROM_ADDRESS = "Trop de préinscriptions ont été envoyées depuis votre connexion."
+TOO_MANY_FOR_EMAIL = "Trop de préinscriptions ont été envoyées pour cette adresse e-mail."
+
+
+async def count_preregistration(session: AsyncSession, request: Request, settings: Settings, email: str) -> None:
+    """Count this pre-registration per client address (an hour) and per e-mail address (a day),
+    or HTTP 429 with a French message: each one costs a password hash, a durable workflow and an
+    e-mail, which a script must not be able to multiply. Counted once the form is valid (a
+    person correcting a typo is not counted) and before any of that work. The e-mail is kept
+    only as a hash in the counters' table."""
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    await attempt_all(
+        session,
+        [
+            (
+                f"preregistration|{client_ip(request)}",
+                Limit(settings.preregistrations_per_address, 3600),
+                TOO_MANY_FROM_ADDRESS,
+            ),
+            (
+                f"preregistration-email|{digest}",
+                Limit(settings.preregistrations_per_email, 24 * 3600),
+                TOO_MANY_FOR_EMAIL,
+            ),
+        ],
+    )
+
+
 async def preregister(
-    form: PreRegistrationIn, session: AsyncSession, client: WorkflowClient, now: datetime
+    form: PreRegistrationIn,
+    session: AsyncSession,
+    client: WorkflowClient,
+    now: datetime,
+    request: Request,
+    settings: Settings,
 ) -> Registration:
     campaign = await get_campaign(session, form.campaign_id)
     if campaign is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Session de concours introuvable.")
     candidate = candidate_of(form)
     check_form(form, campaign, candidate, now)
-    await session.commit()  # read-only so far: no connection held while the hash waits its turn
+    await session.commit()  # read-only so far: the counters' write starts a transaction of its own
+    await count_preregistration(session, request, settings, candidate.email)
     password_hash = await HASHES.run(hash_password, form.password)
 
     registrant = Registrant.of(campaign, candidate)
@@ -111,7 +153,8 @@ async def preregister(
         speciality=form.speciality or None,
         candidate=candidate,
         registered_at=now,
-        replaces=previous.dossier_number if previous else None,
+        # Not a replacement yet: only the earlier dossier's owner can make it one (web.replacement).
+        replaces=None,
     )
     try:
         await client.start_dossier(registration)
@@ -129,8 +172,8 @@ async def preregister(
             password_hash=password_hash,
         )
     )
-    if previous is not None:
-        previous.replaced_by = number
+    if previous is not None:  # the same name and birth date prove nothing: ask the earlier owner
+        session.add(ReplacementRequest(earlier=previous.dossier_number, later=number))
     try:
         await session.commit()
     except Exception as exc:
@@ -140,15 +183,6 @@ async def preregister(
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from exc
 
     if previous is not None:
-        try:
-            await client.signal(previous.dossier_number, names.REPLACED_BY, number)
-        except Exception as exc:  # the new dossier stands; the operator must close the old one
-            log.error(
-                "Dossier %s replaces %s but the old dossier could not be told (%s); send it the '%s' signal by hand",
-                number,
-                previous.dossier_number,
-                exc,
-                names.REPLACED_BY,
-            )
+        await tell_earlier_owner(settings, previous, number, campaign.grade)
     log.info("Pre-registration %s created for campaign %s", number, campaign.id)
     return registration

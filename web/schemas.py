@@ -84,8 +84,8 @@ class PreRegistrationOut(BaseModel):
 
 
 class LoginIn(BaseModel):
-    dossier_number: str
-    password: str
+    dossier_number: str = Field(max_length=64)  # no dossier number is longer (web.ratelimit.MAX_IDENTIFIER)
+    password: str = Field(max_length=200)
 
 
 class LoginOut(BaseModel):

@@ -13,8 +13,10 @@ import asyncio
 import hashlib
 import hmac
 import os
+import re
 import secrets
 import time
+import unicodedata
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from typing import ParamSpec, TypeVar
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from zxcvbn import zxcvbn
 
 # argon2id at OWASP's recommended minimum (Password Storage Cheat Sheet: 19 MiB, 2 passes, one
 # lane): about 50 ms per check on this busy 2-core host instead of 0.3 s for the library's
@@ -105,13 +108,88 @@ class HashLimiter:
 HASHES = HashLimiter(hash_slots())
 
 
-def password_problem(password: str) -> str | None:
-    """A French reason the password is too weak, or None."""
+# zxcvbn's score (0-4) a password needs: 3 is "safely unguessable" (about 10^8 guesses and more),
+# the level its authors advise for accounts an online attacker could aim at. The estimator knows
+# the common-password lists, dictionary words, names, keyboard rows, repeats, sequences and dates,
+# and the personal details it is given (name, e-mail, birth date); no composition rule is kept
+# beside it (NIST SP 800-63B: length and a blocklist, not "mix letters and digits").
+MIN_PASSWORD_SCORE = 3
+# zxcvbn refuses longer inputs (its matching is quadratic); past this length only the first
+# characters are estimated, which can only under-rate the password.
+_ESTIMATED_LENGTH = 72
+
+# zxcvbn's warnings (English, no French catalogue shipped) in French; anything else gets the
+# general explanation.
+_WARNINGS_FR = {
+    "Straight rows of keys are easy to guess.": "une rangée de touches du clavier se devine facilement",
+    "Short keyboard patterns are easy to guess.": "un motif de touches du clavier se devine facilement",
+    'Repeats like "aaa" are easy to guess.': "une répétition comme « aaa » se devine facilement",
+    'Repeats like "abcabcabc" are only slightly harder to guess than "abc".': (
+        "une répétition comme « abcabcabc » se devine presque aussi vite que « abc »"
+    ),
+    'Sequences like "abc" or "6543" are easy to guess.': "une suite comme « abc » ou « 6543 » se devine facilement",
+    "Recent years are easy to guess.": "une année récente se devine facilement",
+    "Dates are often easy to guess.": "une date se devine souvent facilement",
+    "This is a top-10 common password.": "c'est l'un des 10 mots de passe les plus utilisés",
+    "This is a top-100 common password.": "c'est l'un des 100 mots de passe les plus utilisés",
+    "This is a very common password.": "c'est un mot de passe très courant",
+    "This is similar to a commonly used password.": "il ressemble à un mot de passe très courant",
+    "A word by itself is easy to guess.": "un mot seul se devine facilement",
+    "Names and surnames by themselves are easy to guess.": "un nom ou un prénom seul se devine facilement",
+    "Common names and surnames are easy to guess.": "les noms et prénoms courants se devinent facilement",
+}
+
+
+# Words of this site that its users would reach for first (zxcvbn's dictionaries are English: it
+# knows "password" but not « motdepasse »); given to the estimator as its docs advise.
+SITE_WORDS = (
+    "motdepasse",
+    "concours",
+    "inscription",
+    "preinscription",
+    "candidat",
+    "candidate",
+    "territorial",
+    "fonctionpublique",
+    "cdg",
+    "azerty",
+)
+
+
+def personal_words(*details: str) -> list[str]:
+    """What a password should not be built from: each detail and its words (« Le Goff » gives
+    legoff, le, goff), an e-mail's local part, accents dropped so « Maëlle » matches maelle."""
+    words: set[str] = set()
+    for detail in details:
+        folded = unicodedata.normalize("NFKD", detail).encode("ascii", "ignore").decode().lower()
+        local = folded.split("@", 1)[0]
+        for text in {folded, local}:
+            parts = [p for p in re.split(r"[^a-z0-9]+", text) if p]
+            words.update(parts)
+            if parts:
+                words.add("".join(parts))
+    return sorted(w for w in words if len(w) >= 3) + list(SITE_WORDS)
+
+
+def password_problem(password: str, personal: list[str] | tuple[str, ...] = ()) -> str | None:
+    """A French reason the password is too weak, or None. `personal`: the account holder's name,
+    e-mail, birth date, login…, which a password must not merely rearrange.
+
+    zxcvbn keeps its user inputs in a module-level table while it runs: call this on the event
+    loop or a single thread, never from several threads at once."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"Le mot de passe doit comporter au moins {MIN_PASSWORD_LENGTH} caractères."
-    if password.isdigit() or password.isalpha():
-        return "Le mot de passe doit mêler lettres et chiffres ou symboles."
-    return None
+    estimate = zxcvbn(password[:_ESTIMATED_LENGTH], user_inputs=personal_words(*personal))
+    if estimate["score"] >= MIN_PASSWORD_SCORE:
+        return None
+    why = _WARNINGS_FR.get(estimate["feedback"]["warning"])
+    because = f" : {why}" if why else ""
+    return (
+        f"Ce mot de passe est trop facile à deviner{because}. Les mots de passe courants, les mots "
+        "du dictionnaire, les suites de touches et ceux qui reprennent votre nom, votre prénom, "
+        "votre adresse e-mail ou une date sont refusés. Choisissez par exemple plusieurs mots "
+        "sans rapport entre eux, séparés par des tirets."
+    )
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from domain.accommodations import AccommodationDecision, AccommodationRequest
     from domain.campaign import ExamAmendment
     from domain.candidate import Address, Registration
     from domain.decisions import Decision
@@ -49,6 +50,7 @@ UNCANCELLED_TIMERS = "uncancelled-timers"  # 2026-11: messages no longer cancel 
 LETTERS_IN_WORKFLOW = "letters-in-workflow"  # 2026-12: decisions and results order their letter
 RECEIPT_TIME = "receipt-time"  # 2026-12: what closes at a deadline waits for on-time actions
 MAIL_SET_ASIDE = "mail-set-aside"  # 2026-12: a mail refused for good is set aside, not retried
+VALIDATED_AT = "validated-at-attribute"  # 2026-12: the instruction queue orders by validation
 
 # Mail waits out an SMTP outage: retried forever, backing off to one try every 10 minutes. A
 # permanent refusal (5xx) is not retried: the activity fails with MAIL_REFUSED at once.
@@ -104,11 +106,24 @@ class Outcome:
     status: Status
 
 
+def _count(metric: str, **attributes: str) -> None:
+    """Add one to a business counter (README « Exploitation »). The workflow's meter records
+    nothing during replay, so a dossier rebuilt from its history counts nothing twice; it issues
+    no command, so it needs no patch."""
+    workflow.metric_meter().create_counter(metric).add(1, attributes)
+
+
 def _refuse(check: Callable[[], None]) -> None:
     """Run a domain check; a Refusal becomes an ApplicationError the caller can show as is."""
     try:
         check()
     except Refusal as refusal:
+        update = workflow.current_update_info()
+        _count(
+            names.METRIC_REFUSALS,
+            campaign=workflow.info().typed_search_attributes.get(names.CAMPAIGN) or "",
+            action=update.name if update else "",
+        )
         raise ApplicationError(refusal.message, type=REFUSAL, non_retryable=True) from None
 
 
@@ -191,6 +206,7 @@ class DossierWorkflow:
     async def _send_mails(self) -> None:
         while True:
             await workflow.wait_condition(lambda: bool(self.dossier.outbox))
+            _count(names.METRIC_MAILS_QUEUED, campaign=self.dossier.campaign.id)
             mail = self.dossier.outbox[0]  # as sent: a new address does not rewrite it
             try:
                 await workflow.execute_activity(
@@ -210,6 +226,7 @@ class DossierWorkflow:
                 ):
                     raise
                 self.dossier.set_mail_aside(mail, cause.message, workflow.now())
+                _count(names.METRIC_MAILS_SET_ASIDE, campaign=self.dossier.campaign.id)
             self.dossier.outbox.pop(0)
 
     async def _print(self, order: LetterOrder, retry: RetryPolicy) -> CentreDocument:
@@ -264,6 +281,10 @@ class DossierWorkflow:
     @workflow.update(name=names.VALIDATE)
     def validate(self, command: Validate) -> Ack:
         _refuse(lambda: self.dossier.validate(command.sworn_statement, workflow.now(), command.received_at))
+        _count(names.METRIC_VALIDATIONS, campaign=self.dossier.campaign.id)
+        if workflow.patched(VALIDATED_AT) and self.dossier.validated_at is not None:
+            # The instruction queue serves the oldest validation first (a visibility query).
+            workflow.upsert_search_attributes([names.VALIDATED_AT.value_set(self.dossier.validated_at)])
         return self._accepted()
 
     @validate.validator
@@ -297,6 +318,17 @@ class DossierWorkflow:
     def _address_allowed(self, address: Address) -> None:
         _refuse(lambda: self.dossier.check_change_address(address, workflow.now()))
 
+    # New handlers, no patch needed: histories recorded before them never carry these
+    # updates, and nothing they do changes the commands of existing events.
+    @workflow.update(name=names.REQUEST_ACCOMMODATIONS)
+    def request_accommodations(self, request: AccommodationRequest) -> Ack:
+        _refuse(lambda: self.dossier.request_accommodations(request, workflow.now()))
+        return self._accepted()
+
+    @request_accommodations.validator
+    def _accommodations_request_allowed(self, request: AccommodationRequest) -> None:
+        _refuse(lambda: self.dossier.check_request_accommodations(request, workflow.now()))
+
     @workflow.update(name=names.CHANGE_EMAIL)
     def change_email(self, command: ChangeEmail) -> Ack:
         """Sent by the web once the link to the new address was followed (the web checked the
@@ -319,6 +351,15 @@ class DossierWorkflow:
         _refuse(lambda: self.dossier.check_change_email(command.email, workflow.now()))
 
     # ------------------------------------------------------------ staff messages
+    @workflow.update(name=names.DECIDE_ACCOMMODATIONS)
+    def decide_accommodations(self, decision: AccommodationDecision) -> Ack:
+        _refuse(lambda: self.dossier.decide_accommodations(decision, workflow.now()))
+        return self._accepted()
+
+    @decide_accommodations.validator
+    def _accommodations_decision_allowed(self, decision: AccommodationDecision) -> None:
+        _refuse(lambda: self.dossier.check_decide_accommodations(decision, workflow.now()))
+
     @workflow.update(name=names.DECIDE)
     def decide(self, decision: Decision) -> Ack:
         _refuse(lambda: self.dossier.decide(decision, workflow.now()))
@@ -373,6 +414,17 @@ class DossierWorkflow:
     @issue_letter.validator
     def _letter_allowed(self, order: LetterOrder) -> None:
         _refuse(lambda: check_letter(self.dossier, order, workflow.now()))
+
+    @workflow.update(name=names.CONFIRM_REPLACEMENT)
+    def confirm_replacement(self, new_dossier_number: str) -> Ack:
+        """The owner, from this dossier's space, confirms a later pre-registration replaces it.
+        An Update, not a signal: the owner must hear at once when the status refuses it."""
+        _refuse(lambda: self.dossier.confirm_replacement(new_dossier_number, workflow.now()))
+        return self._accepted()
+
+    @confirm_replacement.validator
+    def _replacement_allowed(self, new_dossier_number: str) -> None:
+        _refuse(lambda: self.dossier.check_confirm_replacement(new_dossier_number, workflow.now()))
 
     # ------------------------------------------------------------ system messages
     @workflow.signal(name=names.REPLACED_BY)

@@ -28,14 +28,17 @@ VALIDATE = "validate"
 RECORD_UPLOAD = "record_upload"
 WITHDRAW = "withdraw"
 CHANGE_ADDRESS = "change_address"
+REQUEST_ACCOMMODATIONS = "request_accommodations"
 CHANGE_EMAIL = "change_email"  # once the candidate confirmed the new address by its link
 # Staff updates.
 DECIDE = "decide"
 DEPOSIT_DOCUMENT = "deposit_document"
 RECORD_RESULT = "record_result"
 ISSUE_LETTER = "issue_letter"
+DECIDE_ACCOMMODATIONS = "decide_accommodations"
 # Signals (no answer needed: the sender cannot do anything with a refusal).
-REPLACED_BY = "replaced_by"
+REPLACED_BY = "replaced_by"  # signal of older releases (unproven replacement), kept for their histories
+CONFIRM_REPLACEMENT = "confirm_replacement"
 EXTEND_DEADLINE = "extend_deadline"
 AMEND_EXAMS = "amend_exams"
 ARCHIVE = "archive"
@@ -58,6 +61,8 @@ BATCH_ADMIT = "batch_admit"
 BATCH_CONVOCATIONS = "batch_convocations"
 BATCH_RESULTS_SIZE = "batch_results_size"
 BATCH_RESULTS = "batch_results"
+BATCH_EXAM_DAY = "batch_exam_day"
+BATCH_EXAM_DAY_FILES = "batch_exam_day_files"
 # Personal-data purge (workflows/purge.py, activities/purge.py), started daily by a Schedule.
 PURGE_DUE_CAMPAIGNS = "purge_due_campaigns"
 PURGE_CAMPAIGN = "purge_campaign"
@@ -70,10 +75,26 @@ ROUTE = SearchAttributeKey.for_keyword("Route")
 CANDIDATE_NAME = SearchAttributeKey.for_text("CandidateName")
 CANDIDATE_EMAIL = SearchAttributeKey.for_keyword("CandidateEmail")
 DOSSIER_NUMBER = SearchAttributeKey.for_keyword("DossierNumber")
+# The candidate's validation instant, set when it is recorded (dossiers validated before the
+# "validated-at-attribute" patch lack it): the instruction queue serves the oldest first.
+VALIDATED_AT = SearchAttributeKey.for_datetime("ValidatedAt")
 
-SEARCH_ATTRIBUTES = (STATUS, CAMPAIGN, ROUTE, CANDIDATE_NAME, CANDIDATE_EMAIL, DOSSIER_NUMBER)
+SEARCH_ATTRIBUTES = (STATUS, CAMPAIGN, ROUTE, CANDIDATE_NAME, CANDIDATE_EMAIL, DOSSIER_NUMBER, VALIDATED_AT)
 
-_DEV_SERVER_TYPES = {"KEYWORD": "Keyword", "TEXT": "Text"}
+# Business metrics recorded through the SDK's metric meter (`infra/telemetry.py`, README
+# « Exploitation »); the exporter appends `_total` to counters.
+METRIC_VALIDATIONS = "inscriptions_validations"  # {campaign}: validations a dossier accepted
+METRIC_REFUSALS = "inscriptions_refusals"  # {campaign, action}: requests a dossier refused
+METRIC_MAILS_QUEUED = "inscriptions_mails_queued"  # {campaign}: mails handed to the sending activity
+METRIC_MAILS_SENT = "inscriptions_mails_sent"  # {template}: mails the SMTP server took
+METRIC_MAILS_SET_ASIDE = "inscriptions_mails_set_aside"  # {campaign}: mails refused for good, set aside
+METRIC_MAIL_FAILURES = "inscriptions_mail_failures"  # attempts the SMTP server refused or missed
+METRIC_MAIL_DELAY = "inscriptions_mail_delay_seconds"  # histogram: first try to sent
+METRIC_DOSSIERS = "inscriptions_dossiers"  # gauge {campaign, status}, from visibility
+METRIC_BATCHES_RUNNING = "inscriptions_batches_running"  # gauge {campaign}
+METRIC_DEADLINE = "inscriptions_campaign_validation_deadline"  # gauge {campaign}: Unix seconds
+
+_DEV_SERVER_TYPES = {"KEYWORD": "Keyword", "TEXT": "Text", "DATETIME": "Datetime"}
 
 
 def dev_server_search_attribute_flags() -> list[str]:

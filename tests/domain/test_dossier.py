@@ -535,6 +535,38 @@ def test_a_new_preregistration_for_the_same_grade_replaces_this_one_and_says_so(
     assert Action.WITHDRAW not in dossier.allowed_actions(VALIDATED + timedelta(hours=1))
 
 
+def test_its_owner_confirms_the_replacement_of_a_preregistration_not_yet_validated():
+    dossier = preregistered()
+    at = REGISTERED + timedelta(hours=1)
+    dossier.confirm_replacement("56-2026-00099", at)
+    assert dossier.status is Status.REPLACED and dossier.replaced_by == "56-2026-00099"
+    assert dossier.outbox[-1].template is MailTemplate.REPLACED
+    mails = len(dossier.outbox)
+    dossier.confirm_replacement("56-2026-00099", at)  # a second click changes nothing
+    assert len(dossier.outbox) == mails
+    with pytest.raises(Refusal, match="clos"):
+        dossier.check_confirm_replacement("56-2026-00100", at)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [validated, in_instruction, complete, admitted, lambda: incomplete()],
+    ids=lambda f: getattr(f, "__name__", ""),
+)
+def test_a_validated_dossier_is_never_closed_by_a_replacement(make: Callable[[], Dossier]) -> None:
+    dossier = make()
+    status = dossier.status
+    with pytest.raises(Refusal, match=r"déjà validé.*Me désister"):
+        dossier.confirm_replacement("56-2026-00099", DECIDED + timedelta(days=1))
+    assert dossier.status is status and dossier.replaced_by is None
+
+
+def test_a_closed_dossier_cannot_be_replaced_either():
+    for dossier in (cancelled(), rejected()):
+        with pytest.raises(Refusal, match="clos"):
+            dossier.check_confirm_replacement("56-2026-00099", DEADLINE + timedelta(days=1))
+
+
 def test_replacing_a_closed_dossier_changes_nothing():
     dossier = cancelled()
     mails = len(dossier.outbox)
@@ -1205,6 +1237,8 @@ def test_the_template_of_each_mail_has_its_stable_name():
         "REPLACED": "remplacement",
         "ADDRESS_CHANGED": "changement_adresse",
         "EXAMS_MOVED": "epreuves_modifiees",
+        "ACCOMMODATIONS_REQUESTED": "amenagements_demande",
+        "ACCOMMODATIONS_DECIDED": "amenagements_decision",
     }
 
 

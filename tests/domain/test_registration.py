@@ -18,6 +18,7 @@ from domain.registration import (
     check_preregistration,
     dossier_number,
     person_key,
+    unique_number_prefix,
 )
 from tests.factories import campaign
 
@@ -172,3 +173,19 @@ def test_a_registration_for_another_grade_replaces_nothing() -> None:
 def test_a_dossier_number_is_the_campaign_code_in_capitals_and_a_five_digit_sequence() -> None:
     assert dossier_number(session(id="red-2027"), 42) == "RED2027-00042"
     assert dossier_number(session(id="redacteur-territorial-2027"), 1) == "REDACTEURT-00001"
+
+
+def test_a_new_campaign_whose_id_shares_ten_characters_with_another_gets_its_own_prefix() -> None:
+    first = unique_number_prefix("attache-2027", set())
+    second = unique_number_prefix("attache-2028", {first})
+    assert first == "ATTACHE202"
+    assert second == "ATTACH2028"  # the head and the tail that tells them apart
+    third = unique_number_prefix("attache-2028", {first, second, "ATTACH028", "ATTACHE028"})
+    assert third not in {first, second} and len(third) <= 10
+    crowded = {"ABC"} | {f"ABC{n:03d}" for n in range(2, 10)}
+    assert unique_number_prefix("abc", crowded) == "ABC010"
+
+
+def test_a_campaign_keeps_the_prefix_chosen_at_its_creation() -> None:
+    chosen = session(id="attache-2028", number_prefix="ATTACH2028")
+    assert dossier_number(chosen, 7) == "ATTACH2028-00007"

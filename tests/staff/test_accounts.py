@@ -21,7 +21,6 @@ from tests.backoffice import STAFF_PASSWORD, new_staff, staff_client
 from tests.web.pages import client as http_client
 from tests.web.pages import text_of, token_in
 from web.deps import CANDIDATE, SESSION_COOKIE
-from web.staff.auth import STAFF_LOGIN_LIMITS
 
 
 async def cli_run(
@@ -92,6 +91,25 @@ async def test_the_command_line_creates_accounts_with_argon2id_hashes(
         stdin="court1\n",
     )
     assert code == 1 and "au moins 12 caractères" in out
+    for common in ("Motdepasse2024!", "JeanneDupont2027", "Azertyuiop123"):  # common, the person's name, keys
+        code, out = await cli_run(
+            monkeypatch,
+            settings,
+            capsys,
+            "create-account",
+            f"y{login_}",
+            "--name",
+            "Jeanne Dupont",
+            "--role",
+            "administrateur",
+            "--password-stdin",
+            stdin=f"{common}\n",
+        )
+        assert code == 1 and "trop facile à deviner" in out, (common, out)
+    code, out = await cli_run(
+        monkeypatch, settings, capsys, "set-password", login_, "--password-stdin", stdin="Password12345\n"
+    )
+    assert code == 1 and "trop facile à deviner" in out
     code, out = await cli_run(monkeypatch, settings, capsys, "set-role", login_, "administrateur")
     assert code == 0 and "administrateur" in out
     code, out = await cli_run(monkeypatch, settings, capsys, "list")
@@ -150,7 +168,6 @@ async def test_login_is_rate_limited_and_csrf_protected(app: FastAPI, database: 
         blocked = await login(http, login_, STAFF_PASSWORD)  # even the right password, for a while
         assert blocked.status_code == 429
         assert "Trop de tentatives de connexion" in text_of(blocked) and int(blocked.headers["retry-after"]) > 0
-    STAFF_LOGIN_LIMITS.per_identifier.reset(f"127.0.0.1|{login_.upper()}")
 
 
 async def test_sessions_expire_and_candidates_are_not_staff(
@@ -226,4 +243,3 @@ async def test_set_password_ends_the_sessions_open_elsewhere(
         assert (await login(home, login_, new)).status_code == 303
         assert (await home.get("/staff/dossiers")).status_code == 200
         assert (await office.get("/staff/dossiers")).headers["location"] == "/staff/connexion"
-    STAFF_LOGIN_LIMITS.per_identifier.reset(f"127.0.0.1|{login_.upper()}")

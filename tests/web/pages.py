@@ -89,6 +89,13 @@ def client(app: FastAPI) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
 
 
+def from_address(app: FastAPI, address: str) -> httpx.AsyncClient:
+    """A client whose requests come from `address`: rate limits count per address in the shared
+    database, so a test of a limit uses an address of its own."""
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
 def pdf_text(data: bytes) -> str:
     """Text drawn in a PDF, extracted through its fonts' Unicode maps (pypdf): the embedded font
     writes glyph numbers, so the bytes of the page streams no longer read as text."""

@@ -130,6 +130,14 @@ async def test_password_reset_by_emailed_link_works_once(
         )
         assert weak.status_code == 422
         assert "au moins 10 caractères" in text_of(weak)
+        common = await submit(
+            http,
+            "/mot-de-passe/nouveau",
+            {"jeton": token, "password": "Soleil12345", "password_confirmation": "Soleil12345"},
+            page=link,
+        )
+        assert common.status_code == 422
+        assert "Ce mot de passe est trop facile à deviner" in text_of(common)
 
         new = "Nouveau-Secret-2027"
         done = await submit(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -9,9 +10,13 @@ from sqlalchemy import select
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 
 from devtools.mail_sink import MailSink
-from infra.database import Account, Database, save_campaign
+from infra.database import Account, Database, get_campaign, save_campaign
+from infra.settings import Settings
 from tests.conftest import eventually, mail_with_subject
 from tests.factories import campaign, form
+from tests.web.pages import from_address, text_of, token_in
+from tests.web.test_pages_public import page_form
+from web.app import create_app
 from workflows import names
 
 
@@ -143,6 +148,12 @@ async def test_preregistration_refusals_are_french_and_create_nothing(
     )
     cases = [
         (form(c.id, password="court"), 422, "au moins 10 caractères"),
+        # Common passwords, and ones made of the candidate's own name and birth date, are refused
+        # whatever their digits and symbols (zxcvbn's estimate, not a composition rule).
+        (form(c.id, password="Azerty123!"), 422, "trop facile à deviner"),
+        (form(c.id, password="Password123"), 422, "c'est un mot de passe très courant"),
+        (form(c.id, password="Motdepasse1"), 422, "trop facile à deviner"),
+        (form(c.id, password="LeGoff17051994"), 422, "votre nom, votre prénom"),
         (form(c.id, route="inconnue"), 422, "Voie d'accès inconnue"),
         (form(c.id, email="pas-une-adresse"), 422, "L'adresse e-mail doit comporter un « @ »"),
         (form(c.id, email="foo<a@example.fr>"), 422, "Adresse e-mail invalide"),
@@ -169,6 +180,64 @@ async def test_wrong_password_and_anonymous_access_are_refused(http: httpx.Async
     wrong = await http.post("/api/session", json={"dossier_number": number, "password": "Mauvais-mot-2"})
     assert wrong.status_code == 401
     assert wrong.json()["detail"] == "Identifiant ou mot de passe incorrect."
+
+
+async def test_two_campaigns_whose_ids_share_ten_characters_both_take_pre_registrations(
+    http: httpx.AsyncClient, database: Database
+) -> None:
+    head = f"att{uuid.uuid4().hex[:6]}"  # 9 characters, then "-2027" / "-2028": ten in common
+    first = await open_campaign(database, id=f"{head}-2027")
+    second = await open_campaign(database, id=f"{head}-2028")
+    numbers = []
+    for c in (first, second):
+        created = await http.post("/api/preinscriptions", json=form(c.id))
+        assert created.status_code == 201, created.text
+        numbers.append(created.json()["dossier_number"])
+    assert numbers[0].startswith(head.upper()) and numbers[1].endswith("2028-00001")
+    assert first.number_prefix != second.number_prefix
+    async with database.sessions() as session:  # an edit keeps the prefix numbers were issued with
+        stored = await get_campaign(session, second.id)
+        assert stored is not None
+        stored.number_prefix = ""
+        await save_campaign(session, stored)
+        again = await get_campaign(session, second.id)
+        assert again is not None and again.number_prefix == second.number_prefix
+
+
+async def test_pre_registration_floods_are_refused_in_french_per_address_and_per_email(
+    settings: Settings, database: Database
+) -> None:
+    c = await open_campaign(database)
+    limited = create_app(settings.model_copy(update={"preregistrations_per_address": 3}))
+    flooder = f"198.51.100.{uuid.uuid4().int % 250 + 1}"
+    async with limited.router.lifespan_context(limited), from_address(limited, flooder) as http:
+        for n in range(3):
+            created = await http.post("/api/preinscriptions", json=form(c.id, first_name=f"Flot{n}"))
+            assert created.status_code == 201, created.text
+        refused = await http.post("/api/preinscriptions", json=form(c.id, first_name="Flotquatre"))
+        assert refused.status_code == 429
+        assert refused.json()["detail"].startswith("Trop de préinscriptions ont été envoyées depuis votre connexion.")
+        assert "Merci de réessayer dans" in refused.json()["detail"] and int(refused.headers["retry-after"]) > 0
+        page = await http.get(f"/preinscription/{c.id}")
+        shown = await http.post(
+            f"/preinscription/{c.id}",
+            data={**page_form(c.id, first_name="Flotcinq"), "csrf_token": token_in(page)},
+        )
+        assert shown.status_code == 429 and "Trop de préinscriptions" in text_of(shown)
+
+        # One mailbox, whatever the address sending: three a day, then refused.
+        email = f"boite.{uuid.uuid4().hex[:6]}@example.fr"
+        for n in range(3):
+            async with from_address(limited, f"203.0.113.{n + 1}") as other:
+                created = await other.post("/api/preinscriptions", json=form(c.id, first_name=f"Mel{n}", email=email))
+                assert created.status_code == 201, created.text
+        async with from_address(limited, "203.0.113.9") as other:
+            refused = await other.post("/api/preinscriptions", json=form(c.id, first_name="Melquatre", email=email))
+        assert refused.status_code == 429
+        assert "Trop de préinscriptions ont été envoyées pour cette adresse e-mail" in refused.json()["detail"]
+    async with database.sessions() as session:
+        accounts = (await session.scalars(select(Account).where(Account.campaign_id == c.id))).all()
+    assert len(accounts) == 6  # nothing created for the refused ones
 
 
 async def test_an_address_with_an_internationalised_domain_is_kept_in_ascii_and_reached(

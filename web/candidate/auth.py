@@ -20,7 +20,7 @@ router = APIRouter()
 
 # Three links per dossier and address per hour; twenty per address whatever the dossier.
 RESET_LIMITS = KeyedLimits(
-    per_identifier=Limit(3, 60 * 60), per_ip=Limit(20, 60 * 60), what="réinitialisation du mot de passe"
+    "reset", per_identifier=Limit(3, 60 * 60), per_address=Limit(20, 60 * 60), what="réinitialisation du mot de passe"
 )
 
 RESET_SENT = (
@@ -100,7 +100,7 @@ async def reset_request(
             error="Indiquez votre identifiant (n° de dossier).",
         )
     try:
-        RESET_LIMITS.check(request, number)
+        await RESET_LIMITS.attempt(db, request, number)
     except HTTPException as exc:
         response = render(
             request,
@@ -113,7 +113,6 @@ async def reset_request(
         )
         response.headers.update(exc.headers or {})
         return response
-    RESET_LIMITS.hit(request, number)
     issued = await password_reset.issue(db, number, now())
     if issued is not None:
         token, email = issued

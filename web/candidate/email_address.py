@@ -26,7 +26,10 @@ router = APIRouter()
 
 # Each link is a mail to an address the candidate typed: a few per hour, not a mail cannon.
 LINK_LIMITS = KeyedLimits(
-    per_identifier=Limit(5, 60 * 60), per_ip=Limit(20, 60 * 60), what="confirmation d'adresse électronique"
+    "email-link",
+    per_identifier=Limit(5, 60 * 60),
+    per_address=Limit(20, 60 * 60),
+    what="confirmation d'adresse électronique",
 )
 SPACE_PATH = "/espace/adresse-electronique"
 
@@ -51,6 +54,7 @@ async def request_change(
     dossier: MySummary,
     number: CandidatePage,
     settings: SettingsDep,
+    db: SessionDep,
     new_email: Annotated[str, Form()] = "",
 ) -> Response:
     try:
@@ -65,12 +69,11 @@ async def request_change(
             request, dossier, 422, new_email=new_email, sent_to=None, error="C'est déjà l'adresse de votre dossier."
         )
     try:
-        LINK_LIMITS.check(request, number)
+        await LINK_LIMITS.attempt(db, request, number)  # counted before the mail leaves
     except HTTPException as exc:
         response = _page(request, dossier, exc.status_code, new_email=new_email, sent_to=None, error=exc.detail)
         response.headers.update(exc.headers or {})
         return response
-    LINK_LIMITS.hit(request, number)
     sent = await email_change.send_link(settings, email_change.EmailChange(number, current, new_email))
     if sent.refused is not None:
         error = (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from email.utils import parseaddr
+
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
@@ -41,6 +43,13 @@ TEXT_FIELDS = [f for f in FIELD_LABELS if f != "publish_name"] + ["password_conf
 @router.get("/", response_class=HTMLResponse)
 async def campaigns(request: Request, db: SessionDep) -> Response:
     return render(request, "candidate/campaigns.html", active="sessions", campaigns=await open_campaigns(db, now()))
+
+
+@router.get("/accessibilite", response_class=HTMLResponse)
+async def accessibility_statement(request: Request, settings: SettingsDep) -> Response:
+    """The « déclaration d'accessibilité » every French public service publishes (RGAA)."""
+    _, contact = parseaddr(settings.mail_from)
+    return render(request, "accessibility.html", active="accessibilite", contact=contact)
 
 
 async def _campaign_or_404(db: SessionDep, campaign_id: str) -> Campaign:
@@ -131,9 +140,11 @@ async def submit_preregistration(
     except ValidationError as exc:
         return _form_page(request, campaign, shown, _french_validation_error(exc), 422)
     try:
-        registration = await preregister(form, db, client, received_at)
+        registration = await preregister(form, db, client, received_at, request, settings)
     except HTTPException as exc:
-        return _form_page(request, campaign, shown, str(exc.detail), exc.status_code)
+        page = _form_page(request, campaign, shown, str(exc.detail), exc.status_code)
+        page.headers.update(exc.headers or {})
+        return page
 
     # The candidate just chose this password: their space opens at once (CDG 56 guide:
     # « votre espace sécurisé s'est automatiquement créé »).

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.campaign import RETENTION
 from domain.candidate import Address
@@ -20,6 +21,7 @@ from domain.summary import DossierSummary
 from infra.clock import now
 from infra.database import Account, get_campaign
 from letters.registration_form import registration_form_pdf
+from web import replacement
 from web.candidate.deps import CandidatePage, MyDossier, MySummary, flash
 from web.candidate.status_text import EXPLANATIONS, tone
 from web.deps import ClientDep, ReceivedAt, SessionDep
@@ -56,17 +58,49 @@ def _download(data: bytes, media_type: str, filename: str) -> Response:
     return Response(data, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-@router.get("", response_class=HTMLResponse)
-async def dashboard(request: Request, dossier: MySummary) -> Response:
+async def _dashboard(
+    request: Request, db: AsyncSession, dossier: DossierSummary, status_code: int = 200, error: str | None = None
+) -> Response:
+    replacements = await replacement.pending(db, dossier.dossier_number)
+    await db.commit()  # read-only: the connection goes back before the page renders
     return space_page(
         request,
         "candidate/dashboard.html",
         dossier,
         "tableau",
+        status_code,
         explanation=EXPLANATIONS.get(dossier.status, ""),
         tone=tone(dossier.status),
         timeline=list(reversed(dossier.timeline)),
+        replacements=replacements,
+        error=error,
     )
+
+
+@router.get("", response_class=HTMLResponse)
+async def dashboard(request: Request, dossier: MySummary, db: SessionDep) -> Response:
+    return await _dashboard(request, db, dossier)
+
+
+@router.post("/remplacement", response_class=HTMLResponse)
+async def confirm_replacement(
+    request: Request,
+    number: CandidatePage,
+    db: SessionDep,
+    client: ClientDep,
+    nouveau_dossier: Annotated[str, Form()] = "",
+) -> Response:
+    """The owner of this dossier confirms that a later pre-registration of theirs replaces it:
+    being logged in to this dossier is the proof (`web.replacement`)."""
+    try:
+        await replacement.confirm(db, client, number, nouveau_dossier.strip().upper()[:32])
+    except replacement.UnknownRequest:
+        error, code = "Aucune nouvelle préinscription n'attend votre confirmation sous ce numéro.", 404
+    except Refusal as refusal:
+        error, code = refusal.message, status.HTTP_409_CONFLICT
+    else:
+        return RedirectResponse("/espace?ok=remplacement", status_code=status.HTTP_303_SEE_OTHER)
+    return await _dashboard(request, db, await client.summary(number, now()), code, error)
 
 
 @router.get("/calendrier.ics")

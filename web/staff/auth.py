@@ -28,7 +28,9 @@ from web.templating import render
 router = APIRouter()
 
 # Five failures per login and address, then a 15-minute pause; 30 per address for any login.
-STAFF_LOGIN_LIMITS = KeyedLimits(per_identifier=Limit(5, 15 * 60), per_ip=Limit(30, 15 * 60), what="connexion")
+STAFF_LOGIN_LIMITS = KeyedLimits(
+    "staff-login", per_identifier=Limit(5, 15 * 60), per_address=Limit(30, 15 * 60), what="connexion"
+)
 
 
 @lru_cache(maxsize=1)

@@ -16,6 +16,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy import select
 
+from infra import logs
 from infra.database import session_revoked
 from infra.staff_accounts import StaffAccount, StaffRole
 from web.deps import SessionDep, SettingsDep, TokensDep, session_token
@@ -82,6 +83,7 @@ async def session_account(
     await db.commit()
     if revoked or account is None or not account.active or not tokens.still_valid(claim, account.password_hash):
         return None
+    logs.note_staff(account.login)
     refresh_later(request, tokens, claim)
     return account
 
