@@ -343,7 +343,7 @@ class Stack:
         for key in names.SEARCH_ATTRIBUTES:
             if f'"{key.name}"' in listed:
                 continue
-            kind = {"KEYWORD": "Keyword", "TEXT": "Text"}[key.indexed_value_type.name]
+            kind = names._DEV_SERVER_TYPES[key.indexed_value_type.name]  # the CLI's type names
             self._cli_until_ok(
                 ["operator", "search-attribute", "create", "--namespace", NAMESPACE, "--name", key.name, "--type", kind]
             )
