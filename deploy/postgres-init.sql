@@ -1,6 +1,6 @@
 -- Run once by the postgres image, when its data volume is first initialised
 -- (files in /docker-entrypoint-initdb.d/). Temporal's own databases (temporal,
--- temporal_visibility) are created by the temporalio/auto-setup container; this adds the
+-- temporal_visibility) are created by the temporal-schema job (temporal-sql-tool); this adds the
 -- application's separate database and role.
 --
 -- The password is a development default: PostgreSQL is not published outside the compose

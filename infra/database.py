@@ -12,7 +12,9 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import TypeAdapter
-from sqlalchemy import DateTime, Float, ForeignKey, Integer, MetaData, String, Text, delete, event, select, update
+from sqlalchemy import DateTime, Float, ForeignKey, Integer, MetaData, String, Text, delete, event, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -234,16 +236,21 @@ class Database:
 
 
 async def next_number(session: AsyncSession, name: str) -> int:
-    """Atomically take the next value of a counter (row lock on PostgreSQL, file lock on SQLite)."""
-    result = await session.execute(
-        update(Counter).where(Counter.name == name).values(value=Counter.value + 1).returning(Counter.value)
+    """Atomically take the next value of a counter, creating it at 1.
+
+    One statement, INSERT … ON CONFLICT DO UPDATE … RETURNING, on SQLite and PostgreSQL alike:
+    concurrent callers queue on the row (PostgreSQL's row lock, SQLite's write lock) and each
+    gets its own value. An UPDATE then INSERT when no row was found would let two first
+    pre-registrations of a campaign both INSERT on PostgreSQL, and one fail on the key.
+    """
+    upsert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        upsert(Counter)
+        .values(name=name, value=1)
+        .on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
+        .returning(Counter.value)
     )
-    value = result.scalar_one_or_none()
-    if value is None:
-        session.add(Counter(name=name, value=1))
-        await session.flush()
-        return 1
-    return value
+    return (await session.execute(statement)).scalar_one()
 
 
 async def get_campaign(session: AsyncSession, campaign_id: str) -> Campaign | None:

@@ -12,24 +12,7 @@ if [ -z "${INSCRIPTIONS_SKIP_CHECKS:-}" ]; then
   INSCRIPTIONS_BOOTSTRAPPED=1 bash scripts/check.sh
 fi
 
-# Installs a Debian package when its command is missing (root only); otherwise says what to do.
-need() {
-  local command="$1" packages="$2" why="$3"
-  command -v "$command" >/dev/null 2>&1 && return 0
-  install_packages "$command" "$packages" "$why"
-}
-
-install_packages() {
-  local command="$1" packages="$2" why="$3"
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "==> Installing $packages ($why)"
-    if [ -z "${APT_UPDATED:-}" ]; then apt-get update -qq; APT_UPDATED=1; fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $packages >/dev/null
-  else
-    echo "error: $why need '$command': install the Debian package(s) $packages." >&2
-    exit 1
-  fi
-}
+source scripts/need.sh  # bootstrap.sh moved to the repository root
 
 # Browser tests drive Debian's chromium (Playwright's own browser download cannot work offline).
 need chromium chromium "the browser tests"
@@ -37,10 +20,8 @@ need chromium chromium "the browser tests"
 need java default-jre-headless "the time-skipping workflow tests"
 need mvn maven "the time-skipping workflow tests"
 # The PostgreSQL tests start their own cluster of Debian's server (initdb/pg_ctl in a temp dir on
-# a free port, never the system service); its binaries are not on PATH, so ask the helper.
-if ! .venv/bin/python -m devtools.postgres --check >/dev/null 2>&1; then
-  install_packages initdb postgresql "the PostgreSQL tests"
-fi
+# a free port, never the system service).
+need_postgres "the PostgreSQL tests"
 .venv/bin/python -m devtools.test_server >/dev/null
 # The alert rules are loaded and unit-tested by Prometheus's own checker (tests/ops/test_alerts.py).
 need promtool prometheus "the alert rules' checks"
