@@ -89,6 +89,8 @@ def build_worker(client: Client, settings: Settings, database: Database) -> Work
             batches.admit,
             batches.convocations,
             batches.results,
+            batches.exam_day,
+            batches.exam_day_files,
             purger.due_campaigns_activity,
             purger.purge_campaign_activity,
         ],

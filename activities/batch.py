@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from sqlalchemy import select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -24,16 +25,29 @@ from activities.letters import (
     exams_of_stage,
     transcript_letter,
 )
+from domain.campaign import Campaign, ExamDate
 from domain.decisions import Decision, DecisionKind
 from domain.dossier import Dossier, Refusal
 from domain.exams import convened_statuses
 from domain.results_file import BadResultsFile, ResultRow, ResultsFile, RowIssue, parse_results
 from domain.status import Status
+from infra.clock import now
 from infra.database import Database, get_campaign
+from infra.exam_day import ExamDayEntry
 from infra.files import FileStore
+from letters.exam_day import (
+    Convened,
+    Heading,
+    accommodations_list,
+    attendance_sheet,
+    convened_csv,
+    door_list,
+    sort_key,
+)
 from workflows import names
 from workflows.batch import (
     BatchKind,
+    BatchOutput,
     BatchRequest,
     ChunkInput,
     ChunkOutcome,
@@ -42,11 +56,17 @@ from workflows.batch import (
     Page,
     PageInput,
 )
-from workflows.client import NotFound, WorkflowClient
+from workflows.client import NotFound, Unavailable, WorkflowClient
 from workflows.dossier import DossierWorkflow, ResultEntry
 from workflows.visibility import DossierFilter, dossier_query
 
 T = TypeVar("T")
+
+# Tries of one dossier's message within a chunk when Temporal answers late (`Unavailable`).
+# Seen on a saturated machine (load 25 on 2 cores, bench.bulk_convocations): a chunk of 100
+# failed as a whole on one timed-out view at each of its 11 attempts in 6 minutes, so the
+# batch never moved.
+ITEM_TRIES = 4
 
 
 def selection_query(request: BatchRequest, exam_kind_statuses: list[Status] | None = None) -> str:
@@ -71,14 +91,18 @@ class BatchActivities:
 
     # ------------------------------------------------------------------ selection
     async def _query(self, request: BatchRequest) -> str:
-        if request.kind is BatchKind.CONVOCATIONS:
-            async with self.database.sessions() as session:
-                campaign = await get_campaign(session, request.campaign_id)
-            exam = campaign.exam(request.exam_code) if campaign else None
-            if exam is None:
-                raise ApplicationError(f"Épreuve inconnue : {request.exam_code}.", non_retryable=True)
+        if request.kind in (BatchKind.CONVOCATIONS, BatchKind.EXAM_DAY):
+            _, exam = await self._exam(request)
             return selection_query(request, convened_statuses(exam.kind))
         return selection_query(request)
+
+    async def _exam(self, request: BatchRequest) -> tuple[Campaign, ExamDate]:
+        async with self.database.sessions() as session:
+            campaign = await get_campaign(session, request.campaign_id)
+        exam = campaign.exam(request.exam_code) if campaign else None
+        if campaign is None or exam is None:
+            raise ApplicationError(f"Épreuve inconnue : {request.exam_code}.", non_retryable=True)
+        return campaign, exam
 
     @activity.defn(name=names.BATCH_COUNT)
     async def count(self, input: CountInput) -> int:
@@ -107,11 +131,7 @@ class BatchActivities:
     @activity.defn(name=names.BATCH_CONVOCATIONS)
     async def convocations(self, input: ChunkInput) -> ChunkOutcome:
         request = input.request
-        async with self.database.sessions() as session:
-            campaign = await get_campaign(session, request.campaign_id)
-        exam = campaign.exam(request.exam_code) if campaign else None
-        if exam is None:
-            raise ApplicationError(f"Épreuve inconnue : {request.exam_code}.", non_retryable=True)
+        _, exam = await self._exam(request)
         access_map = await self.issuer.access_map(request.campaign_id, exam.code)
 
         async def convene(number: str) -> None:
@@ -126,6 +146,82 @@ class BatchActivities:
                 raise _Refused("Convocation déjà déposée dans ce dossier.")
 
         return await self._each(request, input.dossiers, convene)
+
+    @activity.defn(name=names.BATCH_EXAM_DAY)
+    async def exam_day(self, input: ChunkInput) -> ChunkOutcome:
+        """Record each convened candidate of the chunk (name, birth date, granted
+        accommodations) for the exam-day documents; a retry merges the same rows."""
+        request = input.request
+        rows: list[ExamDayEntry] = []
+
+        async def record(number: str) -> None:
+            dossier = await self._view(number)
+            if dossier.campaign.id != request.campaign_id:
+                raise _Refused("Ce dossier n'appartient pas à cette session.")
+            candidate = dossier.registration.candidate
+            rows.append(
+                ExamDayEntry(
+                    batch_key=input.batch_key,
+                    dossier_number=number,
+                    sort_key=sort_key(candidate.last_name, candidate.first_name),
+                    civility=candidate.civility,
+                    last_name=candidate.last_name,
+                    first_name=candidate.first_name,
+                    birth_date=candidate.birth_date,
+                    route=dossier.route.label,
+                    accommodations="\n".join(dossier.granted_accommodations()),
+                )
+            )
+
+        outcome = await self._each(request, input.dossiers, record)
+        async with self.database.sessions() as session:
+            for row in rows:
+                await session.merge(row)
+            await session.commit()
+        return outcome
+
+    @activity.defn(name=names.BATCH_EXAM_DAY_FILES)
+    async def exam_day_files(self, input: ChunkInput) -> list[BatchOutput]:
+        """Lay out the exam's documents from the recorded rows, alphabetical."""
+        campaign, exam = await self._exam(input.request)
+        async with self.database.sessions() as session:
+            entries = (
+                await session.scalars(
+                    select(ExamDayEntry)
+                    .where(ExamDayEntry.batch_key == input.batch_key)
+                    .order_by(ExamDayEntry.sort_key, ExamDayEntry.dossier_number)
+                )
+            ).all()
+        candidates = [
+            Convened(
+                e.dossier_number,
+                e.civility,
+                e.last_name,
+                e.first_name,
+                e.birth_date,
+                e.route,
+                [line for line in e.accommodations.split("\n") if line],
+            )
+            for e in entries
+        ]
+        heading = Heading(campaign.organiser, campaign.grade, exam, campaign.time_zone, now())
+        slug = f"{campaign.id}-{exam.code}"
+        documents = [
+            ("Liste d'émargement", f"emargement-{slug}.pdf", "application/pdf", attendance_sheet),
+            ("Liste de porte", f"liste-de-porte-{slug}.pdf", "application/pdf", door_list),
+            ("Aménagements d'épreuves accordés", f"amenagements-{slug}.pdf", "application/pdf", accommodations_list),
+            ("Candidats convoqués (CSV)", f"convoques-{slug}.csv", "text/csv; charset=utf-8", convened_csv),
+        ]
+        outputs = []
+        for title, filename, content_type, render in documents:
+            # Thousands of rows take seconds to lay out: in a thread, heartbeating meanwhile.
+            task = asyncio.ensure_future(asyncio.to_thread(render, heading, candidates))
+            while not task.done():
+                await asyncio.wait([task], timeout=5)
+                activity.heartbeat(title)
+            ref, _ = await asyncio.to_thread(self.files.save, task.result())
+            outputs.append(BatchOutput(f"{title} — {exam.label} ({len(candidates)})", ref, filename, content_type))
+        return outputs
 
     @activity.defn(name=names.BATCH_RESULTS)
     async def results(self, input: ChunkInput) -> ChunkOutcome:
@@ -216,10 +312,20 @@ class BatchActivities:
         async def one(item: T) -> None:
             nonlocal done
             async with limit:
-                try:
-                    await work(item)
-                except _Refused as refused:
-                    issues.append(ItemIssue(item_name(item), refused.message))
+                for attempt in range(1, ITEM_TRIES + 1):
+                    try:
+                        await work(item)
+                    except _Refused as refused:
+                        issues.append(ItemIssue(item_name(item), refused.message))
+                    except Unavailable:
+                        # A query or update that timed out on a saturated worker: try this item
+                        # again (it is idempotent) rather than fail, and redo, the whole chunk.
+                        if attempt == ITEM_TRIES:
+                            raise
+                        activity.heartbeat(done)
+                        await asyncio.sleep(2 ** (attempt - 1))
+                        continue
+                    break
                 done += 1
                 activity.heartbeat(done)
 

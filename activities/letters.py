@@ -116,7 +116,7 @@ def convocation_letter(dossier: Dossier, exam: ExamDate, access_map: bytes | Non
         f"{dossier.dossier_number}/convocation/{exam.code}",
         CentreDocumentKind.CONVOCATION,
         f"Convocation — {exam.label}",
-        lambda: convocation(ctx, exam, access_map),
+        lambda: convocation(ctx, exam, access_map, dossier.granted_accommodations()),
         exam_code=exam.code,
     )
 

@@ -43,7 +43,7 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from bench.common import cpu_seconds, free_port
+from bench.common import cpu_seconds, free_port, migrate
 from devtools import temporal_binary
 from devtools.mail_sink import MailSink
 from devtools.mail_sink import start as start_mail_sink
@@ -122,6 +122,7 @@ async def run(args: argparse.Namespace) -> int:
         "INSCRIPTIONS_DATA_DIR": str(work),
         "INSCRIPTIONS_SMTP_PORT": str(smtp_port),
     }
+    await migrate(worker_env)  # the workers refuse a schema not at head, as in a deploy
     processes = [
         spawn("bench.worker_process", worker_env, BATCH_QUEUE, work / "batch-worker.log"),
         spawn("devtools.prompt_instruction", worker_env, DOSSIER_QUEUE, work / "dossier-worker.log"),

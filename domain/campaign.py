@@ -111,6 +111,13 @@ class Campaign:
     # When staff last amended the exam dates (`ExamAmendment.amended_at`): a snapshot taken after
     # an amendment ignores that amendment, or an older one, arriving later.
     exams_amended_at: datetime | None = None
+    # Last instant a candidate may ask for exam accommodations; None: the validation deadline.
+    accommodation_deadline: datetime | None = None
+
+    @property
+    def accommodation_requests_close_at(self) -> datetime:
+        return self.accommodation_deadline or self.validation_deadline
+
     # How long the candidates' data is kept after the campaign's last result, then purged
     # (`domain.retention`: why two years by default).
     retention: timedelta = RETENTION
@@ -212,6 +219,12 @@ class Campaign:
             raise CampaignError("La clôture des préinscriptions doit suivre leur ouverture.")
         if self.validation_deadline < self.registration_closes_at:
             raise CampaignError("La date limite de validation ne peut précéder la clôture des préinscriptions.")
+        if self.accommodation_deadline is not None and self.accommodation_deadline.tzinfo is None:
+            raise CampaignError("Toutes les dates doivent être des instants avec fuseau horaire.")
+        if self.accommodation_deadline is not None and self.accommodation_deadline < self.registration_opens_at:
+            raise CampaignError(
+                "La date limite des demandes d'aménagement ne peut précéder l'ouverture des préinscriptions."
+            )
         if self.upload_grace < timedelta(0):
             raise CampaignError("La période de dépôt après la date limite ne peut être négative.")
         if not self.routes:

@@ -11,6 +11,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from domain.accommodations import (
+    AccommodationDecision,
+    AccommodationKind,
+    AccommodationOutcome,
+    AccommodationRefusal,
+    AccommodationRequest,
+    Accommodations,
+    check_decision,
+    check_request,
+)
 from domain.calendar import uploads_reopen_at
 from domain.campaign import Campaign, ExamDate, ExamKind, Route
 from domain.candidate import Address, Registration
@@ -67,6 +77,8 @@ class Dossier:
     # How long what closes at a deadline waits for on-time actions (the campaign's receipt_delay);
     # zero for dossiers opened before the workflow's "receipt-time" patch.
     receipt_grace: timedelta = timedelta(0)
+    # The candidate's request for exam accommodations and staff's answer (domain.accommodations).
+    accommodations: Accommodations | None = None
     # Mails the recipient's server refused for good (SMTP 5xx), oldest first; they no longer
     # hold up the outbox and go again to the next address the candidate confirms.
     set_aside: list[SetAsideMail] = field(default_factory=list)
@@ -325,6 +337,79 @@ class Dossier:
             f"Préinscription remplacée par le dossier n° {new_dossier_number}.",
         )
         self._mail(MailTemplate.REPLACED, new_dossier=new_dossier_number)
+
+    # ----------------------------------------------------------------- accommodations
+    def may_request_accommodations(self, now: datetime) -> bool:
+        """Whether the space offers the request form now (the request is still checked)."""
+        return (
+            self.accommodations is None
+            and not self.status.is_closed
+            and now <= self.campaign.accommodation_requests_close_at
+        )
+
+    def check_request_accommodations(self, request: AccommodationRequest, now: datetime) -> None:
+        at = self.received(request.received_at, now)
+        if self.status.is_closed:
+            raise Refusal(f"Ce dossier est clos ({self.status.label}).")
+        deadline = self.campaign.accommodation_requests_close_at
+        try:
+            check_request(self.accommodations, request, at, deadline, self._when(deadline))
+        except AccommodationRefusal as refusal:
+            raise Refusal(str(refusal)) from None
+
+    def request_accommodations(self, request: AccommodationRequest, now: datetime) -> None:
+        self.check_request_accommodations(request, now)
+        self.accommodations = Accommodations(
+            requested=list(request.kinds),
+            details=request.details.strip(),
+            certificates=list(request.certificates),
+            requested_at=self.received(request.received_at, now),
+        )
+        asked = ", ".join(k.label for k in request.kinds)
+        self._note(now, "amenagements_demande", f"Demande d'aménagements d'épreuves : {asked}.")
+        self._mail(MailTemplate.ACCOMMODATIONS_REQUESTED, requested=asked)
+
+    def check_decide_accommodations(self, decision: AccommodationDecision, now: datetime) -> None:
+        self._granted(decision)
+
+    def decide_accommodations(self, decision: AccommodationDecision, now: datetime) -> None:
+        granted = self._granted(decision)
+        acc = self.accommodations
+        assert acc is not None, "checked by _granted"
+        acc.outcome = decision.outcome
+        acc.granted = granted
+        acc.reason = decision.reason.strip()
+        acc.decided_by = decision.by
+        acc.decided_at = now
+        by = f" ({decision.by})" if decision.by else ""
+        text = f"{decision.outcome.label}{by}"
+        if granted:
+            text += " : " + ", ".join(acc.granted_labels())
+        if acc.reason:
+            text += f". Motif : {acc.reason}"
+        self._note(now, "amenagements_decision", text + ".")
+        self._mail(
+            MailTemplate.ACCOMMODATIONS_DECIDED,
+            outcome=decision.outcome.label,
+            granted="\n".join(f"  - {label}" for label in acc.granted_labels()),
+            refused="\n".join(f"  - {k.label}" for k in acc.requested if k not in granted),
+            reason=acc.reason,
+        )
+
+    def granted_accommodations(self) -> list[str]:
+        """What the convocation and the attendance sheet print (empty when none granted)."""
+        acc = self.accommodations
+        if acc is None or acc.outcome in (None, AccommodationOutcome.REFUSED):
+            return []
+        return acc.granted_labels()
+
+    def _granted(self, decision: AccommodationDecision) -> list[AccommodationKind]:
+        if self.status in (Status.CANCELLED, Status.WITHDRAWN, Status.REPLACED):
+            raise Refusal(f"Ce dossier est clos ({self.status.label}).")
+        try:
+            return check_decision(self.accommodations, decision)
+        except AccommodationRefusal as refusal:
+            raise Refusal(str(refusal)) from None
 
     # ----------------------------------------------------------------- staff actions
     def available_decisions(self, now: datetime) -> list[DecisionKind]:

@@ -22,6 +22,8 @@ class MailTemplate(StrEnum):
     REPLACED = "remplacement"
     ADDRESS_CHANGED = "changement_adresse"
     EXAMS_MOVED = "epreuves_modifiees"
+    ACCOMMODATIONS_REQUESTED = "amenagements_demande"
+    ACCOMMODATIONS_DECIDED = "amenagements_decision"
 
 
 @dataclass

@@ -17,6 +17,7 @@ what would make pages cheaper.
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from domain.accommodations import AccommodationOutcome
 from domain.candidate import Candidate
 from domain.documents import CentreDocumentKind
 from domain.dossier import Dossier
@@ -73,6 +74,20 @@ class RegularisationSummary:
 
 
 @dataclass
+class AccommodationsSummary:
+    """The candidate's request for exam accommodations and, once decided, the answer."""
+
+    requested: list[str]  # labels
+    details: str
+    certificates: list[FileSummary]
+    requested_at: datetime
+    outcome: AccommodationOutcome | None
+    outcome_label: str
+    granted: list[str]  # labels as printed on the convocation
+    reason: str
+
+
+@dataclass
 class SetAsideSummary:
     """A mail the candidate's server refused for good, not sent again yet."""
 
@@ -104,6 +119,9 @@ class DossierSummary:
     categories: list[CategorySummary]
     timeline: list[TimelineEntry]  # oldest first
     documents: list[DocumentSummary]  # released ones, newest first
+    accommodations: AccommodationsSummary | None = None
+    accommodation_deadline: datetime | None = None  # last instant to ask for accommodations
+    may_request_accommodations: bool = False
     set_aside: list[SetAsideSummary] = field(default_factory=list)  # refused mails, oldest first
 
     @property
@@ -111,7 +129,8 @@ class DossierSummary:
         return self.status.label
 
     def has_upload(self, ref: str) -> bool:
-        return any(f.ref == ref for c in self.categories for f in c.files)
+        certificates = self.accommodations.certificates if self.accommodations else []
+        return any(f.ref == ref for c in self.categories for f in c.files) or any(f.ref == ref for f in certificates)
 
     def has_document(self, ref: str) -> bool:
         return any(d.ref == ref for d in self.documents)
@@ -164,5 +183,24 @@ def summarise(dossier: Dossier, now: datetime) -> DossierSummary:
             for d in dossier.released_documents()
             if d.released_at is not None
         ],
+        accommodations=_accommodations(dossier),
+        accommodation_deadline=campaign.accommodation_requests_close_at,
+        may_request_accommodations=dossier.may_request_accommodations(now),
         set_aside=[SetAsideSummary(e.label, e.mail.to, e.at, e.reply) for e in dossier.pending_set_aside],
+    )
+
+
+def _accommodations(dossier: Dossier) -> AccommodationsSummary | None:
+    acc = dossier.accommodations
+    if acc is None:
+        return None
+    return AccommodationsSummary(
+        requested=[k.label for k in acc.requested],
+        details=acc.details,
+        certificates=[FileSummary(c.ref, c.filename, c.size, c.uploaded_at) for c in acc.certificates],
+        requested_at=acc.requested_at,
+        outcome=acc.outcome,
+        outcome_label=acc.outcome_label,
+        granted=dossier.granted_accommodations(),
+        reason=acc.reason,
     )

@@ -24,13 +24,22 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 # Every module declaring tables, so that the metadata Alembic compares with is complete. A new
 # `infra/` module with tables is added here.
 import infra.access_maps
+import infra.exam_day
 import infra.generated_documents
+import infra.instruction
 import infra.personal_data
 import infra.staff_accounts
 import migrations
 from infra.database import Base
 
-MODEL_MODULES = (infra.access_maps, infra.generated_documents, infra.personal_data, infra.staff_accounts)
+MODEL_MODULES = (
+    infra.access_maps,
+    infra.exam_day,
+    infra.generated_documents,
+    infra.instruction,
+    infra.personal_data,
+    infra.staff_accounts,
+)
 METADATA = Base.metadata
 MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
 

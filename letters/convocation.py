@@ -14,8 +14,11 @@ _KIND = {
 }
 
 
-def convocation(ctx: LetterContext, exam: ExamDate, access_map: bytes | None = None) -> bytes:
-    """`access_map`: a PNG, JPEG or GIF picture of the venue, printed on its own page."""
+def convocation(
+    ctx: LetterContext, exam: ExamDate, access_map: bytes | None = None, accommodations: list[str] | None = None
+) -> bytes:
+    """`access_map`: a PNG, JPEG or GIF picture of the venue, printed on its own page;
+    `accommodations`: what staff granted the candidate (labels), shown to the exam-day team."""
     letter = Letter(ctx, f"{TITLE} — {exam.label}")
     letter.salutation()
     letter.paragraph(f"Vous êtes convoqué(e) aux {_KIND[exam.kind]} du concours ou de l'examen ci-dessus :")
@@ -28,6 +31,9 @@ def convocation(ctx: LetterContext, exam: ExamDate, access_map: bytes | None = N
             ("Lieu", exam.venue),
         ]
     )
+    if accommodations:
+        letter.paragraph("Aménagements d'épreuves accordés (à présenter à l'accueil de la salle) :", bold=True)
+        letter.bullets(accommodations)
     letter.paragraph(
         "Présentez-vous 30 minutes avant le début de l'épreuve, muni(e) de cette convocation "
         "imprimée et d'une pièce d'identité en cours de validité avec photographie. Aucun "

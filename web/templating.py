@@ -6,7 +6,7 @@ instants the French way, in the organiser's time zone, with the helpers the emai
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,8 @@ env.globals["csrf_input"] = csrf_input
 
 def _when(instant: datetime | None, time_zone: str = DEFAULT_TIME_ZONE) -> str:
     """« mardi 27 octobre 2026 à 16h30 »"""
+    if instant is not None and instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)  # SQLite gives our UTC instants back naive
     return datetime_fr(instant, time_zone) if instant else ""
 
 

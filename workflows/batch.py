@@ -1,10 +1,13 @@
 """BatchWorkflow: one staff bulk action over many dossiers, durable, resumable, applied once.
 
-Three actions (DOMAIN.md, "staff bulk actions over thousands of dossiers"):
+Four actions (DOMAIN.md, "staff bulk actions over thousands of dossiers"):
 - admit every complete dossier of a campaign;
 - prepare the convocations of one exam date (generated, stored, deposited; each dossier
   releases its own about 15 days before the exam and emails the candidate);
-- import results from a CSV file (bad rows reported, good rows applied).
+- import results from a CSV file (bad rows reported, good rows applied);
+- prepare one exam's exam-day documents: each chunk records its convened candidates (with their
+  granted accommodations) in SQL, keyed by batch and dossier; a last activity lays out the
+  attendance sheet, the door list, the accommodations list and the CSV, in alphabetical order.
 
 The workflow only walks the work in chunks — a page of visibility results, or a slice of the
 file's lines — and hands each chunk to an activity, which does the I/O. Why it cannot apply
@@ -25,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -41,6 +45,7 @@ class BatchKind(StrEnum):
     ADMIT_COMPLETE = "admission"
     CONVOCATIONS = "convocations"
     RESULTS = "resultats"
+    EXAM_DAY = "jour-epreuve"
 
     @property
     def label(self) -> str:
@@ -51,6 +56,7 @@ _KIND_LABELS = {
     BatchKind.ADMIT_COMPLETE: "Admission à concourir des dossiers complets",
     BatchKind.CONVOCATIONS: "Préparation des convocations",
     BatchKind.RESULTS: "Import des résultats",
+    BatchKind.EXAM_DAY: "Documents du jour d'épreuve",
 }
 
 
@@ -59,7 +65,7 @@ class BatchRequest:
     kind: BatchKind
     campaign_id: str
     requested_by: str
-    exam_code: str = ""  # CONVOCATIONS
+    exam_code: str = ""  # CONVOCATIONS, EXAM_DAY
     file_ref: str = ""  # RESULTS: the uploaded CSV in the file store
     file_name: str = ""
     page_size: int = 100  # dossiers (or lines) per activity call
@@ -75,6 +81,16 @@ class ItemIssue:
 
 
 @dataclass
+class BatchOutput:
+    """A file a batch produced (EXAM_DAY: attendance sheet, door list...), for staff to download."""
+
+    title: str
+    ref: str
+    filename: str
+    content_type: str
+
+
+@dataclass
 class BatchProgress:
     total: int | None = None  # known after the first step (a count, or the file's rows)
     processed: int = 0
@@ -85,6 +101,7 @@ class BatchProgress:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     runs: int = 1  # how many workflow runs (continue-as-new) so far
+    outputs: list[BatchOutput] = field(default_factory=list)
 
     @property
     def finished(self) -> bool:
@@ -133,6 +150,13 @@ class ChunkOutcome:
     cursor: str = ""  # RESULTS: next line index, "" at the end of the file
 
 
+_CHUNK_ACTIVITY = {
+    BatchKind.ADMIT_COMPLETE: names.BATCH_ADMIT,
+    BatchKind.CONVOCATIONS: names.BATCH_CONVOCATIONS,
+    BatchKind.EXAM_DAY: names.BATCH_EXAM_DAY,
+}
+
+
 @workflow.defn(name=names.BATCH_WORKFLOW)
 class BatchWorkflow:
     @workflow.init
@@ -164,9 +188,7 @@ class BatchWorkflow:
             else:
                 page = await self._activity(names.BATCH_LIST_PAGE, PageInput(request, self.state.cursor), Page)
                 if page.dossiers:
-                    activity = (
-                        names.BATCH_ADMIT if request.kind is BatchKind.ADMIT_COMPLETE else names.BATCH_CONVOCATIONS
-                    )
+                    activity = _CHUNK_ACTIVITY[request.kind]
                     outcome = await self._activity(
                         activity, ChunkInput(request, batch_key, page.dossiers), ChunkOutcome
                     )
@@ -176,6 +198,11 @@ class BatchWorkflow:
                 self.state.exhausted = not page.cursor
             self._count(outcome)
             chunks += 1
+        if request.kind is BatchKind.EXAM_DAY and not progress.outputs:
+            # Only this kind, new with it: the other kinds' commands are unchanged.
+            progress.outputs = await self._activity(
+                names.BATCH_EXAM_DAY_FILES, ChunkInput(request, batch_key), list[BatchOutput]
+            )
         progress.finished_at = workflow.now()
         if progress.total is not None and progress.processed > progress.total:
             progress.total = progress.processed  # dossiers that entered the selection meanwhile
@@ -190,7 +217,7 @@ class BatchWorkflow:
         progress.issues.extend(outcome.issues[:room])
         progress.issues_not_kept += max(0, len(outcome.issues) - room)
 
-    async def _activity(self, name: str, arg: object, result_type: type):
+    async def _activity(self, name: str, arg: object, result_type: Any):
         heartbeat = timedelta(seconds=self.state.request.heartbeat_seconds)
         return await workflow.execute_activity(
             name,

@@ -160,6 +160,7 @@ class DossierRow:
     status: Status | None
     started_at: datetime | None
     running: bool
+    validated_at: datetime | None = None  # dossiers validated before the attribute existed: None
 
 
 @dataclass
@@ -243,6 +244,7 @@ def _row(execution: WorkflowExecution) -> DossierRow:
         status=parsed,
         started_at=execution.start_time,
         running=execution.close_time is None,
+        validated_at=attrs.get(names.VALIDATED_AT),
     )
 
 
@@ -359,6 +361,15 @@ class WorkflowClient:
             iterator = self.temporal.list_workflows(query, page_size=size, next_page_token=decode_token(token))
             await iterator.fetch_next_page()
         return IdPage([e.id for e in iterator.current_page or []], encode_token(iterator.next_page_token))
+
+    async def dossier_rows(self, f: DossierFilter, limit: int = 20_000) -> list[DossierRow]:
+        """Every row of a selection, page after page (exports, the instruction queue); at most
+        `limit`, a bound a centre's campaign stays under."""
+        rows: list[DossierRow] = []
+        with _translated():
+            async for execution in self.temporal.list_workflows(dossier_query(f), page_size=1000, limit=limit):
+                rows.append(_row(execution))
+        return rows
 
     async def count(self, query: str) -> int:
         with _translated():

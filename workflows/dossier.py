@@ -31,6 +31,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from domain.accommodations import AccommodationDecision, AccommodationRequest
     from domain.campaign import ExamAmendment
     from domain.candidate import Address, Registration
     from domain.decisions import Decision
@@ -49,6 +50,7 @@ UNCANCELLED_TIMERS = "uncancelled-timers"  # 2026-11: messages no longer cancel 
 LETTERS_IN_WORKFLOW = "letters-in-workflow"  # 2026-12: decisions and results order their letter
 RECEIPT_TIME = "receipt-time"  # 2026-12: what closes at a deadline waits for on-time actions
 MAIL_SET_ASIDE = "mail-set-aside"  # 2026-12: a mail refused for good is set aside, not retried
+VALIDATED_AT = "validated-at-attribute"  # 2026-12: the instruction queue orders by validation
 
 # Mail waits out an SMTP outage: retried forever, backing off to one try every 10 minutes. A
 # permanent refusal (5xx) is not retried: the activity fails with MAIL_REFUSED at once.
@@ -280,6 +282,9 @@ class DossierWorkflow:
     def validate(self, command: Validate) -> Ack:
         _refuse(lambda: self.dossier.validate(command.sworn_statement, workflow.now(), command.received_at))
         _count(names.METRIC_VALIDATIONS, campaign=self.dossier.campaign.id)
+        if workflow.patched(VALIDATED_AT) and self.dossier.validated_at is not None:
+            # The instruction queue serves the oldest validation first (a visibility query).
+            workflow.upsert_search_attributes([names.VALIDATED_AT.value_set(self.dossier.validated_at)])
         return self._accepted()
 
     @validate.validator
@@ -313,6 +318,17 @@ class DossierWorkflow:
     def _address_allowed(self, address: Address) -> None:
         _refuse(lambda: self.dossier.check_change_address(address, workflow.now()))
 
+    # New handlers, no patch needed: histories recorded before them never carry these
+    # updates, and nothing they do changes the commands of existing events.
+    @workflow.update(name=names.REQUEST_ACCOMMODATIONS)
+    def request_accommodations(self, request: AccommodationRequest) -> Ack:
+        _refuse(lambda: self.dossier.request_accommodations(request, workflow.now()))
+        return self._accepted()
+
+    @request_accommodations.validator
+    def _accommodations_request_allowed(self, request: AccommodationRequest) -> None:
+        _refuse(lambda: self.dossier.check_request_accommodations(request, workflow.now()))
+
     @workflow.update(name=names.CHANGE_EMAIL)
     def change_email(self, command: ChangeEmail) -> Ack:
         """Sent by the web once the link to the new address was followed (the web checked the
@@ -335,6 +351,15 @@ class DossierWorkflow:
         _refuse(lambda: self.dossier.check_change_email(command.email, workflow.now()))
 
     # ------------------------------------------------------------ staff messages
+    @workflow.update(name=names.DECIDE_ACCOMMODATIONS)
+    def decide_accommodations(self, decision: AccommodationDecision) -> Ack:
+        _refuse(lambda: self.dossier.decide_accommodations(decision, workflow.now()))
+        return self._accepted()
+
+    @decide_accommodations.validator
+    def _accommodations_decision_allowed(self, decision: AccommodationDecision) -> None:
+        _refuse(lambda: self.dossier.check_decide_accommodations(decision, workflow.now()))
+
     @workflow.update(name=names.DECIDE)
     def decide(self, decision: Decision) -> Ack:
         _refuse(lambda: self.dossier.decide(decision, workflow.now()))

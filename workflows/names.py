@@ -28,12 +28,14 @@ VALIDATE = "validate"
 RECORD_UPLOAD = "record_upload"
 WITHDRAW = "withdraw"
 CHANGE_ADDRESS = "change_address"
+REQUEST_ACCOMMODATIONS = "request_accommodations"
 CHANGE_EMAIL = "change_email"  # once the candidate confirmed the new address by its link
 # Staff updates.
 DECIDE = "decide"
 DEPOSIT_DOCUMENT = "deposit_document"
 RECORD_RESULT = "record_result"
 ISSUE_LETTER = "issue_letter"
+DECIDE_ACCOMMODATIONS = "decide_accommodations"
 # Signals (no answer needed: the sender cannot do anything with a refusal).
 REPLACED_BY = "replaced_by"  # signal of older releases (unproven replacement), kept for their histories
 CONFIRM_REPLACEMENT = "confirm_replacement"
@@ -59,6 +61,8 @@ BATCH_ADMIT = "batch_admit"
 BATCH_CONVOCATIONS = "batch_convocations"
 BATCH_RESULTS_SIZE = "batch_results_size"
 BATCH_RESULTS = "batch_results"
+BATCH_EXAM_DAY = "batch_exam_day"
+BATCH_EXAM_DAY_FILES = "batch_exam_day_files"
 # Personal-data purge (workflows/purge.py, activities/purge.py), started daily by a Schedule.
 PURGE_DUE_CAMPAIGNS = "purge_due_campaigns"
 PURGE_CAMPAIGN = "purge_campaign"
@@ -71,8 +75,11 @@ ROUTE = SearchAttributeKey.for_keyword("Route")
 CANDIDATE_NAME = SearchAttributeKey.for_text("CandidateName")
 CANDIDATE_EMAIL = SearchAttributeKey.for_keyword("CandidateEmail")
 DOSSIER_NUMBER = SearchAttributeKey.for_keyword("DossierNumber")
+# The candidate's validation instant, set when it is recorded (dossiers validated before the
+# "validated-at-attribute" patch lack it): the instruction queue serves the oldest first.
+VALIDATED_AT = SearchAttributeKey.for_datetime("ValidatedAt")
 
-SEARCH_ATTRIBUTES = (STATUS, CAMPAIGN, ROUTE, CANDIDATE_NAME, CANDIDATE_EMAIL, DOSSIER_NUMBER)
+SEARCH_ATTRIBUTES = (STATUS, CAMPAIGN, ROUTE, CANDIDATE_NAME, CANDIDATE_EMAIL, DOSSIER_NUMBER, VALIDATED_AT)
 
 # Business metrics recorded through the SDK's metric meter (`infra/telemetry.py`, README
 # « Exploitation »); the exporter appends `_total` to counters.
@@ -87,7 +94,7 @@ METRIC_DOSSIERS = "inscriptions_dossiers"  # gauge {campaign, status}, from visi
 METRIC_BATCHES_RUNNING = "inscriptions_batches_running"  # gauge {campaign}
 METRIC_DEADLINE = "inscriptions_campaign_validation_deadline"  # gauge {campaign}: Unix seconds
 
-_DEV_SERVER_TYPES = {"KEYWORD": "Keyword", "TEXT": "Text"}
+_DEV_SERVER_TYPES = {"KEYWORD": "Keyword", "TEXT": "Text", "DATETIME": "Datetime"}
 
 
 def dev_server_search_attribute_flags() -> list[str]:

@@ -11,13 +11,14 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Frame, Page, async_playwright
 
 from tests.conftest import free_port
 
@@ -97,3 +98,29 @@ async def axe_violations(page: Page, name: str) -> list[dict]:
     ]
     (report_dir / f"{name}.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
     return [v for v in summary if v["impact"] in ("serious", "critical")]
+
+
+class VisitedPages:
+    """Every page a tab showed (its main frame's navigations), so that a journey can have axe-core
+    check each of them, not only the ones it took a screenshot of."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.urls: list[str] = []
+        page.on("framenavigated", self._seen)
+
+    def _seen(self, frame: Frame) -> None:
+        if frame is self.page.main_frame and frame.url not in self.urls and not frame.url.startswith("about:"):
+            self.urls.append(frame.url)
+
+    async def axe_each(self, prefix: str) -> dict[str, list[dict]]:
+        """Open each visited address again (GET; what a form's answer showed is its redirect's
+        page) and run axe-core on every HTML page; the serious violations per address."""
+        found: dict[str, list[dict]] = {}
+        for url in list(self.urls):
+            response = await self.page.goto(url)
+            if response is None or "text/html" not in (response.headers.get("content-type") or ""):
+                continue
+            path = url.split("//", 1)[-1].split("/", 1)[-1]
+            found[url] = await axe_violations(self.page, f"{prefix}-{re.sub(r'[^A-Za-z0-9]+', '-', path)[:80]}")
+        return found

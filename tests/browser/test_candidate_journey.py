@@ -19,7 +19,7 @@ from devtools.mail_sink import MailSink
 from infra.database import Database
 from infra.files import FileStore
 from infra.settings import Settings
-from tests.browser.conftest import axe_violations, screenshot
+from tests.browser.conftest import VisitedPages, axe_violations, screenshot
 from tests.conftest import mail_with_subject
 from tests.web.pages import PDF, deposit, open_campaign
 
@@ -41,6 +41,7 @@ async def test_candidate_journey(
 ) -> None:
     campaign = await open_campaign(database)
     page = await context.new_page()
+    visited = VisitedPages(page)
     serious: dict[str, list[dict]] = {}
 
     async def capture(name: str) -> None:
@@ -140,5 +141,10 @@ async def test_candidate_journey(
     await page.set_viewport_size({"width": 375, "height": 812})
     await page.goto("/espace")
     await capture("11-tableau-de-bord-mobile")
+    await page.get_by_role("link", name="Accessibilité : partiellement conforme").click()
+    await capture("12-accessibilite")
+
+    # axe-core on every page this journey showed, not only the ones captured above.
+    serious.update(await visited.axe_each("candidate-page"))
 
     assert not any(serious.values()), {name: v for name, v in serious.items() if v}

@@ -20,7 +20,7 @@ from infra.database import Database, get_campaign
 from infra.staff_accounts import StaffRole
 from tests.backoffice import STAFF_PASSWORD, cheap_staff_hashing, dossiers, new_staff, prompt_queue  # noqa: F401
 from tests.batch.test_convocations import png
-from tests.browser.conftest import axe_violations, screenshot
+from tests.browser.conftest import VisitedPages, axe_violations, screenshot
 from tests.staff.test_dossier_page import upload
 from tests.web.pages import PDF
 
@@ -47,6 +47,7 @@ async def test_staff_journey(
 ) -> None:
     login = await new_staff(database, StaffRole.ADMINISTRATOR, name="Jeanne Dupont")
     page = await context.new_page()
+    visited = VisitedPages(page)
     serious: dict[str, list[dict]] = {}
 
     async def capture(name: str) -> None:
@@ -121,6 +122,45 @@ async def test_staff_journey(
     await expect(page.locator(".status-label")).to_have_text("Dossier rejeté")
     await expect(page.get_by_role("link", name="Courrier de non admission à concourir")).to_be_visible(timeout=20_000)
 
+    # The instruction queue: the next dossier waiting, by keyboard, and the next one after a decision.
+    queued = await dossiers(client, prompt_queue, campaign, 2, Status.IN_INSTRUCTION, prefix=f"Q{to_instruct[1:7]}")
+    await page.get_by_role("link", name="File d'instruction").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Instruction des dossiers")
+    await page.get_by_label("Session").select_option(campaign.id)
+    await page.get_by_role("button", name="Appliquer les filtres").click()
+    await expect(page.locator("#restants")).to_have_text("2")
+    await capture("05a-file-instruction")
+    next_button = page.get_by_role("button", name="Dossier suivant à instruire")
+    await expect(next_button).to_be_focused()  # Enter is enough
+    await page.keyboard.press("Enter")
+    # Both were validated at the same instant (prompt dossiers): either may come first.
+    heading = page.get_by_role("heading", level=1)
+    await expect(heading).to_contain_text(re.compile(f"Dossier n° ({queued[0]}|{queued[1]})"))
+    first = queued[0] if queued[0] in await heading.inner_text() else queued[1]
+    await expect(page.locator("#restants")).to_have_text("2")
+    await capture("05b-file-dossier")
+    await page.get_by_role("button", name="Admettre à concourir sous réserve").click()
+    await expect(heading).to_contain_text(f"Dossier n° {(set(queued) - {first}).pop()}")
+    await expect(page.locator("#restants")).to_have_text("1")
+    await page.get_by_role("button", name="Admettre à concourir sous réserve").click()
+    await expect(page.get_by_role("status").first).to_contain_text("Aucun dossier n'attend de décision")
+    await page.get_by_role("link", name="Décisions par instructeur et par jour").click()
+    # Three decisions on dossier pages above, two in the queue: all counted.
+    await expect(page.locator("tr[data-instructeur] td[data-total]")).to_have_text("5")
+    await capture("05c-decisions-par-instructeur")
+
+    # The campaign at a glance: the chart drawn on the server, its figures in a table.
+    await page.goto(f"/staff/sessions/{campaign.id}")
+    await page.get_by_role("link", name="Vue d'ensemble (graphique et chiffres)").click()
+    await expect(page.locator("#attente-decision")).to_have_text("0")
+    chart = page.get_by_alt_text(re.compile("^Graphique en barres des préinscriptions"))
+    await expect(chart).to_be_visible()
+    # Drawn on request (matplotlib): wait for the picture to arrive, not for a fixed time.
+    await page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=await chart.element_handle(), timeout=30_000
+    )
+    await capture("05d-vue-ensemble")
+
     # Bulk admission of the complete dossiers, its progress page refreshing itself.
     await page.goto(f"/staff/sessions/{campaign.id}")
     await expect(page.get_by_text("4 dossier(s) au statut « Dossier complet »")).to_be_visible()
@@ -141,6 +181,14 @@ async def test_staff_journey(
     await page.get_by_role("link", name="État du système").click()
     await expect(page.get_by_role("status").first).to_contain_text("Tout fonctionne.")
     await capture("08-sante")
+    await page.get_by_role("link", name="Accessibilité : partiellement conforme").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Déclaration d'accessibilité")
+    await capture("09-accessibilite")
+
+    # axe-core on every page this journey showed, not only the ones captured above.
+    serious.update(await visited.axe_each("staff-page"))
+    assert len(serious) > 20
+    await page.goto("/staff/dossiers")
 
     await page.get_by_role("button", name="Se déconnecter").click()
     await expect(page).to_have_url(re.compile("/staff/connexion\\?ok=deconnexion$"))

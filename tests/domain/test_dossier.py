@@ -1237,6 +1237,8 @@ def test_the_template_of_each_mail_has_its_stable_name():
         "REPLACED": "remplacement",
         "ADDRESS_CHANGED": "changement_adresse",
         "EXAMS_MOVED": "epreuves_modifiees",
+        "ACCOMMODATIONS_REQUESTED": "amenagements_demande",
+        "ACCOMMODATIONS_DECIDED": "amenagements_decision",
     }
 
 

@@ -54,6 +54,7 @@ DECLARED: dict[tuple[str, str], Access] = {
     ("GET", "/redoc"): P,
     ("GET", "/static"): P,
     ("GET", "/healthz"): P,
+    ("GET", "/metrics"): P,  # no personal data; the reverse proxy keeps it for Prometheus (README)
     # JSON API
     ("GET", "/api/campagnes"): P,
     ("POST", "/api/preinscriptions"): P,
@@ -102,6 +103,8 @@ DECLARED: dict[tuple[str, str], Access] = {
     ("GET", "/espace/pieces/{ref}"): C,
     ("GET", "/espace/documents"): C,
     ("GET", "/espace/documents/{ref}"): C,
+    ("GET", "/espace/amenagements"): C,
+    ("POST", "/espace/amenagements"): C,
     # Staff back office
     ("GET", "/staff"): P,
     ("GET", "/staff/staff.css"): P,
@@ -114,6 +117,7 @@ DECLARED: dict[tuple[str, str], Access] = {
     ("POST", "/staff/dossiers/{number}/decision"): INSTRUCT,
     ("POST", "/staff/dossiers/{number}/resultat"): INSTRUCT,
     ("POST", "/staff/dossiers/{number}/courriers"): INSTRUCT,
+    ("POST", "/staff/dossiers/{number}/amenagements"): INSTRUCT,
     ("GET", "/staff/dossiers/{number}/historique"): OPERATE,
     ("GET", "/staff/dossiers/{number}/historique.json"): OPERATE,
     ("GET", "/staff/sessions"): READ,
@@ -128,6 +132,7 @@ DECLARED: dict[tuple[str, str], Access] = {
     ("POST", "/staff/sessions/{campaign_id}/plans/{exam_code}"): ADMINISTER,
     ("POST", "/staff/sessions/{campaign_id}/lots"): INSTRUCT,
     ("GET", "/staff/lots/{workflow_id}"): READ,
+    ("GET", "/staff/lots/{workflow_id}/fichiers/{ref}"): READ,
     ("GET", "/staff/sante"): OPERATE,
     ("GET", "/staff/sante.json"): OPERATE,
     ("GET", "/staff/direct"): OPERATE,
@@ -240,6 +245,7 @@ async def test_every_route_answers_each_caller_as_declared(
         "/espace/pieces/{ref}": upload_row.ref,
         "/espace/documents/{ref}": document,
         "/staff/dossiers/{number}/fichiers/{ref}": upload_row.ref,
+        "/staff/lots/{workflow_id}/fichiers/{ref}": "fichier-inconnu",  # of the unknown batch
     }
     clients: list[httpx.AsyncClient] = []
 

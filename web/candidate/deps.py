@@ -26,6 +26,8 @@ FLASH = {
     "validee": "Votre demande d'inscription est validée. Elle est « En cours de transfert ».",
     "piece": "Le fichier a bien été ajouté à votre dossier.",
     "adresse": "Votre changement d'adresse est enregistré.",
+    "amenagements": "Votre demande d'aménagements d'épreuves est enregistrée. "
+    "Vous serez informé(e) par mail de la réponse.",
     "desistement": "Votre désistement est enregistré : votre inscription est annulée.",
     "remplacement": "Le remplacement est confirmé : ce dossier est clos, votre nouvelle préinscription le remplace.",
     "mot-de-passe": "Votre mot de passe est modifié. Connectez-vous avec votre nouveau mot de passe.",

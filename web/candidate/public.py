@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from email.utils import parseaddr
+
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
@@ -41,6 +43,13 @@ TEXT_FIELDS = [f for f in FIELD_LABELS if f != "publish_name"] + ["password_conf
 @router.get("/", response_class=HTMLResponse)
 async def campaigns(request: Request, db: SessionDep) -> Response:
     return render(request, "candidate/campaigns.html", active="sessions", campaigns=await open_campaigns(db, now()))
+
+
+@router.get("/accessibilite", response_class=HTMLResponse)
+async def accessibility_statement(request: Request, settings: SettingsDep) -> Response:
+    """The « déclaration d'accessibilité » every French public service publishes (RGAA)."""
+    _, contact = parseaddr(settings.mail_from)
+    return render(request, "accessibility.html", active="accessibilite", contact=contact)
 
 
 async def _campaign_or_404(db: SessionDep, campaign_id: str) -> Campaign:

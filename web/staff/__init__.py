@@ -14,11 +14,13 @@ from web.staff import (
     access_map_files,
     auth,
     batches,
+    campaign_glance,
     campaign_page,
     campaigns,
     deadline_extension,
     dossiers,
     exam_amendments,
+    instruction,
     operations,
     staff_reads,
 )
@@ -30,7 +32,9 @@ router = APIRouter(prefix="/staff", dependencies=[Depends(require_csrf)], includ
 for module in (
     auth,
     dossiers,
+    instruction,
     campaigns,
+    campaign_glance,
     campaign_page,
     deadline_extension,
     exam_amendments,

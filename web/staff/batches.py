@@ -13,7 +13,7 @@ import hashlib
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile, status
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.documents import MAX_UPLOAD_BYTES
@@ -56,10 +56,11 @@ async def start_batch(
     request_ = BatchRequest(batch_kind, campaign.id, requested_by=user.signature)
     scope = ""
     once = False  # a later run takes dossiers that became eligible since
-    if batch_kind is BatchKind.CONVOCATIONS:
+    if batch_kind in (BatchKind.CONVOCATIONS, BatchKind.EXAM_DAY):
         exam_date = campaign.exam(exam)
         if exam_date is None:
-            return await refuse("Choisissez l'épreuve dont il faut préparer les convocations.")
+            what = "les convocations" if batch_kind is BatchKind.CONVOCATIONS else "les documents"
+            return await refuse(f"Choisissez l'épreuve dont il faut préparer {what}.")
         request_.exam_code, scope = exam_date.code, exam_date.code
         label = f"{label} — {exam_date.label}"
     elif batch_kind is BatchKind.RESULTS:
@@ -98,6 +99,29 @@ async def start_batch(
         return await refuse(exc.message, 503)
     log.info("Batch %s started by %s", workflow_id, user.login)
     return RedirectResponse(f"/staff/lots/{workflow_id}", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/lots/{workflow_id}/fichiers/{ref}")
+async def batch_file(workflow_id: str, ref: str, user: Reader, client: ClientDep, files: FilesDep) -> Response:
+    """A document the batch produced (exam-day lists): only those its progress names."""
+    batch = await client.batch(workflow_id)
+    output = next((o for o in batch.progress.outputs if o.ref == ref), None) if batch.progress else None
+    if output is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Document introuvable pour cette action groupée.")
+    try:
+        data = files.read(ref)
+    except (OSError, ValueError) as exc:
+        log.error("File %s of batch %s missing from the store: %s", ref, workflow_id, exc)
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Document introuvable dans le stockage.") from exc
+    return Response(
+        data,
+        media_type=output.content_type,
+        headers={
+            "content-disposition": f'attachment; filename="{output.filename}"',
+            "x-content-type-options": "nosniff",
+            "cache-control": "private, no-store",
+        },
+    )
 
 
 @router.get("/lots/{workflow_id}", response_class=HTMLResponse)

@@ -43,6 +43,7 @@ class CampaignForm:
     registration_closes_at: str = ""
     validation_deadline: str = ""
     upload_grace_days: str = "5"
+    accommodation_deadline: str = ""  # empty: the validation deadline
     convocation_lead_days: str = "15"
     validation_reminders_days: str = "7, 1"
     regularisation_reminder_days: str = "2"
@@ -64,6 +65,9 @@ class CampaignForm:
             registration_closes_at=local_input(campaign.registration_closes_at, tz),
             validation_deadline=local_input(campaign.validation_deadline, tz),
             upload_grace_days=_days(campaign.upload_grace),
+            accommodation_deadline=local_input(campaign.accommodation_deadline, tz)
+            if campaign.accommodation_deadline
+            else "",
             convocation_lead_days=_days(campaign.convocation_lead),
             validation_reminders_days=", ".join(_days(r) for r in campaign.validation_reminders),
             regularisation_reminder_days=_days(campaign.regularisation_reminder),
@@ -212,6 +216,11 @@ def build_campaign(form: CampaignForm) -> Campaign:
         registration_closes_at=parse_local(form.registration_closes_at, tz, "Clôture des préinscriptions"),
         validation_deadline=parse_local(form.validation_deadline, tz, "Date limite de validation"),
         upload_grace=_parse_days(form.upload_grace_days, "Dépôt des pièces après la date limite"),
+        accommodation_deadline=parse_local(
+            form.accommodation_deadline, tz, "Date limite des demandes d'aménagement d'épreuves"
+        )
+        if form.accommodation_deadline.strip()
+        else None,
         routes=parse_routes(form.routes),
         exams=parse_exams(form.exams, tz),
         convocation_lead=_parse_days(form.convocation_lead_days, "Mise à disposition des convocations"),

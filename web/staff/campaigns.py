@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -22,6 +23,7 @@ from domain.campaign import CampaignError, ExamAmendment
 from infra.clock import now
 from infra.database import get_campaign, list_campaigns, save_campaign
 from web.deps import ClientDep, SessionDep
+from web.exports import Cell, download, export_format
 from web.staff.campaign_form import CampaignForm, build_campaign
 from web.staff.campaign_page import campaign_or_404, campaign_page, dossier_count
 from web.staff.deps import Administrator, Reader, StaffUser
@@ -94,6 +96,32 @@ async def campaign_list(request: Request, user: Reader, db: SessionDep, client: 
     )
 
 
+@router.get("/sessions.{extension}")
+async def campaign_list_export(extension: str, user: Reader, db: SessionDep, client: ClientDep) -> Response:
+    """The sessions list as CSV or XLSX (instants in each session's time zone)."""
+    fmt = export_format(extension)
+    rows: list[list[Cell]] = []
+    for c in await list_campaigns(db):
+        try:
+            total: int | None = await dossier_count(client, c.id)
+        except Unavailable:
+            total = None
+        zone = ZoneInfo(c.time_zone)
+        rows.append(
+            [
+                c.id,
+                c.grade,
+                c.organiser,
+                c.registration_opens_at.astimezone(zone),
+                c.registration_closes_at.astimezone(zone),
+                c.validation_deadline.astimezone(zone),
+                total,
+            ]
+        )
+    header = ["Session", "Grade", "Organisateur", "Ouverture", "Clôture", "Date limite de validation", "Dossiers"]
+    return download(fmt, "sessions", header, rows)
+
+
 @router.get("/sessions/nouvelle", response_class=HTMLResponse)
 async def new_campaign_form(request: Request, user: Administrator) -> Response:
     return _form_page(request, user, CampaignForm(), creating=True)
@@ -134,6 +162,10 @@ async def edit_campaign(
     locked = await dossier_count(client, current.id) > 0
     if locked:
         form.validation_deadline = local_input(current.validation_deadline, current.time_zone)
+        # Open dossiers judge requests by the date of their snapshot: it is fixed with them.
+        form.accommodation_deadline = (
+            local_input(current.accommodation_deadline, current.time_zone) if current.accommodation_deadline else ""
+        )
     amendment: ExamAmendment | None = None
     try:
         campaign = build_campaign(form)
@@ -141,6 +173,7 @@ async def edit_campaign(
         current.check_exam_changes(campaign.exams, dossiers_exist=locked)
         if locked:  # exactly as saved (the field shows it to the minute only)
             campaign.validation_deadline = current.validation_deadline
+            campaign.accommodation_deadline = current.accommodation_deadline
             keep_exact_instants(current.exams, campaign.exams, campaign.time_zone)
             amendment = current.exam_amendment(campaign.exams, at=now())
             if amendment is not None:

@@ -13,13 +13,23 @@ import asyncio
 import logging
 import re
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
 from sqlalchemy import select
 
-from domain.campaign import ExamKind
+from domain.accommodations import (
+    CERTIFICATE_LABEL,
+    AccommodationDecision,
+    AccommodationKind,
+    AccommodationOutcome,
+)
+from domain.campaign import Campaign, ExamKind
 from domain.decisions import Decision, DecisionKind
 from domain.documents import CentreDocumentKind
 from domain.dossier import Refusal
@@ -27,17 +37,19 @@ from domain.exams import ExamResult
 from domain.letters import LetterKind, LetterOrder
 from domain.marks import Mark, MarkOutOfRange, UnreadableMark, parse_mark
 from domain.status import Status
+from infra import instruction
 from infra.clock import now
 from infra.database import StoredFile, get_campaign, list_campaigns
 from infra.personal_data import record_read
 from letters.result import LABELS as RESULT_LABELS
 from web import replacement
 from web.deps import ClientDep, FilesDep, SessionDep
+from web.exports import download, export_format
 from web.middleware import UNTRUSTED_FILE_CSP
 from web.staff.deps import Instructor, Reader, StaffUser
 from web.staff.forms import FormError, parse_local
 from web.templating import render
-from workflows.client import WorkflowClient
+from workflows.client import DossierRow, WorkflowClient
 from workflows.dossier import DossierWorkflow, ResultEntry
 from workflows.visibility import BadQueryValue, DossierFilter
 
@@ -49,6 +61,7 @@ FLASH = {
     "courrier": "Le document est déposé dans l'espace du candidat.",
     "deja": "Ce document était déjà déposé dans le dossier.",
     "resultat": "Le résultat est enregistré et le courrier de résultat déposé.",
+    "amenagements": "La décision sur les aménagements est enregistrée ; le candidat en est informé par mail.",
 }
 
 DECISION_LABELS = {
@@ -62,6 +75,16 @@ DECISION_LABELS = {
 
 
 # ----------------------------------------------------------------------------- messages
+class DecisionForm(BaseModel):
+    """The decision form, the same on the dossier page and in the instruction queue."""
+
+    kind: str = ""
+    reasons: str = ""
+    missing: list[str] = []
+    deadline: str = ""
+    request_id: str = ""
+
+
 _REQUEST_ID = re.compile(r"^[a-z0-9-]{8,80}$")
 
 
@@ -73,6 +96,17 @@ async def send_update(client: WorkflowClient, number: str, update: Any, arg: Any
 
 
 # ----------------------------------------------------------------------------- list
+def _list_filter(campaigns: list[Campaign], session: str, statut: str, voie: str, q: str) -> DossierFilter:
+    campaign = next((c for c in campaigns if c.id == session), None)
+    try:
+        statuses = [Status(statut)] if statut else []
+    except ValueError:
+        statuses = []
+    return DossierFilter(
+        campaign_id=campaign.id if campaign else None, statuses=statuses, route=voie or None, search=q[:100]
+    )
+
+
 @router.get("/dossiers", response_class=HTMLResponse)
 async def dossier_list(
     request: Request,
@@ -87,13 +121,7 @@ async def dossier_list(
 ) -> Response:
     campaigns = await list_campaigns(db)
     campaign = next((c for c in campaigns if c.id == session), None)
-    try:
-        statuses = [Status(statut)] if statut else []
-    except ValueError:
-        statuses = []
-    f = DossierFilter(
-        campaign_id=campaign.id if campaign else None, statuses=statuses, route=voie or None, search=q[:100]
-    )
+    f = _list_filter(campaigns, session, statut, voie, q)
     try:
         page = await client.dossier_page(f, apres)
         counts = await client.counts_by_status(f)
@@ -120,6 +148,58 @@ async def dossier_list(
         route_labels=labels,
         first_page=not apres,
         doubled=doubled,
+        export_query=urlencode(
+            {k: v for k, v in {"session": session, "statut": statut, "voie": voie, "q": q}.items() if v}
+        ),
+    )
+
+
+@router.get("/dossiers.{extension}")
+async def dossier_list_export(
+    extension: str,
+    user: Reader,
+    db: SessionDep,
+    client: ClientDep,
+    session: str = "",
+    statut: str = "",
+    voie: str = "",
+    q: str = "",
+) -> Response:
+    """The whole list with the page's filters (every page of it), as CSV or XLSX."""
+    fmt = export_format(extension)
+    campaigns = await list_campaigns(db)
+    by_id = {c.id: c for c in campaigns}
+    try:
+        rows = await client.dossier_rows(_list_filter(campaigns, session, statut, voie, q))
+    except BadQueryValue:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Filtre invalide.") from None
+
+    def local(instant: datetime | None, campaign_id: str) -> datetime | None:
+        zone = by_id[campaign_id].time_zone if campaign_id in by_id else "Europe/Paris"
+        return instant.astimezone(ZoneInfo(zone)) if instant else None
+
+    def route_label(row: DossierRow) -> str:
+        c = by_id.get(row.campaign_id)
+        route = c.route(row.route) if c else None
+        return route.label if route else row.route
+
+    return download(
+        fmt,
+        f"dossiers-{session}" if session else "dossiers",
+        ["N° de dossier", "Candidat(e)", "Session", "Voie", "Statut", "Préinscription", "Validation", "Archivé"],
+        (
+            [
+                r.number,
+                r.name,
+                r.campaign_id,
+                route_label(r),
+                r.status.label if r.status else "",
+                local(r.started_at, r.campaign_id),
+                local(r.validated_at, r.campaign_id),
+                "non" if r.running else "oui",
+            ]
+            for r in rows
+        ),
     )
 
 
@@ -132,7 +212,10 @@ async def _page(
     number: str,
     status_code: int = 200,
     error: str | None = None,
+    queue: dict[str, Any] | None = None,
 ) -> Response:
+    """The dossier page; in the instruction queue (`queue`: its filters, what remains), its
+    decisions go to the queue, which opens the next dossier after each."""
     dossier, printing = await asyncio.gather(client.view(number), client.pending_letters(number))
     refs = [u.ref for u in dossier.uploads] + [d.ref for d in dossier.documents]
     stored = {}
@@ -173,8 +256,11 @@ async def _page(
         request_id=uuid.uuid4().hex,
         others=others,
         pending_for=pending_for,
+        certificate_label=CERTIFICATE_LABEL,
+        accommodation_outcomes=list(AccommodationOutcome),
+        queue=queue,
     )
-    if printing:
+    if printing and queue is None:
         # No script on our pages: the browser reloads it. An explicit URL, because a reload of
         # the page's "#haut" address would only scroll.
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -195,6 +281,40 @@ def _redirect(number: str, ok: str) -> Response:
     return RedirectResponse(f"/staff/dossiers/{number}?ok={ok}#haut", status_code=status.HTTP_303_SEE_OTHER)
 
 
+async def take_decision(
+    client: WorkflowClient,
+    db: SessionDep,
+    user: StaffUser,
+    number: str,
+    form: DecisionForm,
+) -> tuple[int, str] | None:
+    """Send a decision form to the dossier (which prints the letter that goes with it) and count
+    it for the head of service; (HTTP status, French message) when it cannot be taken."""
+    try:
+        decision_kind = DecisionKind(form.kind)
+    except ValueError:
+        return 422, "Choisissez une décision."
+    dossier = await client.view(number)
+    try:
+        when = (
+            parse_local(form.deadline, dossier.campaign.time_zone, "Date limite de la demande de pièces")
+            if decision_kind is DecisionKind.INCOMPLETE and form.deadline.strip()
+            else None
+        )
+    except FormError as bad:
+        return 422, str(bad)
+    decision = Decision(
+        decision_kind, by=user.signature, reasons=form.reasons.strip(), missing=form.missing or [], deadline=when
+    )
+    try:
+        await send_update(client, number, DossierWorkflow.decide, decision, form.request_id)
+    except Refusal as refusal:
+        return 409, refusal.message
+    await instruction.record_decision(db, number, dossier.campaign.id, user.login, decision_kind.value, now())
+    log.info("Dossier %s: decision %s by %s", number, decision_kind.value, user.login)
+    return None
+
+
 @router.post("/dossiers/{number}/decision", response_class=HTMLResponse)
 async def decide(
     request: Request,
@@ -202,34 +322,45 @@ async def decide(
     user: Instructor,
     db: SessionDep,
     client: ClientDep,
-    kind: Annotated[str, Form()] = "",
-    reasons: Annotated[str, Form()] = "",
-    missing: Annotated[list[str] | None, Form()] = None,
-    deadline: Annotated[str, Form()] = "",
+    form: Annotated[DecisionForm, Form()],
+) -> Response:
+    """A decision from the dossier page."""
+    number = number.upper()
+    refused = await take_decision(client, db, user, number, form)
+    if refused is not None:
+        return await _page(request, user, db, client, number, *refused)
+    return _redirect(number, "decision")
+
+
+@router.post("/dossiers/{number}/amenagements", response_class=HTMLResponse)
+async def decide_accommodations(
+    request: Request,
+    number: str,
+    user: Instructor,
+    db: SessionDep,
+    client: ClientDep,
+    outcome: Annotated[str, Form()] = "",
+    granted: Annotated[list[str] | None, Form()] = None,
+    reason: Annotated[str, Form()] = "",
     request_id: Annotated[str, Form()] = "",
 ) -> Response:
-    """A decision; the dossier prints the letter that goes with it (regularisation, rejection)."""
+    """Grant, partly grant or refuse a candidate's accommodations; the dossier mails them."""
     number = number.upper()
     try:
-        decision_kind = DecisionKind(kind)
-    except ValueError:
-        return await _page(request, user, db, client, number, 422, "Choisissez une décision.")
-    dossier = await client.view(number)
-    try:
-        when = (
-            parse_local(deadline, dossier.campaign.time_zone, "Date limite de la demande de pièces")
-            if decision_kind is DecisionKind.INCOMPLETE and deadline.strip()
-            else None
+        decision = AccommodationDecision(
+            AccommodationOutcome(outcome),
+            granted=[AccommodationKind(k) for k in granted or []],
+            reason=reason.strip()[:2000],
+            by=user.signature,
         )
-    except FormError as bad:
-        return await _page(request, user, db, client, number, 422, str(bad))
-    decision = Decision(decision_kind, by=user.signature, reasons=reasons.strip(), missing=missing or [], deadline=when)
+    except ValueError:
+        return await _page(request, user, db, client, number, 422, "Choisissez une décision sur les aménagements.")
     try:
-        await send_update(client, number, DossierWorkflow.decide, decision, request_id)
+        await send_update(client, number, DossierWorkflow.decide_accommodations, decision, request_id)
     except Refusal as refusal:
         return await _page(request, user, db, client, number, 409, refusal.message)
-    log.info("Dossier %s: decision %s by %s", number, decision_kind.value, user.login)
-    return _redirect(number, "decision")
+    log.info("Dossier %s: accommodations %s by %s", number, decision.outcome.value, user.login)
+    return _redirect(number, "amenagements")
 
 
 @router.post("/dossiers/{number}/resultat", response_class=HTMLResponse)
