@@ -20,7 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain.mail import Mail, MailTemplate
+from domain.mail import Mail
 from infra.database import Database, SentMail
 from infra.settings import Settings
 from infra.smtp import SMTP_ERRORS, compose, deliver, permanent_refusal
@@ -96,12 +96,3 @@ class Mailer:
             return
         # The key names the dossier; the address stays out of the logs (personal data).
         activity.logger.info("Mail %s (%s) sent", mail.key, mail.template.value)
-
-
-def subject_prefix(template: MailTemplate) -> str:
-    """The fixed start of a template's subject (before its first placeholder): what the operators'
-    live view (`ops/live.py`) looks for in `sent_mails`, derived here so a reworded subject follows."""
-    loader = TEMPLATES.loader
-    assert loader is not None  # set above
-    source = loader.get_source(TEMPLATES, f"{template.value}.txt")[0]
-    return source.partition("\n")[0].partition("{{")[0]

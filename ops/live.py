@@ -2,10 +2,8 @@
 
 The web holds no dossier state, so every figure comes from a source that several web and worker
 processes already share, read at each visit:
-- validations per minute: the validation mails the SMTP server took (`sent_mails`, one row per
-  mail, its subject starting as the template's); a validation whose mail waits shows when the
-  mail leaves, and the mails waiting are on the same page;
-- dossiers by status: Temporal visibility counts, as the staff lists;
+- validations per minute and dossiers by status: Temporal visibility (the `ValidatedAt` search
+  attribute each dossier sets when it accepts its validation; the counts of the staff lists);
 - mails, errors and logins: the counters of the workers' and the web's Prometheus endpoints,
   scraped here (README « Exploitation »), summed over the processes. They count since each
   process started.
@@ -24,14 +22,9 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from activities.mail import subject_prefix
 from domain.campaign import Campaign
-from domain.mail import MailTemplate
 from domain.status import Status
-from infra.database import Account, SentMail
 from workflows import names
 from workflows.client import WorkflowClient
 from workflows.visibility import DossierFilter
@@ -63,26 +56,15 @@ class Minute:
 
 
 async def validations_per_minute(
-    db: AsyncSession, campaign_ids: list[str], now: datetime, tz: ZoneInfo, window: timedelta = WINDOW
+    workflows: WorkflowClient, campaign_ids: list[str], now: datetime, tz: ZoneInfo, window: timedelta = WINDOW
 ) -> list[Minute]:
     """One `Minute` per minute of the window, oldest first (empty minutes included)."""
     start = (now - window).replace(second=0, microsecond=0)
-    rows: list[tuple[str, datetime]] = []
-    if campaign_ids:
-        result = await db.execute(
-            select(Account.campaign_id, SentMail.sent_at)
-            .join(Account, SentMail.key.like(Account.dossier_number + "/%"))
-            .where(
-                SentMail.sent_at >= start,
-                SentMail.subject.like(subject_prefix(MailTemplate.VALIDATED).replace("%", r"\%") + "%", escape="\\"),
-                Account.campaign_id.in_(campaign_ids),
-            )
-        )
-        rows = [(c, at) for c, at in result.all()]
+    instants = await asyncio.gather(*(workflows.validation_instants(i, start) for i in campaign_ids))
     buckets: Counter[tuple[int, str]] = Counter()
-    for campaign_id, at in rows:
-        at = at.replace(tzinfo=now.tzinfo) if at.tzinfo is None else at  # SQLite gives UTC, naive
-        buckets[(int((at - start).total_seconds() // 60), campaign_id)] += 1
+    for campaign_id, ats in zip(campaign_ids, instants, strict=True):
+        for at in ats:
+            buckets[(int((at - start).total_seconds() // 60), campaign_id)] += 1
     minutes = int(window.total_seconds() // 60) + 1
     return [
         Minute((start + timedelta(minutes=i)).astimezone(tz), {c: buckets[(i, c)] for c in campaign_ids})
@@ -92,19 +74,28 @@ async def validations_per_minute(
 
 def chart_svg(minutes: list[Minute], labels: dict[str, str]) -> str:
     """Validations per minute, one line per campaign, as inline SVG (its text stays text)."""
-    import matplotlib  # imported here: half a second the other pages need not pay
-
-    matplotlib.use("Agg")
+    # Imported here: half a second the other pages need not pay. The object API and the SVG
+    # canvas, as web/staff/campaign_glance.py: no pyplot global state, safe in a thread.
+    import matplotlib
     from matplotlib import dates as mdates
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "direct", "font.size": 9}):
         figure = Figure(figsize=(8, 2.6))
+        FigureCanvasSVG(figure)
         axes = figure.subplots()
+        colours = iter(["#000091", "#e1000f", "#18753c", "#b34000", "#6a6af4"])
         times = [mdates.date2num(m.at) for m in minutes]
         for campaign_id, label in labels.items():
-            axes.step(times, [m.counts.get(campaign_id, 0) for m in minutes], where="post", label=label)
+            axes.step(
+                times,
+                [m.counts.get(campaign_id, 0) for m in minutes],
+                where="post",
+                label=label,
+                color=next(colours, None),
+            )
         axes.set_ylabel("validations / min")
         axes.set_ylim(bottom=0)
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -192,7 +183,6 @@ class Figures:
 
 
 async def gather(
-    db: AsyncSession,
     workflows: WorkflowClient,
     campaigns: list[Campaign],
     worker_urls: list[str],
@@ -219,7 +209,7 @@ async def gather(
         return [(s, n) for s, n in counts.items() if n]
 
     counted = await asyncio.gather(*(statuses(i) for i in ids))
-    minutes = await validations_per_minute(db, ids, now, tz)
+    minutes = await validations_per_minute(workflows, ids, now, tz)
     chart = await asyncio.to_thread(chart_svg, minutes, {c.id: c.id for c in campaigns})
     queued = sum(samples.sum(f"{names.METRIC_MAILS_QUEUED}_total", campaign=i) for i in ids)
     set_aside = sum(samples.sum(f"{names.METRIC_MAILS_SET_ASIDE}_total", campaign=i) for i in ids)

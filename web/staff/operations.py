@@ -123,7 +123,6 @@ async def live_page(
     if session:  # one campaign among several current ones (`?session=<id>`)
         campaigns = [c for c in campaigns if c.id == session]
     figures = await live.gather(
-        db,
         client,
         campaigns,
         settings.live_view_worker_urls,
