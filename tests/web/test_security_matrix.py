@@ -54,6 +54,7 @@ DECLARED: dict[tuple[str, str], Access] = {
     ("GET", "/redoc"): P,
     ("GET", "/static"): P,
     ("GET", "/healthz"): P,
+    ("GET", "/accessibilite"): P,
     ("GET", "/metrics"): P,  # no personal data; the reverse proxy keeps it for Prometheus (README)
     # JSON API
     ("GET", "/api/campagnes"): P,
@@ -112,6 +113,14 @@ DECLARED: dict[tuple[str, str], Access] = {
     ("POST", "/staff/connexion"): P,
     ("POST", "/staff/deconnexion"): P,
     ("GET", "/staff/dossiers"): READ,
+    ("GET", "/staff/dossiers.{extension}"): READ,
+    ("GET", "/staff/instruction"): INSTRUCT,
+    ("POST", "/staff/instruction/suivant"): INSTRUCT,
+    ("GET", "/staff/instruction/{number}"): INSTRUCT,
+    ("POST", "/staff/instruction/{number}/decision"): INSTRUCT,
+    ("POST", "/staff/instruction/{number}/liberer"): INSTRUCT,
+    ("GET", "/staff/instruction-statistiques"): ADMINISTER,
+    ("GET", "/staff/instruction-statistiques.{extension}"): ADMINISTER,
     ("GET", "/staff/dossiers/{number}"): READ,
     ("GET", "/staff/dossiers/{number}/fichiers/{ref}"): READ,
     ("POST", "/staff/dossiers/{number}/decision"): INSTRUCT,
@@ -121,6 +130,9 @@ DECLARED: dict[tuple[str, str], Access] = {
     ("GET", "/staff/dossiers/{number}/historique"): OPERATE,
     ("GET", "/staff/dossiers/{number}/historique.json"): OPERATE,
     ("GET", "/staff/sessions"): READ,
+    ("GET", "/staff/sessions.{extension}"): READ,
+    ("GET", "/staff/sessions/{campaign_id}/apercu"): READ,
+    ("GET", "/staff/sessions/{campaign_id}/apercu.svg"): READ,
     ("GET", "/staff/sessions/nouvelle"): ADMINISTER,
     ("POST", "/staff/sessions/nouvelle"): ADMINISTER,
     ("GET", "/staff/sessions/{campaign_id}"): READ,
@@ -240,7 +252,13 @@ async def test_every_route_answers_each_caller_as_declared(
         account = await session.get(Account, owner.number)
         assert account is not None
         campaign_id = account.campaign_id
-    values = {"number": owner.number, "campaign_id": campaign_id, "exam_code": "ecrit", "workflow_id": "batch-inconnu"}
+    values = {
+        "number": owner.number,
+        "campaign_id": campaign_id,
+        "exam_code": "ecrit",
+        "workflow_id": "batch-inconnu",
+        "extension": "xlsx",
+    }
     refs = {
         "/espace/pieces/{ref}": upload_row.ref,
         "/espace/documents/{ref}": document,
