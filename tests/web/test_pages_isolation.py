@@ -6,6 +6,8 @@ being covered here makes them fail.
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 from fastapi import FastAPI
 from temporalio.client import Client
@@ -94,7 +96,7 @@ async def test_a_candidate_reaches_no_other_dossier_on_any_route(
                 assert response.status_code == 200, url
                 assert a.number in body, url  # A's own dossier, whatever was asked for
 
-    posts = {
+    posts: dict[str, dict[str, Any]] = {
         "/espace/pieces": {
             "data": {**inject, "category": "diplome"},
             "files": {"fichier": ("a.pdf", PDF, "application/pdf")},
@@ -103,13 +105,15 @@ async def test_a_candidate_reaches_no_other_dossier_on_any_route(
             "data": {**inject, "line1": "1 rue A", "postal_code": "56000", "city": "Vannes", "country": "France"}
         },
         "/espace/validation": {"data": {**inject, "sworn_statement": "oui"}},
+        # B's number as "my new pre-registration": no replacement request joins them, so nothing.
+        "/espace/remplacement": {"data": {**inject, "nouveau_dossier": b.number}, "expect": (404,)},
         "/espace/desistement": {"data": {**inject, "confirmation": "oui"}},
     }
     logged_in_posts = {p for p in routes("POST") if p.startswith("/espace")}
     assert logged_in_posts == set(posts), "a candidate form is not covered by this test"
     for path, kwargs in posts.items():
         response = await submit(http, path, kwargs["data"], page="/espace/mes-donnees", files=kwargs.get("files"))
-        assert response.status_code in (303, 200), (path, response.status_code)
+        assert response.status_code in kwargs.get("expect", (303, 200)), (path, response.status_code)
         assert not any(s in response.text for s in secrets), path
 
     # The JSON API, the same way.

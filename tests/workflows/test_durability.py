@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
 from temporalio.testing import ActivityEnvironment
 
 from activities.mail import Mailer
@@ -70,13 +71,18 @@ async def polled(client: Client, task_queue: str, alive: Callable[[], bool]) -> 
 
     async def has_pollers() -> bool:
         assert alive(), "the worker process exited"
-        response = await client.workflow_service.describe_task_queue(
-            DescribeTaskQueueRequest(
-                namespace=client.namespace,
-                task_queue=TaskQueue(name=task_queue),
-                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        try:
+            response = await client.workflow_service.describe_task_queue(
+                DescribeTaskQueueRequest(
+                    namespace=client.namespace,
+                    task_queue=TaskQueue(name=task_queue),
+                    task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+                )
             )
-        )
+        except RPCError:
+            # The dev server cancels a describe now and then while a worker process connects
+            # ("operation was canceled"): ask again, the condition decides.
+            return False
         return bool(response.pollers)
 
     await eventually(has_pollers, timeout=30)
