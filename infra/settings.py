@@ -73,6 +73,21 @@ class Settings(BaseSettings):
     worker_build_id: str = ""
     # How often the worker reads the dossier and batch counts from visibility for its gauges.
     metrics_refresh_seconds: float = 30.0
+    # What the operators' live view (`/staff/direct`) scrapes, comma-separated URLs of `/metrics`
+    # endpoints. Workers: empty for the one at `worker_metrics_address`. Web: empty for the
+    # answering process's own figures; list every web process's to see them all.
+    live_view_worker_metrics: str = ""
+    live_view_web_metrics: str = ""
+
+    @property
+    def live_view_worker_urls(self) -> list[str]:
+        if self.live_view_worker_metrics.strip():
+            return [u.strip() for u in self.live_view_worker_metrics.split(",") if u.strip()]
+        return [f"http://{self.worker_metrics_address}/metrics"] if self.worker_metrics_address else []
+
+    @property
+    def live_view_web_urls(self) -> list[str]:
+        return [u.strip() for u in self.live_view_web_metrics.split(",") if u.strip()]
 
     @model_validator(mode="after")
     def _defaults_and_safety(self) -> Settings:

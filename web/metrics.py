@@ -12,7 +12,7 @@ proxy in front should still keep it off the public address.
 from __future__ import annotations
 
 from fastapi import FastAPI
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_fastapi_instrumentator import Instrumentator
 
 # space: candidat | staff; outcome: accepted | refused (wrong login or password) | limited (429).
@@ -27,6 +27,7 @@ def install(app: FastAPI) -> None:
     # one process, and each must count its own requests.
     registry = CollectorRegistry()
     registry.register(LOGINS)
+    app.state.metrics_registry = registry  # the operators' live view reads it (`ops/live.py`)
     Instrumentator(
         registry=registry,
         should_group_status_codes=False,  # 409 (a refusal) and 503 (Temporal away) say different things
@@ -35,6 +36,12 @@ def install(app: FastAPI) -> None:
     ).instrument(app, latency_lowr_buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30)).expose(
         app, include_in_schema=False
     )
+
+
+def own_figures(app: FastAPI) -> str:
+    """This process's metrics in Prometheus text, as `/metrics` serves them."""
+    registry = getattr(app.state, "metrics_registry", None)
+    return generate_latest(registry).decode() if registry is not None else ""
 
 
 def count_login(space: str, outcome: str) -> None:

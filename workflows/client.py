@@ -77,6 +77,7 @@ from workflows.visibility import (
     campaign_workflows_queries,
     dossier_query,
     status_count_queries,
+    validated_since_query,
 )
 
 UNAVAILABLE = "Le service est momentanément indisponible. Merci de réessayer dans quelques instants."
@@ -370,6 +371,18 @@ class WorkflowClient:
             async for execution in self.temporal.list_workflows(dossier_query(f), page_size=1000, limit=limit):
                 rows.append(_row(execution))
         return rows
+
+    async def validation_instants(self, campaign_id: str, since: datetime, limit: int = 20_000) -> list[datetime]:
+        """When each of the campaign's dossiers validated since `since` did (`ValidatedAt`; a
+        dossier validated before that attribute existed has none and is not listed)."""
+        instants: list[datetime] = []
+        with _translated():
+            query = validated_since_query(campaign_id, since)
+            async for execution in self.temporal.list_workflows(query, page_size=1000, limit=limit):
+                at = execution.typed_search_attributes.get(names.VALIDATED_AT)
+                if at is not None:
+                    instants.append(at)
+        return instants
 
     async def count(self, query: str) -> int:
         with _translated():

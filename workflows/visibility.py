@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from domain.status import Status
 from workflows import names
@@ -70,6 +71,15 @@ def status_count_queries(f: DossierFilter) -> dict[Status, str]:
     """One count query per status, the rest of the filter kept (GROUP BY is not supported)."""
     base = DossierFilter(f.campaign_id, [], f.route, f.search, f.running_only)
     return {s: dossier_query(DossierFilter(**{**base.__dict__, "statuses": [s]})) for s in Status}
+
+
+def validated_since_query(campaign_id: str, since: datetime) -> str:
+    """A campaign's dossiers validated at or after `since` (the operators' live view)."""
+    at = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (
+        f"WorkflowType = {literal(names.DOSSIER_WORKFLOW)} AND {names.CAMPAIGN.name} = {literal(campaign_id)}"
+        f" AND {names.VALIDATED_AT.name} >= {literal(at)}"
+    )
 
 
 def batches_query(campaign_id: str) -> str:

@@ -147,6 +147,7 @@ DECLARED: dict[tuple[str, str], Access] = {
     ("GET", "/staff/lots/{workflow_id}/fichiers/{ref}"): READ,
     ("GET", "/staff/sante"): OPERATE,
     ("GET", "/staff/sante.json"): OPERATE,
+    ("GET", "/staff/direct"): OPERATE,
     ("GET", "/staff/consultations"): AUDIT,
 }
 

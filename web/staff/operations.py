@@ -1,4 +1,5 @@
-"""Operators' pages: a dossier's workflow history in plain words, its JSON export, health.
+"""Operators' pages: a dossier's workflow history in plain words, its JSON export, health, and
+the live view of the current campaigns (`ops/live.py`).
 
 The history is read from Temporal (`fetch_history`) at each visit: it is the dossier's
 authoritative record. The export is the SDK's own JSON, which `python -m ops.replay_check`
@@ -12,10 +13,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from infra.clock import now
+from infra.database import list_campaigns
 from infra.personal_data import record_read
+from ops import live
 from ops.health import run_checks
 from ops.history import ERROR, describe, time_zone_of
 from web.deps import ClientDep, SessionDep, SettingsDep
+from web.metrics import own_figures
 from web.staff.deps import Operator
 from web.templating import render
 from workflows import names
@@ -96,4 +101,43 @@ async def health_json(request: Request, user: Operator, client: ClientDep, setti
     return JSONResponse(
         {"ok": healthy, "checks": [c.__dict__ for c in checks]},
         status_code=200 if healthy else 503,
+    )
+
+
+LIVE_REFRESH_SECONDS = 30
+
+
+@router.get("/direct", response_class=HTMLResponse)
+async def live_page(
+    request: Request,
+    user: Operator,
+    db: SessionDep,
+    client: ClientDep,
+    settings: SettingsDep,
+    auto: int = 1,
+    session: str = "",
+) -> Response:
+    # Counts only: nothing personal is shown, so nothing goes to the consultations register.
+    at = now()
+    campaigns = live.current_campaigns(await list_campaigns(db), at)
+    if session:  # one campaign among several current ones (`?session=<id>`)
+        campaigns = [c for c in campaigns if c.id == session]
+    figures = await live.gather(
+        client,
+        campaigns,
+        settings.live_view_worker_urls,
+        settings.live_view_web_urls,
+        own_figures(request.app),
+        at,
+    )
+    return render(
+        request,
+        "staff/live.html",
+        user=user,
+        active="direct",
+        f=figures,
+        at=at.astimezone(figures.tz),
+        refresh=LIVE_REFRESH_SECONDS if auto else 0,
+        query=f"session={quote(session)}&" if session else "",
+        window_hours=int(live.WINDOW.total_seconds() // 3600),
     )
