@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
@@ -56,7 +57,10 @@ def deployment_version(settings: Settings) -> WorkerDeploymentVersion | None:
     return WorkerDeploymentVersion(settings.worker_deployment, settings.worker_build_id or code_build_id())
 
 
-def build_worker(client: Client, settings: Settings, database: Database) -> Worker:
+def build_worker(client: Client, settings: Settings, database: Database, **options: Any) -> Worker:
+    """The worker with every workflow and activity; `options` go to temporalio's `Worker` as they
+    are (e.g. `identity`, or `no_remote_activities=True` for a worker that only runs workflow
+    tasks), so a variant is still this worker rather than a copy of its wiring."""
     workflows = WorkflowClient(client, settings.task_queue)
     files = FileStore(settings.files_dir)
     mailer = Mailer(settings, database)
@@ -94,6 +98,7 @@ def build_worker(client: Client, settings: Settings, database: Database) -> Work
             purger.due_campaigns_activity,
             purger.purge_campaign_activity,
         ],
+        **options,
     )
 
 

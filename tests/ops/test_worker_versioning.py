@@ -1,15 +1,18 @@
 """A deploy under open dossiers with Worker Versioning, on the dev server: dossiers started on
 version A move to version B once B is made current and finish there (auto-upgrade); a batch
-started on A is pinned to A and finishes there. Both versions' workers are the production
-worker (`worker.build_worker`) with another build id."""
+started on A, still open during the deploy, is pinned to A and finishes there. Both versions'
+workers are the production worker (`worker.build_worker`) with another build id (A's, at
+first, without activity polling, which holds the batch open across the deploy)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 
+from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.api.enums.v1 import VersioningBehavior as ProtoVersioningBehavior
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
 from temporalio.workflow import _Definition
 
@@ -75,6 +78,7 @@ async def test_open_dossiers_move_to_the_new_version_and_a_batch_stays_on_its_ow
     workflows = WorkflowClient(client, queue)
     campaign = await open_campaign(database)
 
+    # Version A's workers, first for the dossiers opened before the deploy.
     async with build_worker(client, version_a, database):
         await set_current(client, deployment, "A")
         numbers = [f"V-{uuid.uuid4().hex[:10].upper()}" for _ in range(2)]
@@ -84,21 +88,44 @@ async def test_open_dossiers_move_to_the_new_version_and_a_batch_stays_on_its_ow
         for dossier in dossiers:
             await eventually(_on(dossier, "A"))
 
-        batch_id = f"batch-versions-{uuid.uuid4().hex[:8]}"
-        request = BatchRequest(BatchKind.ADMIT_COMPLETE, campaign.id, requested_by="Agent Test")
-        await workflows.start_batch(batch_id, BatchState(request), once=False, label="Admission", by="Agent Test")
-        batch = client.get_workflow_handle_for(BatchWorkflow.run, batch_id)
+    # The batch starts on A while A's worker takes no activity task: its first workflow task
+    # completes on A (which pins it there) and its first activity waits, so the batch is surely
+    # still open when B is deployed, whatever the machine's speed.
+    batch_id = f"batch-versions-{uuid.uuid4().hex[:8]}"
+    request = BatchRequest(BatchKind.ADMIT_COMPLETE, campaign.id, requested_by="Agent Test")
+    async with AsyncExitStack() as workers:
+        async with build_worker(client, version_a, database, no_remote_activities=True):
+            await workflows.start_batch(batch_id, BatchState(request), once=False, label="Admission", by="Agent Test")
+            batch = client.get_workflow_handle_for(BatchWorkflow.run, batch_id)
+            await eventually(_waits_for_an_activity(batch))
+            assert await task_builds(batch) == ["A"]
+            assert await running_on(batch) == ("A", ProtoVersioningBehavior.VERSIONING_BEHAVIOR_PINNED)
 
-        # The deploy: B's workers start beside A's, then B becomes current.
-        async with build_worker(client, version_b, database):
+            # The deploy: B's workers (activities included) start beside A's, then B becomes
+            # current; `set_current` returns once the server has seen B's pollers. B's worker
+            # runs until the end of the test.
+            await workers.enter_async_context(build_worker(client, version_b, database, identity="worker-B"))
             await set_current(client, deployment, "B")
             assert await current_build_id(client, deployment) == "B"
 
-            # The batch started on A finishes on A, pinned, although B is current.
+            # B polls, but the pinned batch's activity is not B's to take: the batch is still
+            # open on A, waiting, with no workflow task on B.
+            assert (await batch.describe()).status is WorkflowExecutionStatus.RUNNING
+            assert await _waits_for_an_activity(batch)()
+            assert set(await task_builds(batch)) == {"A"}
+            assert await running_on(batch) == ("A", ProtoVersioningBehavior.VERSIONING_BEHAVIOR_PINNED)
+
+        # A's worker comes back with its activities (the SDK allows one worker per version and
+        # task queue in a process, hence the stop above): the batch finishes there, pinned,
+        # although B is current; every one of its activities ran on A's worker. Both versions
+        # poll from now on.
+        async with build_worker(client, version_a, database, identity="worker-A"):
             progress = await batch.result()
             assert progress.finished_at is not None
             assert await running_on(batch) == ("A", ProtoVersioningBehavior.VERSIONING_BEHAVIOR_PINNED)
             assert set(await task_builds(batch)) == {"A"}
+            started_by = await _activity_workers(batch)
+            assert started_by and set(started_by) == {"worker-A"}
 
             # Each open dossier moves to B at its next workflow task, and carries on there: it
             # takes a validation, then is archived and completes, on B.
@@ -111,6 +138,31 @@ async def test_open_dossiers_move_to_the_new_version_and_a_batch_stays_on_its_ow
                 builds = await task_builds(dossier)
                 assert builds[0] == "A" and builds[-1] == "B"
                 assert await running_on(dossier) == ("B", ProtoVersioningBehavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE)
+
+
+def _waits_for_an_activity(handle: WorkflowHandle) -> Callable[[], Awaitable[bool]]:
+    """For `eventually`: the workflow is open with an activity scheduled that no worker took."""
+
+    async def check() -> bool:
+        described = await handle.describe()
+        pending = described.raw_description.pending_activities
+        return (
+            described.status is WorkflowExecutionStatus.RUNNING
+            and len(pending) == 1
+            and pending[0].state == PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED
+        )
+
+    return check
+
+
+async def _activity_workers(handle: WorkflowHandle) -> list[str]:
+    """The identity of the worker that started each activity of the workflow, in order."""
+    history = await handle.fetch_history()
+    return [
+        e.activity_task_started_event_attributes.identity
+        for e in history.events
+        if e.HasField("activity_task_started_event_attributes")
+    ]
 
 
 def _on(handle: WorkflowHandle, build_id: str) -> Callable[[], Awaitable[bool]]:
