@@ -59,6 +59,7 @@ from bench.common import cpu_seconds, csrf_token, dev_server_pids, free_port, pe
 from devtools import temporal_binary
 from devtools.mail_sink import MailSink
 from devtools.mail_sink import start as start_mail_sink
+from devtools.run_local import web_command
 from infra.database import Database, save_campaign
 from infra.settings import PROJECT_ROOT
 from infra.temporal import DATA_CONVERTER
@@ -178,19 +179,7 @@ async def run(args: argparse.Namespace) -> None:
         # Popen returns at once (ASYNC220): these processes outlive this coroutine's awaits.
         processes.append(subprocess.Popen([sys.executable, "worker.py"], cwd=PROJECT_ROOT, env=environ, **quiet))  # noqa: ASYNC220
         web = subprocess.Popen(  # noqa: ASYNC220
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "web.app:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(web_port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
+            web_command(web_port, ["--log-level", "warning", "--no-access-log"]),
             cwd=PROJECT_ROOT,
             env=environ,
             **quiet,

@@ -25,7 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from devtools import temporal_binary
 from devtools.mail_sink import MailSink
-from devtools.run_local import WEB_SERVER_OPTIONS
+from devtools.run_local import web_command
 from infra.settings import PROJECT_ROOT
 from infra.temporal import DATA_CONVERTER
 from workflows import names
@@ -346,15 +346,7 @@ class WebProcess:
         await migrate(self.env)
         with self.log_path.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "web.app:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                *WEB_SERVER_OPTIONS,
+                *web_command(self.port),
                 cwd=PROJECT_ROOT,
                 env=self.env,
                 stdout=log,

@@ -37,7 +37,7 @@ from pathlib import Path
 import httpx
 
 from devtools import postgres, temporal_binary, temporal_server
-from devtools.run_local import WEB_SERVER_OPTIONS, port_open
+from devtools.run_local import port_open, web_command
 from infra.settings import PROJECT_ROOT
 from workflows import names
 
@@ -399,17 +399,7 @@ class Stack:
         for n, port in enumerate(self.ports.webs, 1):
             web = self.spawn(
                 f"web{n}",
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "web.app:app",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    *WEB_SERVER_OPTIONS,
-                ],
+                web_command(port),
                 self.app_env(),
             )
             self.wait_port(port, f"web{n}", web)

@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from devtools import temporal_binary
@@ -54,6 +54,12 @@ def web_server_options(environ: Mapping[str, str] = os.environ) -> list[str]:
 
 
 WEB_SERVER_OPTIONS = web_server_options()
+
+
+def web_command(port: int, options: Sequence[str] = WEB_SERVER_OPTIONS) -> list[str]:
+    """The command line of one web process (uvicorn serving `web.app:app` on 127.0.0.1:`port`):
+    the run command, the production-like stack, the benches and the tests start it this way."""
+    return [sys.executable, "-m", "uvicorn", "web.app:app", "--host", "127.0.0.1", "--port", str(port), *options]
 
 
 def port_open(port: int) -> bool:
@@ -190,20 +196,7 @@ def main() -> int:
         )
         wait_for_port(ports.smtp, "The mail sink", mail)
         spawn("Worker", [python, "worker.py"])
-        web = spawn(
-            "Web",
-            [
-                python,
-                "-m",
-                "uvicorn",
-                "web.app:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(ports.web),
-                *WEB_SERVER_OPTIONS,
-            ],
-        )
+        web = spawn("Web", web_command(ports.web))
         wait_for_port(ports.web, "The web app", web)
         print(
             "\n"

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
 
-from devtools.run_local import web_server_options
+from devtools.run_local import web_command, web_server_options
 from infra.database import Database  # the fixture migrates the database the server checks
 from infra.settings import PROJECT_ROOT, Settings
 from tests.conftest import free_port
@@ -38,15 +37,7 @@ async def web_server(settings: Settings, forwarded_allow_ips: str | None) -> Asy
     log_path = settings.data_dir / f"uvicorn-{port}.log"
     log = log_path.open("wb")
     proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "web.app:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        *web_server_options(env),
+        *web_command(port, web_server_options(env)),
         cwd=PROJECT_ROOT,
         env=env,
         stdout=asyncio.subprocess.DEVNULL,
