@@ -6,45 +6,18 @@ It prints exactly the sections and fields of the JSON export, each value the Fre
 
 from __future__ import annotations
 
-from fpdf import FPDF
-
 from domain.fr import datetime_fr
 from domain.personal_data import Item, PersonalDataExport
-from letters.fonts import FAMILY, embed
+from letters.dossier_document import DossierDocument
+from letters.fonts import FAMILY
 
 TITLE = "Mes données personnelles"
 
 
-class PersonalDataDocument(FPDF):
+class PersonalDataDocument(DossierDocument):
     def __init__(self, export: PersonalDataExport) -> None:
-        super().__init__(format="A4")
-        embed(self)
+        super().__init__(TITLE, export.dossier_number, export.organiser)
         self.export = export
-        self.set_margins(18, 16, 18)
-        self.set_auto_page_break(True, margin=20)
-        self.set_lang("fr")
-        self.set_title(f"{TITLE} — dossier n° {export.dossier_number}")
-        self.set_author(export.organiser)
-        self.set_creator("inscriptions")
-
-    def header(self) -> None:
-        self.set_font(FAMILY, "B", 12)
-        self.cell(0, 6, self.export.organiser, new_x="LMARGIN", new_y="NEXT")
-        self.set_font(FAMILY, size=9)
-        self.cell(0, 5, "Service concours et examens professionnels", new_x="LMARGIN", new_y="NEXT")
-        self.ln(3)
-
-    def footer(self) -> None:
-        self.set_y(-13)
-        self.set_font(FAMILY, size=8)
-        self.set_text_color(70)
-        self.cell(
-            0,
-            5,
-            f"{TITLE} — dossier n° {self.export.dossier_number} — page {self.page_no()}/{{nb}}",
-            align="C",
-        )
-        self.set_text_color(0)
 
     def _heading(self, text: str) -> None:
         self.ln(2)

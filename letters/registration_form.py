@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fpdf import FPDF
-
 from domain.dossier import Dossier
 from domain.fr import date_fr, datetime_fr
-from letters.fonts import FAMILY, embed
+from letters.dossier_document import DossierDocument
+from letters.fonts import FAMILY
 
 TITLE = "Formulaire d'inscription"
 
@@ -26,39 +25,12 @@ SWORN_STATEMENT = (
 )
 
 
-class RegistrationForm(FPDF):
+class RegistrationForm(DossierDocument):
     def __init__(self, dossier: Dossier, now: datetime) -> None:
-        super().__init__(format="A4")
-        embed(self)
+        super().__init__(TITLE, dossier.dossier_number, dossier.campaign.organiser)
         self.dossier = dossier
         self.now = now
         self.time_zone = dossier.campaign.time_zone
-        self.set_margins(18, 16, 18)
-        self.set_auto_page_break(True, margin=20)
-        self.set_lang("fr")
-        self.set_title(f"{TITLE} — dossier n° {dossier.dossier_number}")
-        self.set_author(dossier.campaign.organiser)
-        self.set_creator("inscriptions")
-
-    # ------------------------------------------------------------------ page furniture
-    def header(self) -> None:
-        self.set_font(FAMILY, "B", 12)
-        self.cell(0, 6, self.dossier.campaign.organiser, new_x="LMARGIN", new_y="NEXT")
-        self.set_font(FAMILY, size=9)
-        self.cell(0, 5, "Service concours et examens professionnels", new_x="LMARGIN", new_y="NEXT")
-        self.ln(3)
-
-    def footer(self) -> None:
-        self.set_y(-13)
-        self.set_font(FAMILY, size=8)
-        self.set_text_color(70)
-        self.cell(
-            0,
-            5,
-            f"{TITLE} — dossier n° {self.dossier.dossier_number} — page {self.page_no()}/{{nb}}",
-            align="C",
-        )
-        self.set_text_color(0)
 
     # ------------------------------------------------------------------ building blocks
     def section(self, title: str) -> None:
