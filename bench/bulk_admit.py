@@ -34,23 +34,19 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
 
-from bench.common import cpu_seconds, free_port, migrate
-from devtools import temporal_binary
+from bench.common import cpu_seconds, free_port, migrate, start_dev_server
 from devtools.mail_sink import MailSink
 from devtools.mail_sink import start as start_mail_sink
 from devtools.prompt_instruction import dossiers_at, wait_for_status_count
 from domain.status import Status
 from infra.settings import PROJECT_ROOT
-from infra.temporal import DATA_CONVERTER
 from tests.factories import campaign as make_campaign
 from workflows import names
 from workflows.batch import BatchKind, BatchProgress, BatchRequest, BatchState, BatchWorkflow
@@ -104,13 +100,7 @@ def admission_mails(sink: MailSink, numbers: set[str]) -> tuple[Counter[str], in
 
 async def run(args: argparse.Namespace) -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-bulk-"))
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(temporal_binary.ensure()),
-        search_attributes=list(names.SEARCH_ATTRIBUTES),
-        data_converter=DATA_CONVERTER,
-        dev_server_extra_args=["--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true"],
-        dev_server_startup_timeout=timedelta(seconds=60),
-    )
+    env = await start_dev_server()
     client = env.client
     sink = MailSink()
     smtp_port = free_port()

@@ -27,16 +27,13 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
 from temporalio.service import RPCError
-from temporalio.testing import WorkflowEnvironment
 
 from bench.bulk_admit import BATCH_QUEUE, DOSSIER_QUEUE, idle, spawn, wait_for_pollers
-from bench.common import free_port, migrate, uptime
-from devtools import temporal_binary
+from bench.common import free_port, migrate, start_dev_server, uptime
 from devtools.mail_sink import MailSink
 from devtools.mail_sink import start as start_mail_sink
 from devtools.prompt_instruction import dossiers_at, wait_for_status_count
@@ -45,7 +42,6 @@ from domain.dossier import Dossier
 from domain.status import Status
 from infra.database import Database, save_campaign
 from infra.generated_documents import GeneratedDocument
-from infra.temporal import DATA_CONVERTER
 from tests.factories import campaign as make_campaign
 from workflows import names
 from workflows.batch import BatchKind, BatchProgress, BatchRequest, BatchState, BatchWorkflow
@@ -77,13 +73,7 @@ async def convocations_per_dossier(client, numbers: list[str], exam_code: str) -
 async def run(args: argparse.Namespace) -> int:
     print(f"Machine: {uptime()}", flush=True)
     work = Path(tempfile.mkdtemp(prefix="bench-convocations-"))
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(temporal_binary.ensure()),
-        search_attributes=list(names.SEARCH_ATTRIBUTES),
-        data_converter=DATA_CONVERTER,
-        dev_server_extra_args=["--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true"],
-        dev_server_startup_timeout=timedelta(seconds=60),
-    )
+    env = await start_dev_server()
     client = env.client
     sink = MailSink()
     smtp_port = free_port()
