@@ -44,6 +44,20 @@ def current_campaigns(campaigns: Iterable[Campaign], now: datetime) -> list[Camp
     ]
 
 
+# Each campaign shown costs one visibility count per status and one list of validations: beyond
+# a few, a refresh every 30 s would spend the namespace's request budget (the server answers
+# "namespace rate limit exceeded"). The others are links to their own view (`?session=`).
+MOST_SHOWN = 6
+
+
+def most_pressing(
+    current: list[Campaign], now: datetime, most: int = MOST_SHOWN
+) -> tuple[list[Campaign], list[Campaign]]:
+    """(campaigns to detail, the others): those whose validation deadline is nearest to now."""
+    ordered = sorted(current, key=lambda c: abs((c.validation_deadline - now).total_seconds()))
+    return ordered[:most], ordered[most:]
+
+
 # ------------------------------------------------------------------ validations per minute
 @dataclass
 class Minute:

@@ -13,6 +13,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from domain.campaign import Campaign
 from infra.clock import now
 from infra.database import list_campaigns
 from infra.personal_data import record_read
@@ -119,9 +120,11 @@ async def live_page(
 ) -> Response:
     # Counts only: nothing personal is shown, so nothing goes to the consultations register.
     at = now()
-    campaigns = live.current_campaigns(await list_campaigns(db), at)
+    current = live.current_campaigns(await list_campaigns(db), at)
     if session:  # one campaign among several current ones (`?session=<id>`)
-        campaigns = [c for c in campaigns if c.id == session]
+        campaigns, others = [c for c in current if c.id == session], list[Campaign]()
+    else:
+        campaigns, others = live.most_pressing(current, at)
     figures = await live.gather(
         client,
         campaigns,
@@ -136,6 +139,7 @@ async def live_page(
         user=user,
         active="direct",
         f=figures,
+        others=others,
         at=at.astimezone(figures.tz),
         refresh=LIVE_REFRESH_SECONDS if auto else 0,
         query=f"session={quote(session)}&" if session else "",
