@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from typing import NoReturn
+
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import Runtime
@@ -21,3 +25,13 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
         data_converter=DATA_CONVERTER,
         runtime=runtime,
     )
+
+
+def exit_after_temporal(code: int) -> NoReturn:
+    """End a command-line tool that used the Temporal SDK. The SDK's core threads can still call
+    into Python while the interpreter finalises, which aborts the process ("Fatal Python error:
+    PyGILState_Release", seen after a replay) and loses the exit code an operator's script reads:
+    the tool's output is complete by then, so flush it and leave without finalising."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

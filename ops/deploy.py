@@ -30,6 +30,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from infra.settings import PROJECT_ROOT, get_settings
+from infra.temporal import exit_after_temporal
 
 # What decides the commands a workflow issues and the activities it calls: a change here is a
 # new version of the code (templates and letters too: a resend must render what was sent).
@@ -136,4 +137,4 @@ async def _main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(_main(sys.argv[1:])))
+    exit_after_temporal(asyncio.run(_main(sys.argv[1:])))

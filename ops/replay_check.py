@@ -24,7 +24,7 @@ from pathlib import Path
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from infra.temporal import DATA_CONVERTER
+from infra.temporal import DATA_CONVERTER, exit_after_temporal
 from workflows.client import WorkflowClient
 
 DEFAULT_QUERY = "ExecutionStatus = 'Running'"
@@ -152,4 +152,4 @@ async def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    exit_after_temporal(asyncio.run(main()))

@@ -85,7 +85,8 @@ async def polled(client: Client, task_queue: str, alive: Callable[[], bool]) -> 
             return False
         return bool(response.pollers)
 
-    await eventually(has_pollers, timeout=30)
+    # A fresh interpreter importing the worker takes seconds, tens of seconds on a loaded machine.
+    await eventually(has_pollers, timeout=120)
 
 
 async def test_a_killed_worker_restarts_without_losing_a_timer_or_doubling_a_mail(
