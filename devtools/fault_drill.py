@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import EventType, TimeoutType, WorkflowTaskFailedCause
 from temporalio.service import RPCError
 
 from devtools.prod_stack import Stack, say
@@ -447,15 +447,21 @@ class Drill:
         orphans = [n for n in self.all_numbers if n not in by_number]
         unknown = [n for n in by_number if n not in self.all_numbers]
 
+        kinds: Counter[str] = Counter()  # failed workflow tasks by event and cause
+
         async def one(number: str) -> tuple[str, Any, int]:
             dossier = await self.temporal_call("final query", lambda: gateway.view(number))
             _, history = await self.temporal_call("history", lambda: gateway.history(names.dossier_workflow_id(number)))
-            failed = sum(
-                1
-                for e in history.events
-                if e.event_type
-                in (EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED, EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT)
-            )
+            failed = 0
+            for e in history.events:
+                if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+                    cause = WorkflowTaskFailedCause.Name(e.workflow_task_failed_event_attributes.cause)
+                    kinds[f"failed {cause.removeprefix('WORKFLOW_TASK_FAILED_CAUSE_')}"] += 1
+                    failed += 1
+                elif e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
+                    kind = TimeoutType.Name(e.workflow_task_timed_out_event_attributes.timeout_type)
+                    kinds[f"timed out {kind.removeprefix('TIMEOUT_TYPE_')}"] += 1
+                    failed += 1
             return number, dossier, failed
 
         results = await gather_limited((one(n) for n in self.all_numbers), limit=20)
@@ -478,7 +484,8 @@ class Drill:
             if dossier.mails_queued != self.expected_mail_count(c) or dossier.outbox:
                 queued_mismatch += 1
         counts = self.sink_counts()
-        twice = sum(1 for m in self.expected_mails if counts[m] > 1)
+        twice_keys = [self.expected_mails[m] for m in self.expected_mails if counts[m] > 1]
+        twice = len(twice_keys)
         never = sum(1 for m in self.expected_mails if not counts[m])
         others = sum(n for m, n in counts.items() if m not in self.expected_mails)
         f = self.figures
@@ -494,6 +501,8 @@ class Drill:
         if unknown:
             say(f"  numbers answered to a client but not in the campaign's workflows: {len(unknown)} {unknown[:5]}")
         say(f"  e-mails: {len(self.expected_mails)} expected, sent twice {twice}, never {never}")
+        if twice_keys:
+            say(f"    sent twice (same Message-ID on both copies): {twice_keys[:10]}")
         say(f"    (other mails in the sink, not from a dossier's outbox: {others}; dossiers whose count of")
         say(f"    queued mails differs from the drill's model: {queued_mismatch})")
         refused_attempts = sum(
@@ -501,6 +510,7 @@ class Drill:
         )
         say(f"  SMTP attempts refused with 451 during the outage, then retried by Temporal: {refused_attempts}")
         say(f"  failed workflow tasks (WorkflowTaskFailed/TimedOut): {failed_tasks} in {dossiers_with_failed} dossiers")
+        say(f"    by kind: {dict(kinds)}")
         say(f"  HTTP errors seen by clients (each then sent again): {sum(f.http.values())} {dict(f.http)}")
         say(f"  WorkflowClient calls retried: {sum(f.temporal.values())} {dict(f.temporal)}")
         say("  faults:")
