@@ -270,15 +270,21 @@ class Drill:
         def answered(r: httpx.Response) -> bool:
             return r.status_code == 200 or (r.status_code == 409 and "déjà validée" in r.text)
 
-        done = await self.http(
-            client,
-            c.index + 1,  # the other web than the login's: nothing is kept in a process
-            "POST",
-            "/api/dossier/validation",
-            answered,
-            headers=headers,
-            json={"sworn_statement": True},
-        )
+        while True:
+            done = await self.http(
+                client,
+                c.index + 1,  # the other web than the login's: nothing is kept in a process
+                "POST",
+                "/api/dossier/validation",
+                answered,
+                headers=headers,
+                json={"sworn_statement": True},
+            )
+            # « trop ancienne … renvoyez-la » (held up past the receipt delay): the candidate
+            # does as told and sends it again; after the deadline the answer says so instead.
+            if not (done.status_code == 409 and "renvoyez-la" in done.text):
+                break
+            await asyncio.sleep(1)
         if not answered(done):
             c.validation_refused = done.json().get("detail", done.text)[:120]
             return
