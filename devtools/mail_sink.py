@@ -6,6 +6,10 @@ in the tests, which read what the product really sent over SMTP.
 It can play a mail server that does not know some mailboxes: recipients given with `--refuse`
 (or `INSCRIPTIONS_MAIL_SINK_REFUSE`, comma-separated, which `scripts/dev.sh` passes on), or added
 to `MailSink.refused_recipients` by a test, are refused at RCPT TO with a permanent 550.
+
+It can also play a mail server that is down for a while: with `--outage-file PATH` (or
+`INSCRIPTIONS_MAIL_SINK_OUTAGE_FILE`), every message is refused with a temporary 451 while that
+file exists (`devtools.fault_drill` creates it, then removes it a few minutes later).
 """
 
 from __future__ import annotations
@@ -114,7 +118,19 @@ def mailbox_page(maildir: Path) -> str:
     )
 
 
-async def serve(maildir: Path, smtp_port: int, http_port: int, refuse: list[str] | None = None) -> None:
+async def follow_outage_file(sink: MailSink, path: Path) -> None:
+    """Refuse mail (451) while `path` exists: another process turns the outage on and off."""
+    while True:
+        refusing = await asyncio.to_thread(path.exists)
+        if refusing != sink.refusing:
+            print(f"Mail sink: {'refusing every message with 451' if refusing else 'taking mail again'}", flush=True)
+        sink.refusing = refusing
+        await asyncio.sleep(0.5)
+
+
+async def serve(
+    maildir: Path, smtp_port: int, http_port: int, refuse: list[str] | None = None, outage_file: Path | None = None
+) -> None:
     import uvicorn
     from fastapi import FastAPI
     from fastapi.responses import HTMLResponse
@@ -129,9 +145,12 @@ async def serve(maildir: Path, smtp_port: int, http_port: int, refuse: list[str]
         return mailbox_page(maildir)
 
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=http_port, log_level="warning"))
+    follower = asyncio.ensure_future(follow_outage_file(sink, outage_file)) if outage_file else None
     try:
         await server.serve()
     finally:
+        if follower is not None:
+            follower.cancel()
         controller.stop()
 
 
@@ -147,10 +166,17 @@ def main() -> None:
         metavar="ADDRESS",
         help="answer 550 (unknown mailbox) for this recipient; repeatable",
     )
+    parser.add_argument(
+        "--outage-file",
+        type=Path,
+        default=os.environ.get("INSCRIPTIONS_MAIL_SINK_OUTAGE_FILE") or None,
+        metavar="PATH",
+        help="answer 451 (temporary failure) to every message while this file exists",
+    )
     args = parser.parse_args()
     if args.refuse:
         print(f"Mail sink: refusing with 550: {', '.join(args.refuse)}", flush=True)
-    asyncio.run(serve(args.maildir, args.smtp_port, args.http_port, args.refuse))
+    asyncio.run(serve(args.maildir, args.smtp_port, args.http_port, args.refuse, args.outage_file))
 
 
 if __name__ == "__main__":
