@@ -25,7 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from devtools import temporal_binary
 from devtools.mail_sink import MailSink
-from devtools.run_local import web_command
+from devtools.run_local import web_command, web_server_options
 from infra.settings import PROJECT_ROOT
 from infra.temporal import DATA_CONVERTER
 from workflows import names
@@ -327,10 +327,15 @@ class WebProcess:
     """The web app in one uvicorn process, with the arguments `scripts/dev.sh` gives it
     (`devtools.run_local`: log level info, access log on), its output in `log_path`."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, port: int | None = None) -> None:
+    def __init__(
+        self, env: dict[str, str], log_path: Path, port: int | None = None, *, behind_proxy: bool = False
+    ) -> None:
         self.port = port or free_port()
         self.env = {**env, "INSCRIPTIONS_PUBLIC_URL": f"http://127.0.0.1:{self.port}"}
         self.log_path = log_path
+        # As in production behind the centre's reverse proxy: the client's address comes from
+        # X-Forwarded-For, trusted from this machine only (the simulated clients set it).
+        self.options = web_server_options({"FORWARDED_ALLOW_IPS": "127.0.0.1"} if behind_proxy else {})
         self.proc: asyncio.subprocess.Process | None = None
 
     @property
@@ -346,7 +351,7 @@ class WebProcess:
         await migrate(self.env)
         with self.log_path.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
-                *web_command(self.port),
+                *web_command(self.port, self.options),
                 cwd=PROJECT_ROOT,
                 env=self.env,
                 stdout=log,
