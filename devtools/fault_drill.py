@@ -410,9 +410,11 @@ class Drill:
         gateway = WorkflowClient(temporal, INSTRUCTION_QUEUE)
 
         async def prepared(d: Instructed) -> None:
-            d.prepared_mails = (await gateway.view(d.number)).mails_queued
+            # Listed at their status from the start: the query waits for each first workflow task.
+            dossier = await self.temporal_call("instruction set-up query", lambda: gateway.view(d.number))
+            d.prepared_mails = dossier.mails_queued
 
-        await gather_limited((prepared(d) for d in self.instructed), limit=16)
+        await gather_limited((prepared(d) for d in self.instructed), limit=8)
         self.instructors = []
         for i in range(INSTRUCTORS):
             login = f"instr{self.tag}{i}"
