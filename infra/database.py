@@ -2,7 +2,7 @@
 
 A dossier's state lives in its workflow only. These tables hold what the web layer and the
 activities need around it: who may log in to which dossier, the campaigns staff define, where an
-uploaded file's bytes are, and which emails already went out (so a retry never sends twice).
+uploaded file's bytes are, and which emails went out or were going out (activities/mail.py).
 """
 
 from __future__ import annotations
