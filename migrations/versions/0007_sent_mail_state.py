@@ -1,7 +1,7 @@
 """Sent mails: a « sending » mark written just before DATA, turned « sent » at the server's 250
 (activities/mail.py), so that a retry knows a mail whose fate an interrupted attempt left unknown.
 
-Revision ID: 0009
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-01 05:00:00.000000
 """
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009"
+revision: str = "0007"
 down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
