@@ -26,12 +26,13 @@ from temporalio.testing import WorkflowEnvironment
 from devtools import temporal_binary
 from devtools.mail_sink import MailSink
 from devtools.run_local import web_command, web_server_options
-from infra.settings import PROJECT_ROOT
+from infra.settings import PROJECT_ROOT, Settings
 from infra.temporal import DATA_CONVERTER
 from workflows import names
 
 T0 = time.monotonic()
-SDK_DEFAULT_CACHE = 1000  # temporalio.worker.Worker(max_cached_workflows=...) default
+# The worker's cache when INSCRIPTIONS_WORKER_CACHED_WORKFLOWS is not set (`infra.settings`).
+SDK_DEFAULT_CACHE = Settings.model_fields["worker_cached_workflows"].default
 
 
 def say(message: str) -> None:
