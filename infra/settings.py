@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     # not polled for 10 s (dead) go to the shared queue at once (the server checks); only those
     # already queued when it died wait this long.
     worker_sticky_timeout_seconds: float = 30.0
+    # Dossier queries (every candidate page) a web process has in flight at once; the others wait
+    # their turn in the process, in arrival order. A query the server gives up on (after 30 s
+    # in a worker's backlog) is still computed by the worker for nobody: waiting here instead
+    # keeps that backlog short, so a surge costs time, not wasted work and 503s.
+    web_query_slots: int = 16
 
     # Where the worker serves its Prometheus metrics (`/metrics`: Temporal's SDK metrics and the
     # business figures); empty: none. Each worker process needs its own port.
