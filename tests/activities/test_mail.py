@@ -28,6 +28,7 @@ from domain.mail import Mail, MailTemplate
 from infra.database import MAIL_SENDING, MAIL_SENT, Database, SentMail
 from infra.settings import PROJECT_ROOT, Settings
 from tests.conftest import free_port
+from tests.factories import dossier_mail
 from workflows import names
 
 # The worker's part: the real activity in a process of its own, killed from outside.
@@ -86,21 +87,7 @@ def holding() -> Iterator[HoldingServer]:
 
 def a_mail() -> Mail:
     number = f"KILL-{uuid.uuid4().hex[:6]}"
-    return Mail(
-        key=f"{number}/1",
-        template=MailTemplate.ADMITTED,
-        to="convocation@example.fr",
-        context={
-            "dossier_number": number,
-            "civility": "Madame",
-            "full_name": "Maëlle Le Goff",
-            "grade": "Rédacteur territorial",
-            "organiser": "CDG 56",
-            "route": "Concours externe",
-            "status": "Admis(e) à concourir",
-            "reasons": "",
-        },
-    )
+    return dossier_mail(number, MailTemplate.ADMITTED, "convocation@example.fr", "Admis(e) à concourir", reasons="")
 
 
 def worker_sending(settings: Settings, mail: Mail) -> subprocess.Popen:
