@@ -52,6 +52,7 @@ RECEIPT_TIME = "receipt-time"  # 2026-12: what closes at a deadline waits for on
 MAIL_SET_ASIDE = "mail-set-aside"  # 2026-12: a mail refused for good is set aside, not retried
 VALIDATED_AT = "validated-at-attribute"  # 2026-12: the instruction queue orders by validation
 CONVOCATION_REPRINT = "convocation-reprint"  # 2026-12: a later accommodation decision reprints
+FIRED_TIMER_IS_DUE = "fired-timer-is-due"  # 2026-12: a fired timer's instant has come, whatever now() says
 
 # Mail waits out an SMTP outage: retried forever, backing off to one try every 10 minutes. A
 # permanent refusal (5xx) is not retried: the activity fails with MAIL_REFUSED at once.
@@ -142,6 +143,8 @@ class DossierWorkflow:
         self._woken = False  # set by a message or a timer: the loop looks at the dossier again
         # Due instants a timer is running for (the tasks are kept so they stay referenced).
         self._timers: dict[datetime, asyncio.Task[None]] = {}
+        # The latest instant a timer fired for: it has come, even if `workflow.now()` lags it.
+        self._reached: datetime | None = None
         self._published_status: Status | None = None
         self._letters: list[LetterOrder] = []  # ordered by decisions and results, printed in order
 
@@ -153,7 +156,7 @@ class DossierWorkflow:
         # never do: no command for them.
         reprints = asyncio.ensure_future(self._reprint_convocations())
         while not self.dossier.archived:
-            self.dossier.run_due(workflow.now())
+            self.dossier.run_due(self._now())
             self._publish_status()
             await self._sleep_until_due_or_message(self.dossier.next_due())
         # Leave nothing half done: every accepted message handled, every letter printed, every
@@ -185,7 +188,7 @@ class DossierWorkflow:
             return
         self._woken = False
         if due is not None:
-            remaining = due - workflow.now()
+            remaining = due - self._now()
             if remaining <= timedelta(0):
                 return
             if due not in self._timers:
@@ -211,7 +214,20 @@ class DossierWorkflow:
     async def _timer(self, due: datetime, remaining: timedelta) -> None:
         await workflow.sleep(remaining)
         del self._timers[due]
+        if workflow.patched(FIRED_TIMER_IS_DUE):
+            self._reached = max(due, self._reached) if self._reached else due
         self._woken = True
+
+    def _now(self) -> datetime:
+        """The instant the timed rules are judged at: `workflow.now()`, or the instant of the
+        timer that just fired if that is later. Seen in a restore drill under load: a deadline
+        timer fired, its task waited out the sticky queue's timeout and was taken from the
+        shared queue by a worker that had rebuilt the dossier for a query, and `workflow.now()`
+        in that task was the previous task's instant, 17 minutes earlier. The loop then found
+        nothing due and set the timer again for the whole wait: the dossier was not cancelled
+        at its deadline. A timer that fired proves its instant has come."""
+        now = workflow.now()
+        return max(now, self._reached) if self._reached else now
 
     async def _send_mails(self) -> None:
         while True:
