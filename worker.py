@@ -23,7 +23,7 @@ from infra.database import Database
 from infra.files import FileStore
 from infra.settings import Settings, get_settings
 from infra.telemetry import VisibilityFigures, prometheus_runtime
-from infra.temporal import connect
+from infra.temporal import WORKFLOW_RUNNER, connect
 from ops.deploy import adopt_if_none_current, code_build_id, set_current
 from workflows.batch import BatchWorkflow
 from workflows.campaign import CampaignDeadlineWorkflow, CampaignExamsWorkflow
@@ -82,6 +82,7 @@ def build_worker(client: Client, settings: Settings, database: Database, **optio
         if version
         else None,
         workflows=VERSIONED_WORKFLOWS if version else WORKFLOWS,
+        workflow_runner=WORKFLOW_RUNNER,
         max_cached_workflows=settings.worker_cached_workflows,
         activities=[
             mailer.send_mail,
