@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
@@ -84,6 +85,8 @@ def build_worker(client: Client, settings: Settings, database: Database, **optio
         workflows=VERSIONED_WORKFLOWS if version else WORKFLOWS,
         workflow_runner=WORKFLOW_RUNNER,
         max_cached_workflows=settings.worker_cached_workflows,
+        max_concurrent_workflow_tasks=settings.worker_workflow_task_slots,
+        sticky_queue_schedule_to_start_timeout=timedelta(seconds=settings.worker_sticky_timeout_seconds),
         activities=[
             mailer.send_mail,
             issuer.print_letter,

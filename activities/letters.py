@@ -73,6 +73,8 @@ class Letter:
     title: str
     render: Callable[[], bytes]
     exam_code: str | None = None
+    # What a convocation prints for the candidate's accommodations (None for other letters).
+    accommodations: list[str] | None = None
 
 
 def _filename(title: str, dossier_number: str) -> str:
@@ -110,14 +112,19 @@ def rejection(dossier: Dossier) -> Letter:
     )
 
 
-def convocation_letter(dossier: Dossier, exam: ExamDate, access_map: bytes | None) -> Letter:
+def convocation_letter(dossier: Dossier, exam: ExamDate, access_map: bytes | None, version: str = "") -> Letter:
+    """The first convocation keeps the plain key (the campaign overview counts those); a version
+    printed again after an accommodation decision has a key of its own."""
     ctx = LetterContext.of(dossier, now())
+    granted = dossier.granted_accommodations()
+    key = f"{dossier.dossier_number}/convocation/{exam.code}"
     return Letter(
-        f"{dossier.dossier_number}/convocation/{exam.code}",
+        f"{key}/{version}" if version else key,
         CentreDocumentKind.CONVOCATION,
         f"Convocation — {exam.label}",
-        lambda: convocation(ctx, exam, access_map, dossier.granted_accommodations()),
+        lambda: convocation(ctx, exam, access_map, granted),
         exam_code=exam.code,
+        accommodations=granted,
     )
 
 
@@ -188,7 +195,8 @@ class DocumentIssuer:
         assert exam is not None, "check_letter refuses an unknown exam"
         if kind is LetterKind.ATTENDANCE:
             return attendance(dossier, exam)
-        return convocation_letter(dossier, exam, await self.access_map(dossier.campaign.id, exam.code))
+        access_map = await self.access_map(dossier.campaign.id, exam.code)
+        return convocation_letter(dossier, exam, access_map, order.version)
 
     async def access_map(self, campaign_id: str, exam_code: str) -> bytes | None:
         """The exam's access map, joined to its convocations, if staff uploaded one."""
@@ -198,7 +206,7 @@ class DocumentIssuer:
 
     async def print(self, dossier: Dossier, letter: Letter) -> CentreDocument:
         """The document to deposit: rendered and stored the first time, found again after."""
-        ref = await self._stored(dossier.dossier_number, letter)
+        ref, rendered = await self._stored(dossier.dossier_number, letter)
         return CentreDocument(
             ref=ref,
             kind=letter.kind,
@@ -206,6 +214,9 @@ class DocumentIssuer:
             exam_code=letter.exam_code,
             deposited_at=_PLACEHOLDER,
             release_at=_PLACEHOLDER,
+            # A copy found under its key was rendered earlier, maybe before a decision changed
+            # what it would print: unknown then, and the dossier judges by instants.
+            accommodations=letter.accommodations if rendered else None,
         )
 
     @activity.defn(name=names.PRINT_LETTER)
@@ -236,12 +247,13 @@ class DocumentIssuer:
             raise DepositRefused(refusal.message) from refusal
         return Issued(document.ref, letter.title, deposited=True)
 
-    async def _stored(self, number: str, letter: Letter) -> str:
-        """The file reference of this letter, rendering and storing it the first time."""
+    async def _stored(self, number: str, letter: Letter) -> tuple[str, bool]:
+        """The file reference of this letter, rendering and storing it the first time; whether
+        this call rendered it."""
         async with self.database.sessions() as session:
             row = await session.get(GeneratedDocument, letter.key)
             if row is not None:
-                return row.ref
+                return row.ref, False
         # Rendering is CPU work of ~10-20 ms: off the event loop, so heartbeats and the other
         # dossiers of a chunk keep moving.
         data = await asyncio.to_thread(letter.render)
@@ -265,5 +277,5 @@ class DocumentIssuer:
                 self.files.delete(ref)
                 row = await session.get(GeneratedDocument, letter.key)
                 assert row is not None
-                return row.ref
-        return ref
+                return row.ref, False
+        return ref, True

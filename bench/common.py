@@ -25,13 +25,14 @@ from temporalio.testing import WorkflowEnvironment
 
 from devtools import temporal_binary
 from devtools.mail_sink import MailSink
-from devtools.run_local import web_command
-from infra.settings import PROJECT_ROOT
+from devtools.run_local import web_command, web_server_options
+from infra.settings import PROJECT_ROOT, Settings
 from infra.temporal import DATA_CONVERTER
 from workflows import names
 
 T0 = time.monotonic()
-SDK_DEFAULT_CACHE = 1000  # temporalio.worker.Worker(max_cached_workflows=...) default
+# The worker's cache when INSCRIPTIONS_WORKER_CACHED_WORKFLOWS is not set (`infra.settings`).
+SDK_DEFAULT_CACHE = Settings.model_fields["worker_cached_workflows"].default
 
 
 def say(message: str) -> None:
@@ -327,10 +328,15 @@ class WebProcess:
     """The web app in one uvicorn process, with the arguments `scripts/dev.sh` gives it
     (`devtools.run_local`: log level info, access log on), its output in `log_path`."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, port: int | None = None) -> None:
+    def __init__(
+        self, env: dict[str, str], log_path: Path, port: int | None = None, *, behind_proxy: bool = False
+    ) -> None:
         self.port = port or free_port()
         self.env = {**env, "INSCRIPTIONS_PUBLIC_URL": f"http://127.0.0.1:{self.port}"}
         self.log_path = log_path
+        # As in production behind the centre's reverse proxy: the client's address comes from
+        # X-Forwarded-For, trusted from this machine only (the simulated clients set it).
+        self.options = web_server_options({"FORWARDED_ALLOW_IPS": "127.0.0.1"} if behind_proxy else {})
         self.proc: asyncio.subprocess.Process | None = None
 
     @property
@@ -346,7 +352,7 @@ class WebProcess:
         await migrate(self.env)
         with self.log_path.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
-                *web_command(self.port),
+                *web_command(self.port, self.options),
                 cwd=PROJECT_ROOT,
                 env=self.env,
                 stdout=log,

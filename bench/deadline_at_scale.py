@@ -11,7 +11,7 @@ Not a test: it prints figures about this machine (issue 10, point 5).
 What runs, all on 127.0.0.1 and thrown away at the end: the Temporal dev server (CLI binary, on a
 SQLite file as `scripts/dev.sh` runs it; `--in-memory` for none), the SMTP sink
 (`bench.common.CountingSink`, in this process) and ONE production worker process
-(`bench.worker_process`, i.e. `worker.main` with its default cache of 1,000 workflows).
+(`bench.worker_process`, i.e. `worker.main` with its default cache, `INSCRIPTIONS_WORKER_CACHED_WORKFLOWS`).
 
 1. N dossiers of one campaign are started as the pre-registration starts them
    (`WorkflowClient.start_dossier`, at most --concurrency at a time); its validation deadline is

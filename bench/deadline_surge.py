@@ -16,7 +16,11 @@ What runs, all on 127.0.0.1 and thrown away at the end, as `scripts/dev.sh` star
 - the SMTP sink (`bench.common.CountingSink`, in this process, on its own thread);
 - one production worker process (`worker.main`, through `bench.worker_process`);
 - one web process, `uvicorn web.app:app` with the run command's arguments (access log on), its
-  output kept in the work directory and summarised at the end (exceptions, 5xx answers).
+  output kept in the work directory and summarised at the end (exceptions, 5xx answers). As in
+  production behind the centre's reverse proxy, it takes the client's address from
+  X-Forwarded-For (trusted from 127.0.0.1 only): each candidate comes from its own address
+  (--addresses N spreads them over N addresses; 1 puts everyone behind one NAT), so the per-address
+  login limits see what they would see on the night.
 
 Preparation (not measured): a campaign whose validation deadline is a real instant a little
 after the preparation ends (--lead, estimated from N), N accounts written straight into the app's
@@ -101,6 +105,7 @@ class Candidate:
     number: str
     logs_in: bool
     at: float  # time.time() at which the candidate starts
+    address: str = "127.0.0.1"  # the client address the reverse proxy reports (X-Forwarded-For)
     http: httpx.AsyncClient | None = None
     started: float | None = None
     login_latency: float | None = None
@@ -119,9 +124,15 @@ class Surge:
         self.ssl = ssl_context
         self.latencies: dict[str, list[float]] = {}
 
-    def client(self) -> httpx.AsyncClient:
-        # One client per candidate: its own cookies and connections, as a browser.
-        return httpx.AsyncClient(base_url=self.base_url, timeout=self.args.http_timeout, verify=self.ssl)
+    def client(self, c: Candidate) -> httpx.AsyncClient:
+        # One client per candidate: its own cookies and connections, as a browser; its address
+        # as the centre's reverse proxy would pass it on (the web trusts it from this machine).
+        return httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=self.args.http_timeout,
+            verify=self.ssl,
+            headers={"X-Forwarded-For": c.address},
+        )
 
     async def request(self, c: Candidate, step: str, method: str, url: str, **kwargs) -> httpx.Response:
         assert c.http is not None
@@ -162,7 +173,7 @@ class Surge:
         await asyncio.sleep(max(0.0, c.at - time.time()))
         c.started = time.time()
         if c.http is None:
-            c.http = self.client()
+            c.http = self.client(c)
         step = "start"
         try:
             if c.logs_in:
@@ -209,6 +220,11 @@ class Surge:
 
 
 # --------------------------------------------------------------------------- preparation
+def client_address(index: int) -> str:
+    """A distinct IPv4 address per index, in the carrier-grade NAT range 100.64.0.0/10."""
+    return f"100.{64 + index // 65536 % 64}.{index // 256 % 256}.{index % 256}"
+
+
 async def write_accounts(database: Database, campaign: Campaign, numbers: list[str], password_hash: str) -> None:
     """The account rows the pre-registration would write (its argon2 hashing left out)."""
     async with database.sessions() as session:
@@ -390,7 +406,7 @@ async def run(args: argparse.Namespace) -> None:
     target = env.client.service_client.config.target_host
     environ = app_environment(workdir, target, smtp_port, f"bench-surge-{uuid.uuid4().hex[:8]}")
     worker = WorkerProcess(environ, workdir / "worker.log")
-    web = WebProcess(environ, workdir / "web.log")
+    web = WebProcess(environ, workdir / "web.log", behind_proxy=True)
     database = Database(f"sqlite+aiosqlite:///{workdir / 'inscriptions.db'}")
     try:
         await database.migrate()
@@ -410,10 +426,12 @@ async def run(args: argparse.Namespace) -> None:
         await write_accounts(database, campaign, numbers, password_hash)
         surge = Surge(args, web.base_url, 0.0, ssl.create_default_context())
         logs_in = set(rng.sample(numbers, round(args.login_share * len(numbers))))
-        candidates = [Candidate(n, n in logs_in, 0.0) for n in numbers]
+        candidates = [
+            Candidate(n, n in logs_in, 0.0, client_address(i % args.addresses)) for i, n in enumerate(numbers)
+        ]
         already = [c for c in candidates if not c.logs_in]
         for c in already:
-            c.http = surge.client()
+            c.http = surge.client(c)
         if args.prelogin == "token":
             settings = Settings()  # this process's INSCRIPTIONS_* environment: the web app's
             tokens = SessionTokens(settings.secret_key, settings.session_hours * 3600)
@@ -506,6 +524,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--squeeze", type=float, default=15, help="started this many seconds before the deadline or more (15)"
     )
+    parser.add_argument(
+        "--addresses",
+        type=int,
+        default=0,
+        help="distinct client addresses the candidates come from (0: one each; 1: all behind one NAT)",
+    )
     parser.add_argument("--http-timeout", type=float, default=120, help="seconds a browser waits for an answer (120)")
     parser.add_argument(
         "--prelogin",
@@ -544,6 +568,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.candidates < 1 or args.window <= 0 or not 0 <= args.login_share <= 1:
         parser.error("--candidates >= 1, --window > 0, 0 <= --login-share <= 1")
+    if args.addresses <= 0:
+        args.addresses = args.candidates
     return args
 
 

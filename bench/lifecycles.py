@@ -31,9 +31,9 @@ Each is run for --dossiers dossiers with at most --concurrency (or --cancel-conc
 
 Figure 2, the worker's memory: --open-dossiers dossiers are started (a share of them validated) and
 left open, waiting on their timers (deadline 20 days ahead, or 8:30 on the next working day); once
-each has all its emails, the worker's VmRSS is read from /proc/<pid>/status. The SDK caches at most
-1,000 workflows by default and `build_worker` does not change it, so that worker holds the 1,000
-most recently used and replays the others from their history when they next wake. A second worker
+each has all its emails, the worker's VmRSS is read from /proc/<pid>/status. The worker caches at
+most INSCRIPTIONS_WORKER_CACHED_WORKFLOWS workflows (`infra.settings`), so it holds that many of
+the most recently used and replays the others from their history when they next wake. A second worker
 is then started on the same task queue with --big-cache slots, as after a restart: each dossier is
 queried once, which replays its history into the cache, and VmRSS is read again with all of them
 in memory. That replay pass also checks that every history replays against the current code.

@@ -10,21 +10,31 @@ receipt delay. N candidates then go through it as they would:
 2. login and validation over HTTP (two dossiers in three); half of the validated candidates ask
    for exam accommodations (the dossier's Update, as the web sends it);
 3. the deadline: the dossiers not validated are cancelled by their own timer;
-4. staff decisions on the accommodation requests (granted or refused), through the WorkflowClient.
-   Instruction decisions (complete, rejected…) cannot be tried: a validated dossier only goes under
-   instruction at 8:30 on the next working day, and a real server cannot skip the night.
+4. staff decisions on the accommodation requests (granted or refused), through the WorkflowClient;
+5. from the start, alongside 1 and 2: instruction decisions (complete, incomplete with a
+   regularisation request, rejected) by instructors logged in to the back office, over HTTP as
+   they work: each dossier's page read on one web process, the decision form posted to the other.
+   A validated dossier only goes under instruction at 8:30 on the next working day, which a real
+   server cannot skip; so --instruction dossiers (a fifth of --dossiers by default) are started
+   already under instruction, in another campaign, by `devtools.prompt_instruction` (the real
+   dossier workflow, started at that status) run by two more worker processes on their own task
+   queue, « prompt 1 » and « prompt 2 ». Everything from the decision on is the product's code:
+   the staff pages, the Update, the letter printed and deposited, the mails.
 
-Meanwhile: worker 1 is killed with SIGKILL every --kill-every seconds (restarted 5 s later); web 2
-is killed with SIGKILL while requests are in flight (restarted 5 s later); the Temporal server is
-restarted once, during validation; the SMTP sink answers 451 to every message for --outage
-seconds. Clients retry what failed, as a browser user would (a pre-registration whose answer was
-lost is sent again; the dossier that the lost request may have created stays, unvalidated, and is
-cancelled at the deadline like any other: it is counted apart).
+Meanwhile: worker 1 and prompt 1 (one host) are killed with SIGKILL every --kill-every seconds
+(restarted 5 s later); web 2 is killed with SIGKILL while requests are in flight (restarted 5 s
+later); the Temporal server is restarted once, during validation; the SMTP sink answers 451 to
+every message for --outage seconds. Clients retry what failed, as a browser user would (a
+pre-registration whose answer was lost is sent again; the dossier that the lost request may have
+created stays, unvalidated, and is cancelled at the deadline like any other: it is counted apart).
 
 Figures: transitions lost (the state each client was told it reached vs the workflow's state at the
 end: must be 0), e-mails sent twice or never (copies per idempotence key in the sink vs the mails
 each dossier should have queued: must be 0), failed workflow tasks (WorkflowTaskFailed / TimedOut
 events in the histories), HTTP errors the clients saw, time per phase, the machine's load.
+A mail sent twice is told apart when a worker log says it was sent again on purpose (an attempt
+cut off during DATA, activities/mail.py): that one is the documented choice, not a loss of
+idempotence; the duration of that uncertain stretch is measured from the workers' logs.
 """
 
 from __future__ import annotations
@@ -35,12 +45,15 @@ import email.parser
 import email.policy
 import hashlib
 import os
+import re
 import secrets
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -53,6 +66,7 @@ from temporalio.api.enums.v1 import EventType, TimeoutType, WorkflowTaskFailedCa
 from temporalio.service import RPCError
 
 from devtools.prod_stack import Stack, say
+from devtools.prompt_instruction import dossiers_at, wait_for_status_count
 from devtools.restore_drill import client_settings, gather_limited
 from devtools.run_local import web_command
 from domain.accommodations import (
@@ -62,12 +76,16 @@ from domain.accommodations import (
     AccommodationOutcome,
     AccommodationRequest,
 )
+from domain.calendar import to_local
+from domain.decisions import DecisionKind
 from domain.documents import UploadedDocument
 from domain.dossier import Refusal
 from domain.status import Status
 from infra.database import Database, save_campaign
 from infra.smtp import message_id
+from infra.staff_accounts import StaffRole
 from infra.temporal import connect
+from ops.staff_cli import create_account
 from tests.factories import campaign as make_campaign
 from workflows import names
 from workflows.client import Pending, Unavailable, WorkflowClient
@@ -77,6 +95,20 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PASSWORD = "Drill-Secret-2027"
 RECEIPT_DELAY = timedelta(seconds=10)
 RETRY_FOR = 300.0  # seconds a client keeps retrying one action (the server restart is well within)
+INSTRUCTION_QUEUE = "drill-instruction"  # the prompt-instruction workers' task queue
+STAFF_PASSWORD = "Exercice-Instruction-2027"
+INSTRUCTORS = 3
+STAFF_PACE = 2.0  # seconds an instructor reads a dossier before deciding: spreads decisions over the kills
+# What each instruction decision should leave: the status, and the mails it queues (incomplete and
+# rejected: the decision's mail, then the « document » mail of its letter, deposited).
+DECISIONS = {
+    DecisionKind.COMPLETE: (Status.COMPLETE, 0),
+    DecisionKind.INCOMPLETE: (Status.INCOMPLETE, 2),
+    DecisionKind.REJECT: (Status.REJECTED, 2),
+}
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+SENT_AGAIN = re.compile(r"Mail (\S+) sent again")
+UNCERTAIN = re.compile(r"uncertain for ([0-9.]+) ms \(DATA ([0-9.]+) ms, record ([0-9.]+) ms\)")
 
 
 def uptime() -> str:
@@ -104,6 +136,19 @@ class Candidate:
 
 
 @dataclass
+class Instructed:
+    """A dossier started under instruction, and the decision staff take on it."""
+
+    index: int
+    number: str
+    kind: DecisionKind
+    prepared_mails: int = 0  # mails the preparation counted (never sent): the decision's come after
+    decided: bool = False  # the web answered the decision form with its redirect (303)
+    refused: str = ""  # or the refusal it showed
+    decided_at: float = 0.0  # drill clock
+
+
+@dataclass
 class Figures:
     http: Counter[str] = field(default_factory=Counter)  # errors the clients saw, by kind
     temporal: Counter[str] = field(default_factory=Counter)  # WorkflowClient calls retried
@@ -113,9 +158,13 @@ class Figures:
 
 
 class Drill:
-    def __init__(self, stack: Stack, count: int, lead: float, outage: float, kill_every: float) -> None:
+    def __init__(
+        self, stack: Stack, count: int, lead: float, outage: float, kill_every: float, instruction: int
+    ) -> None:
         self.stack = stack
         self.count = count
+        self.instruction_count = instruction
+        self.instructed: list[Instructed] = []
         self.lead = lead
         self.outage = outage
         self.kill_every = kill_every
@@ -137,11 +186,22 @@ class Drill:
 
     # ------------------------------------------------------------------ faults
     async def kill_worker(self) -> None:
-        await asyncio.to_thread(self.stack.stop_process, "worker1", signal.SIGKILL)
-        self.fault("worker 1 killed (SIGKILL)")
+        await asyncio.gather(
+            asyncio.to_thread(self.stack.stop_process, "worker1", signal.SIGKILL),
+            asyncio.to_thread(self.stack.stop_process, "prompt1", signal.SIGKILL),
+        )
+        self.fault("worker 1 and prompt 1 killed (SIGKILL)")
         await asyncio.sleep(5)
-        self.stack.spawn("worker1", [sys.executable, "worker.py"], self.stack.app_env())
-        self.fault("worker 1 restarted")
+        self.spawn_worker("worker1")
+        self.spawn_worker("prompt1")
+        self.fault("worker 1 and prompt 1 restarted")
+
+    def spawn_worker(self, name: str) -> None:
+        if name.startswith("prompt"):
+            env = {**self.stack.app_env(), "INSCRIPTIONS_TASK_QUEUE": INSTRUCTION_QUEUE}
+            self.stack.spawn(name, [sys.executable, "-m", "devtools.prompt_instruction"], env)
+        else:
+            self.stack.spawn(name, [sys.executable, "worker.py"], self.stack.app_env())
 
     async def kill_web(self) -> None:
         in_flight = self.in_flight[1]
@@ -331,6 +391,108 @@ class Drill:
                 raise
         c.decision = outcome
 
+    # ------------------------------------------------------------------ instruction (staff, HTTP)
+    async def prepare_instruction(self, temporal: Any, database: Database) -> None:
+        """The dossiers under instruction (prompt workers), and the instructors' accounts."""
+        for name in ("prompt1", "prompt2"):
+            self.spawn_worker(name)
+        campaign = make_campaign(reminders=[])  # the factory's deadline, weeks ahead: no timer in the way
+        async with database.sessions() as session:
+            await save_campaign(session, campaign)
+        self.instruction_campaign = campaign
+        count = self.instruction_count
+        numbers = await dossiers_at(
+            temporal, INSTRUCTION_QUEUE, campaign, count, Status.IN_INSTRUCTION, prefix=f"I{self.tag.upper()}"
+        )
+        await wait_for_status_count(temporal, campaign.id, Status.IN_INSTRUCTION, count, timeout=300)
+        kinds = list(DECISIONS)
+        self.instructed = [Instructed(i, n, kinds[i % len(kinds)]) for i, n in enumerate(numbers)]
+        gateway = WorkflowClient(temporal, INSTRUCTION_QUEUE)
+
+        async def prepared(d: Instructed) -> None:
+            # Listed at their status from the start: the query waits for each first workflow task.
+            dossier = await self.temporal_call("instruction set-up query", lambda: gateway.view(d.number))
+            d.prepared_mails = dossier.mails_queued
+
+        await gather_limited((prepared(d) for d in self.instructed), limit=8)
+        self.instructors = []
+        for i in range(INSTRUCTORS):
+            login = f"instr{self.tag}{i}"
+            await create_account(database, login, f"Instructeur {i + 1}", StaffRole.INSTRUCTOR, STAFF_PASSWORD)
+            self.instructors.append(login)
+        say(f"  {count} dossiers under instruction ({campaign.id}), {INSTRUCTORS} instructors")
+
+    def remember_cookies(self, jar: dict[str, str], response: httpx.Response) -> None:
+        # Production cookies are Secure, which httpx would not send back over http: kept by hand.
+        for header in response.headers.get_list("set-cookie"):
+            name, _, value = header.split(";", 1)[0].partition("=")
+            jar[name.strip()] = value
+
+    async def instruct(self, client: httpx.AsyncClient, agent: int) -> None:
+        """One instructor: logs in, then takes a decision on each of its dossiers in turn."""
+        jar: dict[str, str] = {}
+
+        def headers() -> dict[str, str]:
+            return {"cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
+
+        form = await self.http(client, agent, "GET", "/staff/connexion", lambda r: r.status_code == 200)
+        self.remember_cookies(jar, form)
+        token = CSRF.search(form.text)
+        assert token, "no CSRF token on the staff login page"
+        login = await self.http(
+            client,
+            agent + 1,
+            "POST",
+            "/staff/connexion",
+            lambda r: r.status_code == 303,
+            headers=headers(),
+            data={"login": self.instructors[agent], "password": STAFF_PASSWORD, "csrf_token": token.group(1)},
+        )
+        if login.status_code != 303:
+            raise SystemExit(f"staff login refused: {login.status_code} {login.text[:300]}")
+        self.remember_cookies(jar, login)
+        zone = self.instruction_campaign.time_zone
+        for d in self.instructed[agent::INSTRUCTORS]:
+            await asyncio.sleep(STAFF_PACE)
+            page = await self.http(
+                client, d.index, "GET", f"/staff/dossiers/{d.number}", lambda r: r.status_code == 200, headers=headers()
+            )
+            self.remember_cookies(jar, page)
+            token = CSRF.search(page.text)
+            if page.status_code != 200 or token is None:
+                d.refused = f"dossier page: HTTP {page.status_code}"
+                continue
+            fields: dict[str, Any] = {
+                "kind": d.kind.value,
+                "request_id": uuid.uuid4().hex,
+                "csrf_token": token.group(1),
+            }
+            if d.kind is DecisionKind.INCOMPLETE:
+                route = self.instruction_campaign.route("externe")  # the sample candidates' route
+                assert route is not None
+                fields["missing"] = [route.documents[0].code]
+                deadline = datetime.now(UTC) + timedelta(days=15)
+                fields["deadline"] = to_local(deadline, zone).strftime("%Y-%m-%dT%H:%M")
+            elif d.kind is DecisionKind.REJECT:
+                fields["reasons"] = "Diplôme requis non fourni (exercice de reprise)."
+            # Posted to the other web process; sent again as is (same request ID: the same
+            # Update) when the answer is lost.
+            done = await self.http(
+                client,
+                d.index + 1,
+                "POST",
+                f"/staff/dossiers/{d.number}/decision",
+                lambda r: r.status_code == 303,
+                headers=headers(),
+                data=fields,
+            )
+            if done.status_code == 303:
+                d.decided = True
+                d.decided_at = time.monotonic() - self.began
+                self.progress["instructed"] += 1
+            else:
+                d.refused = f"HTTP {done.status_code}"
+
     # ------------------------------------------------------------------ the run
     async def phase(self, name: str, work: Awaitable[Any]) -> Any:
         began = time.monotonic()
@@ -355,10 +517,19 @@ class Drill:
         temporal = await connect(settings)
         gateway = WorkflowClient(temporal, settings.task_queue)
         self.in_flight = [0, 0]
+        database = Database(settings.database_url)
+        await self.phase("instruction set-up (no fault yet)", self.prepare_instruction(temporal, database))
+        await database.dispose()
         self.began = time.monotonic()
         chaos = asyncio.ensure_future(self.chaos())
         try:
             async with httpx.AsyncClient(timeout=60) as client:
+                instruction = asyncio.ensure_future(
+                    self.phase(
+                        "instruction decisions (staff pages, HTTP, both webs), alongside",
+                        asyncio.gather(*(self.instruct(client, a) for a in range(INSTRUCTORS))),
+                    )
+                )
                 await self.phase(
                     "pre-registration (HTTP, both webs)",
                     gather_limited((self.preregister(client, c) for c in self.candidates), limit=16),
@@ -368,6 +539,7 @@ class Drill:
                     "login + validation (HTTP) + accommodation requests",
                     gather_limited((self.validate(client, gateway, c) for c in chosen), limit=16),
                 )
+                await instruction
             await self.phase("the deadline and its cancellations", self.wait_deadline(gateway))
             askers = [c for c in self.candidates if c.asked_accommodations]
             await self.phase(
@@ -382,9 +554,9 @@ class Drill:
 
     def ensure_workers(self) -> None:
         running = {n for n, p in self.stack.children if p.poll() is None}
-        for n in ("worker1", "worker2"):
+        for n in ("worker1", "worker2", "prompt1", "prompt2"):
             if n not in running:
-                self.stack.spawn(n, [sys.executable, "worker.py"], self.stack.app_env())
+                self.spawn_worker(n)
 
     async def campaign_dossiers(self, temporal: Any) -> list[str]:
         query = f'{names.CAMPAIGN.name} = "{self.campaign_id}"'
@@ -439,6 +611,11 @@ class Drill:
             for n in range(1, self.expected_mail_count(by_number.get(number)) + 1):
                 key = f"{number}/{n}"
                 expected[message_id(key, sender)] = key
+        for d in self.instructed:
+            # The preparation's own mails are dropped, never sent: only the decision's count.
+            for n in range(d.prepared_mails + 1, d.prepared_mails + DECISIONS[d.kind][1] + 1):
+                key = f"{d.number}/{n}"
+                expected[message_id(key, sender)] = key
         limit = time.monotonic() + 900  # mail retries back off up to 10 minutes after the outage
         while True:
             counts = self.sink_counts()
@@ -471,6 +648,7 @@ class Drill:
             return number, dossier, failed
 
         results = await gather_limited((one(n) for n in self.all_numbers), limit=20)
+        instructed = await gather_limited((one(d.number) for d in self.instructed), limit=20)
         lost: list[str] = []
         queued_mismatch = 0
         failed_tasks = 0
@@ -489,9 +667,31 @@ class Drill:
                 lost.append(f"{number}: accommodations {acc.outcome if acc else None} instead of {c.decision}")
             if dossier.mails_queued != self.expected_mail_count(c) or dossier.outbox:
                 queued_mismatch += 1
+        decided: Counter[str] = Counter()
+        undecided: list[str] = []  # a decision staff could not take (refused, page not shown)
+        for d, (number, dossier, failed) in zip(self.instructed, instructed, strict=True):
+            failed_tasks += failed
+            dossiers_with_failed += bool(failed)
+            want, mails = DECISIONS[d.kind]
+            statuses[str(dossier.status)] += 1
+            decided[d.kind.value] += d.decided
+            if not d.decided:
+                undecided.append(f"{number}: {d.refused}, now {dossier.status}")
+            elif dossier.status is not want:
+                lost.append(f"{number}: {dossier.status} instead of {want} (decision {d.kind.value})")
+            if dossier.mails_queued != d.prepared_mails + mails or dossier.outbox:
+                queued_mismatch += 1
         counts = self.sink_counts()
         twice_keys = [self.expected_mails[m] for m in self.expected_mails if counts[m] > 1]
         twice = len(twice_keys)
+        worker_logs = [
+            path.read_text(errors="replace")
+            for pattern in ("worker*.log", "prompt*.log")
+            for path in self.stack.logs.glob(pattern)
+        ]
+        sent_again = {key for text in worker_logs for key in SENT_AGAIN.findall(text)}
+        unexplained = [k for k in twice_keys if k not in sent_again]
+        windows = [tuple(map(float, m)) for text in worker_logs for m in UNCERTAIN.findall(text)]
         never = sum(1 for m in self.expected_mails if not counts[m])
         others = sum(n for m, n in counts.items() if m not in self.expected_mails)
         f = self.figures
@@ -506,14 +706,35 @@ class Drill:
         say(f"  transitions lost: {len(lost)}" + (f" e.g. {lost[:5]}" if lost else ""))
         if unknown:
             say(f"  numbers answered to a client but not in the campaign's workflows: {len(unknown)} {unknown[:5]}")
+        if self.instructed:
+            first = min((d.decided_at for d in self.instructed if d.decided), default=0)
+            last = max((d.decided_at for d in self.instructed if d.decided), default=0)
+            refused_decisions = Counter(d.refused for d in self.instructed if d.refused)
+            say(
+                f"  instruction decisions taken over HTTP (303 from the web): {dict(decided)} of "
+                f"{len(self.instructed)}, from +{first:.0f} s to +{last:.0f} s; not taken: {len(undecided)}"
+                + (f" {dict(refused_decisions)} e.g. {undecided[:3]}" if undecided else "")
+            )
         say(f"  e-mails: {len(self.expected_mails)} expected, sent twice {twice}, never {never}")
         if twice_keys:
             say(f"    sent twice (same Message-ID on both copies): {twice_keys[:10]}")
+        say(
+            f"    sent again on purpose after an attempt cut off during DATA (worker logs): {len(sent_again)}; "
+            f"sent twice without that warning: {len(unexplained)}"
+        )
+        if windows:
+            say(f"    uncertain stretch per mail (DATA, then the « sent » record), over {len(windows)} mails logged:")
+            for label, values in (
+                ("whole", [w[0] for w in windows]),
+                ("DATA exchange", [w[1] for w in windows]),
+                ("« sent » record", [w[2] for w in windows]),
+            ):
+                cuts = statistics.quantiles(values, n=100) if len(values) > 1 else values * 99
+                median, p95, p99 = cuts[49], cuts[94], cuts[98]
+                say(f"      {label}: median {median:.1f} ms, p95 {p95:.1f}, p99 {p99:.1f}, max {max(values):.1f}")
         say(f"    (other mails in the sink, not from a dossier's outbox: {others}; dossiers whose count of")
         say(f"    queued mails differs from the drill's model: {queued_mismatch})")
-        refused_attempts = sum(
-            path.read_text(errors="replace").count("did not take mail") for path in self.stack.logs.glob("worker*.log")
-        )
+        refused_attempts = sum(text.count("did not take mail") for text in worker_logs)
         say(f"  SMTP attempts refused with 451 during the outage, then retried by Temporal: {refused_attempts}")
         say(f"  failed workflow tasks (WorkflowTaskFailed/TimedOut): {failed_tasks} in {dossiers_with_failed} dossiers")
         say(f"    by kind: {dict(kinds)}")
@@ -529,9 +750,10 @@ class Drill:
         for line in f.loads:
             say(f"    {line}")
         say(f"  {uptime()}")
-        ok = not lost and not unknown and not twice and not never
+        ok = not lost and not unknown and not unexplained and not never and not undecided
         say(
-            f"RESULT dossiers={len(self.all_numbers)} lost={len(lost)} mails_twice={twice} mails_never={never} "
+            f"RESULT dossiers={len(self.all_numbers)} instructed={len(self.instructed)} lost={len(lost)} "
+            f"mails_twice={twice} mails_twice_unexplained={len(unexplained)} mails_never={never} "
             f"failed_workflow_tasks={failed_tasks} http_errors={sum(f.http.values())} ok={ok}"
         )
         return ok
@@ -543,6 +765,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lead", type=float, default=0, help="seconds to the deadline (default: 120 + 0.4 a dossier)")
     parser.add_argument("--outage", type=float, default=180, help="seconds the SMTP sink refuses mail")
     parser.add_argument("--kill-every", type=float, default=45, help="seconds between SIGKILLs of worker 1")
+    parser.add_argument(
+        "--instruction",
+        type=int,
+        default=-1,
+        help="dossiers started under instruction (default: a fifth of --dossiers)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the stack's directory (logs, mail) at the end")
     args = parser.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="inscriptions-faults-"))
@@ -555,7 +783,9 @@ def main(argv: list[str] | None = None) -> int:
         began = time.monotonic()
         stack.start(demo=False)
         say(f"  stack up in {time.monotonic() - began:.0f} s")
-        drill = Drill(stack, args.dossiers, args.lead or 120 + 0.4 * args.dossiers, args.outage, args.kill_every)
+        instruction = args.instruction if args.instruction >= 0 else args.dossiers // 5
+        lead = args.lead or 120 + 0.4 * args.dossiers
+        drill = Drill(stack, args.dossiers, lead, args.outage, args.kill_every, instruction)
         ok = asyncio.run(drill.run())
         return 0 if ok else 1
     finally:

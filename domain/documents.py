@@ -1,5 +1,6 @@
 """Documents: what a candidate may upload, and what the centre deposits in the space."""
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -75,3 +76,35 @@ class CentreDocument:
     released_at: datetime | None = None
     # Set when the candidate can no longer sit the exam before the release instant came.
     withheld: bool = False
+    # What a convocation prints for the candidate's granted accommodations, as printed; None when
+    # not known (printed before it was recorded, or found already printed under its key).
+    accommodations: list[str] | None = None
+    # The version that replaced this one (a convocation printed again after a later decision on
+    # accommodations): the candidate then sees only that one.
+    replaced_by: str | None = None
+
+
+@dataclass
+class ConvocationReprint:
+    """A convocation to print again because the accommodations it prints are no longer those
+    granted. Ordered by the dossier's rules, printed by its workflow, which deposits the new
+    version in the old one's place; kept afterwards, so the same decision never orders it twice."""
+
+    replaces: str  # the reference of the convocation printed with other accommodations
+    exam_code: str
+    accommodations: list[str]  # what the new version prints
+    ordered_at: datetime
+    done_at: datetime | None = None
+    ref: str | None = None  # the new version, once deposited
+    skipped: str = ""  # why no new version was deposited (the exam passed, the dossier refused it…)
+
+    @property
+    def pending(self) -> bool:
+        return self.done_at is None
+
+    @property
+    def version(self) -> str:
+        """Names the new version in its letter's key: one version per set of accommodations, so a
+        repeated print finds the same file, which prints exactly these."""
+        digest = hashlib.sha256("\n".join(self.accommodations).encode()).hexdigest()[:12]
+        return f"amenagements-{digest}"

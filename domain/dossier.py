@@ -25,7 +25,7 @@ from domain.calendar import uploads_reopen_at
 from domain.campaign import Campaign, ExamDate, ExamKind, Route
 from domain.candidate import Address, Registration
 from domain.decisions import Decision, DecisionKind, Regularisation
-from domain.documents import CentreDocument, CentreDocumentKind, UploadedDocument
+from domain.documents import CentreDocument, CentreDocumentKind, ConvocationReprint, UploadedDocument
 from domain.exams import ExamResult, is_convened, may_sit
 from domain.fr import datetime_fr
 from domain.mail import Mail, MailTemplate, SetAsideMail
@@ -82,6 +82,11 @@ class Dossier:
     # Mails the recipient's server refused for good (SMTP 5xx), oldest first; they no longer
     # hold up the outbox and go again to the next address the candidate confirms.
     set_aside: list[SetAsideMail] = field(default_factory=list)
+    # Whether a convocation printed with other accommodations than those granted is printed again
+    # (set by the workflow's "convocation-reprint" patch at an accommodation decision; False in
+    # dossiers whose decision came before it, which replay as they ran), and those reprints.
+    reprints_convocations: bool = False
+    convocation_reprints: list[ConvocationReprint] = field(default_factory=list)
 
     # ----------------------------------------------------------------- pre-registration
     @classmethod
@@ -403,6 +408,101 @@ class Dossier:
             return []
         return acc.granted_labels()
 
+    # ----------------------------------------------------------------- convocations printed again
+    # A convocation prints the accommodations granted when it was printed. When staff decide
+    # later, a convocation printing something else is printed again: at once if the candidate
+    # already has it (they are mailed that it changed), at its release instant otherwise (the
+    # release then shows the new version, with the usual mail, and the old one never). Each
+    # reprint is recorded with what it prints, so one decision orders it once.
+    def printed_accommodations(self, doc: CentreDocument) -> list[str]:
+        """What a convocation prints for the accommodations. A document that does not say (printed
+        before this was recorded) printed the decision if it was deposited after it, else none."""
+        if doc.accommodations is not None:
+            return doc.accommodations
+        acc = self.accommodations
+        if acc is not None and acc.decided_at is not None and doc.deposited_at >= acc.decided_at:
+            return self.granted_accommodations()
+        return []
+
+    @property
+    def pending_convocation_reprints(self) -> list[ConvocationReprint]:
+        return [r for r in self.convocation_reprints if r.pending]
+
+    def _outdated(self, doc: CentreDocument) -> bool:
+        """A convocation in force that prints other accommodations than those granted now, with
+        no reprint of what is granted now ordered yet."""
+        if not self.reprints_convocations or doc.kind is not CentreDocumentKind.CONVOCATION or not self._in_force(doc):
+            return False
+        granted = self.granted_accommodations()
+        if self.printed_accommodations(doc) == granted:
+            return False
+        return not any(r.replaces == doc.ref and r.accommodations == granted for r in self.convocation_reprints)
+
+    def _awaits_reprint(self, doc: CentreDocument) -> bool:
+        """A convocation not released yet whose new version is due or being printed: it is not
+        released, so the candidate never sees a convocation already out of date."""
+        return doc.released_at is None and (
+            self._outdated(doc) or any(r.replaces == doc.ref for r in self.pending_convocation_reprints)
+        )
+
+    def _convocation_reprint_due(self) -> "Due | None":
+        # A convocation the candidate has is due at once (its release instant has passed).
+        due = [d.release_at for d in self.documents if self._outdated(d)]
+        return Due(min(due)) if due else None
+
+    def _order_convocation_reprints(self, now: datetime) -> None:
+        granted = self.granted_accommodations()
+        for doc in self.documents:
+            if not (self._outdated(doc) and now >= doc.release_at):
+                continue
+            reprint = ConvocationReprint(doc.ref, doc.exam_code or "", list(granted), now)
+            exam = self.campaign.exam(doc.exam_code or "")
+            if exam is None or exam.starts_at <= now:
+                reprint.done_at, reprint.skipped = now, "épreuve passée"
+            elif not is_convened(self.status, exam.kind):
+                reprint.done_at, reprint.skipped = now, f"plus convoqué(e) ({self.status.label})"
+            self.convocation_reprints.append(reprint)
+
+    def replace_convocation(self, reprint: ConvocationReprint, document: CentreDocument, now: datetime) -> None:
+        """The new version `reprint` ordered is printed: it takes the old one's place. Released at
+        once if the old one was (the candidate is mailed that it changed), else at its instant."""
+        reprint.done_at = now
+        if any(d.ref == document.ref for d in self.documents):
+            reprint.ref = document.ref  # already deposited (the same version printed again)
+            return
+        old = next((d for d in self.documents if d.ref == reprint.replaces), None)
+        if old is None or not self._in_force(old):
+            reprint.skipped = "convocation retirée"
+            return
+        try:
+            self.check_deposit(document.kind, document.exam_code, now)
+        except Refusal as refusal:
+            reprint.skipped = refusal.message
+            return
+        reprint.ref = document.ref
+        old.replaced_by = document.ref
+        document.deposited_at = now
+        document.release_at = now if old.released_at is not None else old.release_at
+        self.documents.append(document)
+        granted = self.printed_accommodations(document)
+        if old.released_at is None:
+            self._note(
+                now, "convocation_reimprimee", f"Convocation imprimée à nouveau (aménagements) : {document.title}."
+            )
+            self._release_due(now)
+            return
+        document.released_at = now
+        self._note(now, "convocation_mise_a_jour", f"Convocation mise à jour (aménagements) : {document.title}.")
+        self._mail(
+            MailTemplate.CONVOCATION_UPDATED,
+            title=document.title,
+            accommodations="\n".join(f"  - {label}" for label in granted),
+        )
+
+    def reprint_failed(self, reprint: ConvocationReprint, reason: str, now: datetime) -> None:
+        """The new version could not be printed (refused): the old one stays, released as due."""
+        reprint.done_at, reprint.skipped = now, reason
+
     def _granted(self, decision: AccommodationDecision) -> list[AccommodationKind]:
         if self.status in (Status.CANCELLED, Status.WITHDRAWN, Status.REPLACED):
             raise Refusal(f"Ce dossier est clos ({self.status.label}).")
@@ -571,7 +671,7 @@ class Dossier:
         if not changed:
             return []
         for doc in self.documents:
-            if doc.kind.is_for_an_exam and doc.exam_code in changed and doc.released_at is None and not doc.withheld:
+            if doc.kind.is_for_an_exam and doc.exam_code in changed and doc.released_at is None and self._in_force(doc):
                 exam = campaign.exam(doc.exam_code or "")
                 assert exam is not None
                 doc.release_at = max(now, exam.starts_at - campaign.convocation_lead)
@@ -599,7 +699,7 @@ class Dossier:
                     if d.kind.is_for_an_exam
                     and d.exam_code in {b.code for b, _ in concerned}
                     and d.released_at is None
-                    and not d.withheld
+                    and self._in_force(d)
                     and d.release_at > now
                 ),
                 released="oui"
@@ -729,8 +829,12 @@ class Dossier:
         return Due(min(moot)) if moot else None
 
     def _document_release_due(self) -> "Due | None":
-        pending = [d.release_at for d in self.documents if d.released_at is None and not d.withheld]
+        pending = [d.release_at for d in self.documents if d.released_at is None and self._releasable(d)]
         return Due(min(pending)) if pending else None
+
+    def _releasable(self, doc: CentreDocument) -> bool:
+        """In force, and not waiting for its new version (`_awaits_reprint`)."""
+        return self._in_force(doc) and not self._awaits_reprint(doc)
 
     # ----------------------------------------------------------------- views
     def allowed_actions(self, now: datetime) -> list[Action]:
@@ -756,7 +860,7 @@ class Dossier:
         elif window.opens_at:
             items.append(("Ouverture du dépôt des pièces justificatives", window.opens_at))
         for doc in self.documents:
-            if doc.released_at is None and not doc.withheld:
+            if doc.released_at is None and self._in_force(doc):
                 items.append((f"Mise à disposition : {doc.title}", doc.release_at))
         for exam in self.campaign.exams:
             if is_convened(self.status, exam.kind) and exam.starts_at > now:
@@ -765,7 +869,7 @@ class Dossier:
 
     def released_documents(self) -> list[CentreDocument]:
         """Newest first, as the space lists them."""
-        released = [d for d in self.documents if d.released_at is not None]
+        released = [d for d in self.documents if d.released_at is not None and d.replaced_by is None]
         return sorted(released, key=lambda d: d.released_at or d.deposited_at, reverse=True)
 
     # ----------------------------------------------------------------- helpers
@@ -808,11 +912,16 @@ class Dossier:
         exam = self.campaign.exam(exam_code)
         return exam is not None and is_convened(self.status, exam.kind)
 
+    @staticmethod
+    def _in_force(doc: CentreDocument) -> bool:
+        """Neither withheld nor replaced by a later version."""
+        return not doc.withheld and doc.replaced_by is None
+
     def _is_moot(self, doc: CentreDocument) -> bool:
         """A convocation not released yet for an exam the candidate can no longer sit."""
         return (
             doc.released_at is None
-            and not doc.withheld
+            and self._in_force(doc)
             and doc.kind.is_for_an_exam
             and not self._may_sit(doc.exam_code)
         )
@@ -829,7 +938,7 @@ class Dossier:
 
     def _release_documents(self, now: datetime) -> None:
         for doc in self.documents:
-            if doc.released_at is None and not doc.withheld and now >= doc.release_at:
+            if doc.released_at is None and self._releasable(doc) and now >= doc.release_at:
                 doc.released_at = now
                 self._note(now, "document", f"Document mis à disposition : {doc.title}.")
                 self._mail(MailTemplate.DOCUMENT, title=doc.title, kind=doc.kind.label)
@@ -903,5 +1012,7 @@ TIMED_RULES: tuple[TimedRule, ...] = (
     TimedRule("regularisation_reminder", Dossier._regularisation_reminder_due, Dossier._remind_regularisation),
     TimedRule("regularisation_expiry", Dossier._regularisation_expiry_due, Dossier._expire_regularisation),
     TimedRule("withholding", Dossier._withholding_due, Dossier._withhold_moot_documents),
+    # Before the release: a convocation out of date at its release instant waits for its reprint.
+    TimedRule("convocation_reprint", Dossier._convocation_reprint_due, Dossier._order_convocation_reprints),
     TimedRule("release", Dossier._document_release_due, Dossier._release_documents),
 )

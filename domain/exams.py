@@ -51,6 +51,12 @@ def is_convened(status: Status, kind: ExamKind) -> bool:
     return status in CONVENED[kind]
 
 
+def was_convened(status: Status, kind: ExamKind) -> bool:
+    """Whether the candidate is or was convened to an exam of this kind (its result may be
+    recorded since): who an attendance certificate can be for."""
+    return status in CONVENED[kind] or status in SAT[kind]
+
+
 def may_sit(status: Status, kind: ExamKind | None) -> bool:
     """Whether a candidate can still sit (or has sat) an exam of this kind, so that its
     convocation still makes sense; None for a document about no known exam."""
@@ -64,6 +70,12 @@ def may_sit(status: Status, kind: ExamKind | None) -> bool:
 CONVENED: dict[ExamKind, tuple[Status, ...]] = {
     ExamKind.WRITTEN: (Status.ADMITTED, Status.ADMITTED_UNDER_RESERVE),
     ExamKind.ORAL: (Status.ADMISSIBLE,),
+}
+
+# Convened once, results since: the written tests' results, then the orals'.
+SAT: dict[ExamKind, frozenset[Status]] = {
+    ExamKind.WRITTEN: frozenset({Status.ADMISSIBLE, Status.NOT_ADMISSIBLE, Status.PASSED, Status.FAILED}),
+    ExamKind.ORAL: frozenset({Status.PASSED, Status.FAILED}),
 }
 
 # A result concludes one stage, so it is recorded for those convened to that stage.

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from domain.campaign import ExamDate
 from domain.decisions import DecisionKind
 from domain.documents import CentreDocumentKind
 from domain.dossier import Dossier, Refusal
-from domain.exams import ExamResult, result_of
+from domain.exams import ExamResult, result_of, was_convened
 from domain.marks import Mark
 
 
@@ -59,6 +60,9 @@ class LetterOrder:
     exam_code: str | None = None
     marks: list[Mark] = field(default_factory=list)
     result: ExamResult | None = None  # the result letter's result; others use the status's
+    # A later version of a letter already printed (a convocation printed again after a decision
+    # on accommodations): its key gets this suffix, so it is printed anew rather than found.
+    version: str = ""
 
 
 def check_letter(dossier: Dossier, order: LetterOrder, now: datetime) -> None:
@@ -68,6 +72,10 @@ def check_letter(dossier: Dossier, order: LetterOrder, now: datetime) -> None:
         exam = dossier.campaign.exam(order.exam_code or "")
         if exam is None:
             raise Refusal("Choisissez une épreuve de la session.")
+        if kind is LetterKind.ATTENDANCE and not was_convened(dossier.status, exam.kind):
+            raise Refusal(
+                f"Attestation de présence : le candidat n'a pas été convoqué à cette épreuve ({dossier.status.label})."
+            )
     if kind is LetterKind.REGULARISATION and dossier.regularisation is None:
         raise Refusal("Aucune demande de pièces n'a été faite pour ce dossier.")
     if kind is LetterKind.REJECTION and not dossier.decision_reasons:
@@ -80,6 +88,32 @@ def check_letter(dossier: Dossier, order: LetterOrder, now: datetime) -> None:
     if kind is LetterKind.RESULT and (order.result or result_of(dossier.status)) is None:
         raise Refusal("Le courrier de résultat suit un résultat : enregistrez d'abord le résultat.")
     dossier.check_deposit(kind.document_kind, order.exam_code if kind is LetterKind.CONVOCATION else None, now)
+
+
+@dataclass(frozen=True)
+class ExamLetters:
+    """A letter about an exam that staff may ask for now, and the exams it fits."""
+
+    kind: LetterKind
+    exams: list[ExamDate]
+
+
+def exam_letters(dossier: Dossier, now: datetime) -> list[ExamLetters]:
+    """The convocations and attendance certificates the dossier takes now, per exam: exactly
+    what `check_letter` accepts, so the staff page offers nothing the workflow would refuse
+    (none on a rejected or cancelled dossier, an oral's convocation only once admissible)."""
+    offers = []
+    for kind in (LetterKind.CONVOCATION, LetterKind.ATTENDANCE):
+        exams = []
+        for exam in dossier.campaign.exams:
+            try:
+                check_letter(dossier, LetterOrder(kind, exam_code=exam.code), now)
+            except Refusal:
+                continue
+            exams.append(exam)
+        if exams:
+            offers.append(ExamLetters(kind, exams))
+    return offers
 
 
 @dataclass

@@ -24,6 +24,7 @@ class MailTemplate(StrEnum):
     EXAMS_MOVED = "epreuves_modifiees"
     ACCOMMODATIONS_REQUESTED = "amenagements_demande"
     ACCOMMODATIONS_DECIDED = "amenagements_decision"
+    CONVOCATION_UPDATED = "convocation_mise_a_jour"
 
 
 @dataclass
@@ -52,6 +53,7 @@ MAIL_LABELS: dict[MailTemplate, str] = {
     MailTemplate.REPLACED: "l'avis de remplacement de votre préinscription",
     MailTemplate.ADDRESS_CHANGED: "la confirmation de votre changement d'adresse",
     MailTemplate.EXAMS_MOVED: "l'avis de modification des épreuves",
+    MailTemplate.CONVOCATION_UPDATED: "l'avis de mise à jour de votre convocation",
 }
 
 

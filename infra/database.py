@@ -2,7 +2,7 @@
 
 A dossier's state lives in its workflow only. These tables hold what the web layer and the
 activities need around it: who may log in to which dossier, the campaigns staff define, where an
-uploaded file's bytes are, and which emails already went out (so a retry never sends twice).
+uploaded file's bytes are, and which emails went out or were going out (activities/mail.py).
 """
 
 from __future__ import annotations
@@ -145,8 +145,15 @@ class StoredFile(Base):
     created_at: Mapped[datetime] = mapped_column(default=now)
 
 
+MAIL_SENDING = "sending"  # written just before DATA: the server may take the message from now on
+MAIL_SENT = "sent"  # the server answered 250 to DATA
+
+
 class SentMail(Base):
-    """One row per email that left: the activity checks it before sending."""
+    """One row per email handed to the SMTP server, under its event key: the activity checks it
+    before sending (activities/mail.py). `state` is « sending » from just before DATA until the
+    server's 250, then « sent »; a row left at « sending » is a mail whose fate is unknown (an
+    attempt cut off during DATA)."""
 
     __tablename__ = "sent_mails"
 
@@ -154,7 +161,9 @@ class SentMail(Base):
     recipient: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(300))
     message_id: Mapped[str] = mapped_column(String(300))
-    sent_at: Mapped[datetime] = mapped_column(default=now)
+    # Rows written before the « sending » mark existed were all sent.
+    state: Mapped[str] = mapped_column(String(10), server_default=MAIL_SENT)
+    sent_at: Mapped[datetime] = mapped_column(default=now)  # the mark's instant, then the 250's
 
 
 class RateLimitCount(Base):

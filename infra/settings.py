@@ -60,9 +60,27 @@ class Settings(BaseSettings):
     preregistrations_per_address: int = 20
     preregistrations_per_email: int = 3
 
-    # Dossiers a worker keeps in memory (about 0.3 MB each, bench/lifecycles.py); others are
-    # rebuilt from their history when they wake. Raise it with the worker's memory.
-    worker_cached_workflows: int = 1000
+    # Dossiers a worker keeps in memory (about 0.45 MB each, bench/lifecycles.py); others are
+    # rebuilt from their history when they wake or are read: about 40 ms of CPU each (a fresh
+    # sandbox and a replay) against about 5 ms for a cached one. On deadline night every open
+    # dossier of the campaign is read and woken, so size it to them (bench/deadline_surge.py).
+    worker_cached_workflows: int = 5000
+    # Workflow tasks a worker takes at once. They run one at a time on Python's interpreter lock,
+    # so more slots add no throughput: they only let tasks age in the worker, where Temporal's
+    # 10 s task timeout runs, until they time out and are redone (a spiral under a surge). Fewer
+    # slots leave the backlog in the server's queue, where no timeout runs.
+    worker_workflow_task_slots: int = 8
+    # How long a task for a cached dossier waits for this worker before going to any worker with
+    # the whole history (the SDK's default is 10 s). Under a surge the wait is the backlog: moving
+    # the task would replace a cheap cached task with a rebuild. New tasks for a worker that has
+    # not polled for 10 s (dead) go to the shared queue at once (the server checks); only those
+    # already queued when it died wait this long.
+    worker_sticky_timeout_seconds: float = 30.0
+    # Dossier queries (every candidate page) a web process has in flight at once; the others wait
+    # their turn in the process, in arrival order. A query the server gives up on (after 30 s
+    # in a worker's backlog) is still computed by the worker for nobody: waiting here instead
+    # keeps that backlog short, so a surge costs time, not wasted work and 503s.
+    web_query_slots: int = 16
 
     # Where the worker serves its Prometheus metrics (`/metrics`: Temporal's SDK metrics and the
     # business figures); empty: none. Each worker process needs its own port.

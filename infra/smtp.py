@@ -2,15 +2,24 @@
 
 Used by the mail activity (dossier events) and by the web's password-reset link; each caller
 decides what a failure means (retry by Temporal, or a log line and "ask again").
+
+The exchange is aiosmtplib's own (EHLO, STARTTLS, login, MAIL FROM, RCPT TO, DATA, QUIT), with
+two hooks a caller can give for the one step that decides whether the message left: `before_data`
+runs once the server took the envelope, just before DATA; `accepted` right after the server's
+250 to DATA, before QUIT. The mail activity records its « sending » and « sent » marks there, so
+that the stretch in which a stopped worker leaves a mail's fate unknown is that of DATA alone.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from email.utils import formatdate
+from typing import Any, Literal
 
 import aiosmtplib
+from aiosmtplib.typing import Default
 
 from infra.settings import Settings
 
@@ -36,9 +45,44 @@ def compose(settings: Settings, *, to: str, subject: str, body: str, key: str, d
     return msg
 
 
-async def deliver(settings: Settings, msg: EmailMessage) -> None:
-    await aiosmtplib.send(
-        msg,
+Hook = Callable[[], Awaitable[None]]
+
+
+async def _nothing() -> None:
+    return None
+
+
+class _Exchange(aiosmtplib.SMTP):
+    """aiosmtplib's client, with the caller's hooks around DATA (which `send_message` calls once
+    the envelope is accepted: a refused recipient never reaches `before_data`)."""
+
+    def __init__(self, before_data: Hook, accepted: Hook, **options: Any) -> None:
+        super().__init__(**options)
+        self.before_data = before_data
+        self.accepted = accepted
+        self.taken = False  # the server answered 250 to DATA: the message is its now
+
+    async def data(
+        self, message: str | bytes, /, *, timeout: float | Literal[Default.token] | None = Default.token
+    ) -> aiosmtplib.SMTPResponse:
+        await self.before_data()
+        response = await super().data(message, timeout=timeout)
+        self.taken = True
+        await self.accepted()
+        return response
+
+
+async def deliver(
+    settings: Settings, msg: EmailMessage, *, before_data: Hook = _nothing, accepted: Hook = _nothing
+) -> None:
+    """Hand `msg` to the SMTP server; raises one of SMTP_ERRORS when it did not take it.
+
+    An error of `before_data` ends the exchange before DATA (nothing sent); `accepted` must not
+    fail (the message already left). Once the server took the message, a failed QUIT is ignored.
+    """
+    smtp = _Exchange(
+        before_data,
+        accepted,
         hostname=settings.smtp_host,
         port=settings.smtp_port,
         username=settings.smtp_username or None,
@@ -46,6 +90,12 @@ async def deliver(settings: Settings, msg: EmailMessage) -> None:
         start_tls=settings.smtp_starttls,
         timeout=30,
     )
+    try:
+        async with smtp:
+            await smtp.send_message(msg)
+    except SMTP_ERRORS:
+        if not smtp.taken:
+            raise
 
 
 def permanent_refusal(exc: BaseException) -> str | None:

@@ -1,4 +1,4 @@
-"""Small builders for test data: campaigns, pre-registration forms."""
+"""Small builders for test data: campaigns, pre-registration forms, dossier mails."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from domain.campaign import Campaign, DocumentCategory, ExamDate, ExamKind, Route
+from domain.mail import Mail, MailTemplate
 
 DIPLOMA_CATEGORIES = [
     DocumentCategory("diplome", "Diplôme(s) requis", 3),
@@ -88,3 +89,22 @@ def form(campaign_id: str, **overrides) -> dict:
     }
     data.update(overrides)
     return data
+
+
+def dossier_mail(number: str, template: MailTemplate, to: str, status: str, **context: str) -> Mail:
+    """A mail a dossier queues, with the context every template reads (and `context` on top)."""
+    return Mail(
+        key=f"{number}/1",
+        template=template,
+        to=to,
+        context={
+            "dossier_number": number,
+            "civility": "Madame",
+            "full_name": "Maëlle Le Goff",
+            "grade": "Rédacteur territorial",
+            "organiser": "CDG 56",
+            "route": "Concours externe",
+            "status": status,
+            **context,
+        },
+    )

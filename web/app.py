@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         client = await connect(settings)
         app.state.settings = settings
         app.state.database = database
-        app.state.client = WorkflowClient(client, settings.task_queue)
+        app.state.client = WorkflowClient(client, settings.task_queue, query_slots=settings.web_query_slots)
         app.state.files = FileStore(settings.files_dir)
         log.info("Web app ready: Temporal %s, task queue %s", settings.temporal_address, settings.task_queue)
         yield

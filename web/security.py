@@ -17,7 +17,6 @@ import re
 import secrets
 import time
 import unicodedata
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
@@ -26,6 +25,8 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from zxcvbn import zxcvbn
+
+from infra.in_order import InOrder
 
 # argon2id at OWASP's recommended minimum (Password Storage Cheat Sheet: 19 MiB, 2 passes, one
 # lane): about 50 ms per check on this busy 2-core host instead of 0.3 s for the library's
@@ -81,27 +82,15 @@ R = TypeVar("R")
 
 class HashLimiter:
     """At most `slots` hashes computed at once, each in a worker thread, the others waiting in
-    arrival order (asyncio's semaphore wakes its waiters first in, first out).
-
-    One semaphore per event loop: a semaphore belongs to the loop it first waited on, and a
-    process may run several loops (the tests, the tools)."""
+    arrival order (`infra.in_order`)."""
 
     def __init__(self, slots: int) -> None:
         self.slots = slots
-        self._semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-            weakref.WeakKeyDictionary()
-        )
-
-    def _semaphore(self) -> asyncio.Semaphore:
-        loop = asyncio.get_running_loop()
-        semaphore = self._semaphores.get(loop)
-        if semaphore is None:
-            semaphore = self._semaphores[loop] = asyncio.Semaphore(self.slots)
-        return semaphore
+        self._in_order = InOrder(slots)
 
     async def run(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """`fn(*args)` in a thread once a slot is free (argon2 releases the GIL)."""
-        async with self._semaphore():
+        async with self._in_order:
             return await asyncio.to_thread(fn, *args, **kwargs)
 
 

@@ -24,7 +24,7 @@ import binascii
 import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -66,6 +66,7 @@ from domain.dossier import Dossier, Refusal
 from domain.letters import LetterKind
 from domain.status import Status
 from domain.summary import DossierSummary
+from infra.in_order import InOrder
 from workflows import names
 from workflows.batch import BatchProgress, BatchState, BatchWorkflow
 from workflows.campaign import CampaignDeadlineWorkflow, CampaignExamsWorkflow, DeadlineExtension
@@ -250,9 +251,20 @@ def _row(execution: WorkflowExecution) -> DossierRow:
 
 
 class WorkflowClient:
-    def __init__(self, client: Client, task_queue: str) -> None:
+    def __init__(self, client: Client, task_queue: str, *, query_slots: int | None = None) -> None:
+        """`query_slots`: at most that many dossier queries in flight from this process, the
+        others waiting their turn here (`infra.in_order`); None: no bound (tools, activities)."""
         self.temporal = client  # for health checks and history reads only
         self.task_queue = task_queue
+        self._queries = InOrder(query_slots) if query_slots else None
+
+    @asynccontextmanager
+    async def _query_turn(self) -> AsyncIterator[None]:
+        if self._queries is None:
+            yield
+            return
+        async with self._queries:
+            yield
 
     @property
     def namespace(self) -> str:
@@ -276,18 +288,21 @@ class WorkflowClient:
             )
 
     async def view(self, number: str) -> Dossier:
-        with _translated():
-            return await self._dossier(number).query(DossierWorkflow.view)
+        async with self._query_turn():
+            with _translated():
+                return await self._dossier(number).query(DossierWorkflow.view)
 
     async def summary(self, number: str, now: datetime) -> DossierSummary:
         """What the candidate's pages show at `now`; `view` is for callers that apply the rules."""
-        with _translated():
-            return await self._dossier(number).query(DossierWorkflow.summary, now)
+        async with self._query_turn():
+            with _translated():
+                return await self._dossier(number).query(DossierWorkflow.summary, now)
 
     async def pending_letters(self, number: str) -> list[LetterKind]:
         """Letters the dossier is printing after a decision or a result (empty once deposited)."""
-        with _translated():
-            return await self._dossier(number).query(DossierWorkflow.pending_letters)
+        async with self._query_turn():
+            with _translated():
+                return await self._dossier(number).query(DossierWorkflow.pending_letters)
 
     async def update(
         self,

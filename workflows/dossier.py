@@ -51,6 +51,7 @@ LETTERS_IN_WORKFLOW = "letters-in-workflow"  # 2026-12: decisions and results or
 RECEIPT_TIME = "receipt-time"  # 2026-12: what closes at a deadline waits for on-time actions
 MAIL_SET_ASIDE = "mail-set-aside"  # 2026-12: a mail refused for good is set aside, not retried
 VALIDATED_AT = "validated-at-attribute"  # 2026-12: the instruction queue orders by validation
+CONVOCATION_REPRINT = "convocation-reprint"  # 2026-12: a later accommodation decision reprints
 
 # Mail waits out an SMTP outage: retried forever, backing off to one try every 10 minutes. A
 # permanent refusal (5xx) is not retried: the activity fails with MAIL_REFUSED at once.
@@ -148,6 +149,9 @@ class DossierWorkflow:
     async def run(self, registration: Registration) -> Outcome:
         mails = asyncio.ensure_future(self._send_mails())
         letters = asyncio.ensure_future(self._issue_letters())
+        # Waits for reprints the rules order, which dossiers that never took CONVOCATION_REPRINT
+        # never do: no command for them.
+        reprints = asyncio.ensure_future(self._reprint_convocations())
         while not self.dossier.archived:
             self.dossier.run_due(workflow.now())
             self._publish_status()
@@ -155,8 +159,14 @@ class DossierWorkflow:
         # Leave nothing half done: every accepted message handled, every letter printed, every
         # queued email sent.
         await workflow.wait_condition(
-            lambda: workflow.all_handlers_finished() and not self._letters and not self.dossier.outbox
+            lambda: (
+                workflow.all_handlers_finished()
+                and not self._letters
+                and not self.dossier.pending_convocation_reprints
+                and not self.dossier.outbox
+            )
         )
+        reprints.cancel()
         letters.cancel()
         mails.cancel()
         return Outcome(self.dossier.dossier_number, self.dossier.status)
@@ -263,6 +273,29 @@ class DossierWorkflow:
                 )
             self._letters.pop(0)
 
+    async def _reprint_convocations(self) -> None:
+        """Convocations the rules order printed again (accommodations decided after they were
+        printed), one at a time; the new version takes the old one's place in the dossier."""
+        while True:
+            await workflow.wait_condition(lambda: bool(self.dossier.pending_convocation_reprints))
+            reprint = self.dossier.pending_convocation_reprints[0]
+            order = LetterOrder(LetterKind.CONVOCATION, exam_code=reprint.exam_code, version=reprint.version)
+            try:
+                document = await self._print(order, LETTER_RETRY)
+            except ActivityError as exc:
+                # Only a refusal ends a print retried forever: the dossier moved on meanwhile.
+                reason = getattr(exc.cause, "message", str(exc))
+                workflow.logger.warning(
+                    "Dossier %s: convocation %s not printed again (%s)",
+                    self.dossier.dossier_number,
+                    order.exam_code,
+                    reason,
+                )
+                self.dossier.reprint_failed(reprint, reason, workflow.now())
+            else:
+                self.dossier.replace_convocation(reprint, document, workflow.now())
+            self._accepted()
+
     def _order_letter(self, order: LetterOrder) -> None:
         if workflow.patched(LETTERS_IN_WORKFLOW):
             self._letters.append(order)
@@ -354,6 +387,11 @@ class DossierWorkflow:
     @workflow.update(name=names.DECIDE_ACCOMMODATIONS)
     def decide_accommodations(self, decision: AccommodationDecision) -> Ack:
         _refuse(lambda: self.dossier.decide_accommodations(decision, workflow.now()))
+        if workflow.patched(CONVOCATION_REPRINT):
+            # From this decision on, a convocation printing other accommodations is printed
+            # again (the rules order it, `_reprint_convocations` prints it). A decision recorded
+            # before this release replays without: no print it did not order.
+            self.dossier.reprints_convocations = True
         return self._accepted()
 
     @decide_accommodations.validator
@@ -463,5 +501,8 @@ class DossierWorkflow:
 
     @workflow.query(name=names.PENDING_LETTERS)
     def pending_letters(self) -> list[LetterKind]:
-        """Letters ordered by a decision or a result and not yet deposited (being printed)."""
-        return [order.kind for order in self._letters]
+        """Letters ordered by a decision or a result and not yet deposited (being printed),
+        convocations being printed again included."""
+        return [order.kind for order in self._letters] + [
+            LetterKind.CONVOCATION for _ in self.dossier.pending_convocation_reprints
+        ]

@@ -87,6 +87,9 @@ METRIC_VALIDATIONS = "inscriptions_validations"  # {campaign}: validations a dos
 METRIC_REFUSALS = "inscriptions_refusals"  # {campaign, action}: requests a dossier refused
 METRIC_MAILS_QUEUED = "inscriptions_mails_queued"  # {campaign}: mails handed to the sending activity
 METRIC_MAILS_SENT = "inscriptions_mails_sent"  # {template}: mails the SMTP server took
+# {template}: mails sent again because an attempt was cut off during DATA (activities/mail.py):
+# the candidate may hold two copies with one Message-ID.
+METRIC_MAILS_SENT_AGAIN = "inscriptions_mails_sent_again"
 METRIC_MAILS_SET_ASIDE = "inscriptions_mails_set_aside"  # {campaign}: mails refused for good, set aside
 METRIC_MAIL_FAILURES = "inscriptions_mail_failures"  # attempts the SMTP server refused or missed
 METRIC_MAIL_DELAY = "inscriptions_mail_delay_seconds"  # histogram: first try to sent

@@ -1,7 +1,10 @@
 """A staff member's day in Chromium, on the real stack: log in, find dossiers, preview a
 candidate's documents, decide, admit the complete dossiers in bulk and follow the progress,
-read a dossier's history, check the system's health. Screenshots go to
-test-artifacts/screenshots/staff-*.png; axe-core checks each main page (WCAG 2.1 AA)."""
+read a dossier's history, check the system's health. Beside it, in a browser of their own, a
+candidate asks for exam accommodations with the certificate, which staff partly grant; the
+candidate reads the answer, and the accommodations come out on the convocation and on the exam's
+attendance sheet. Screenshots go to test-artifacts/screenshots/staff-*.png; axe-core checks
+every page either browser showed (WCAG 2.1 AA)."""
 
 from __future__ import annotations
 
@@ -12,17 +15,23 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi import FastAPI
-from playwright.async_api import BrowserContext, expect
+from playwright.async_api import Browser, BrowserContext, FilePayload, Page, expect
 from temporalio.client import Client
 
 from domain.status import Status
-from infra.database import Database, get_campaign
+from infra.database import Account, Database, get_campaign
 from infra.staff_accounts import StaffRole
 from tests.backoffice import STAFF_PASSWORD, cheap_staff_hashing, dossiers, new_staff, prompt_queue  # noqa: F401
 from tests.batch.test_convocations import png
 from tests.browser.conftest import VisitedPages, axe_violations, screenshot
+from tests.letters.pdf import pdf_lines
 from tests.staff.test_dossier_page import upload
 from tests.web.pages import PDF
+from web.security import hash_password
+
+EXTRA_TIME = "Temps de composition majoré (tiers-temps)"
+SEPARATE_ROOM = "Salle à part"
+CANDIDATE_PASSWORD = "Ma-Belle-Ile-2027"
 
 ROUTES = """externe | Concours externe
   formulaire | Formulaire d'inscription daté et signé | 1
@@ -37,9 +46,37 @@ def _local(instant: datetime) -> str:
     return instant.strftime("%Y-%m-%dT%H:%M")
 
 
+async def _candidate_account(database: Database, number: str, campaign_id: str, grade: str) -> None:
+    """The login the pre-registration form would have made for this dossier (started directly on
+    the prompt-instruction queue, so that staff can decide on it at once)."""
+    async with database.sessions() as session:
+        session.add(
+            Account(
+                dossier_number=number,
+                campaign_id=campaign_id,
+                grade=grade,
+                person_key=f"journey-{number}",
+                email=f"{number.lower()}@example.fr",
+                password_hash=hash_password(CANDIDATE_PASSWORD),
+            )
+        )
+        await session.commit()
+
+
+async def _pdf(page: Page, link_name: str | re.Pattern[str]) -> str:
+    """The text of the PDF a link of the page serves, fetched with the page's session."""
+    href = await page.get_by_role("link", name=link_name).first.get_attribute("href")
+    assert href, link_name
+    response = await page.request.get(href)
+    assert response.ok and response.headers["content-type"] == "application/pdf", href
+    return pdf_lines(await response.body())
+
+
 @pytest.mark.browser
 async def test_staff_journey(
     context: BrowserContext,
+    browser: Browser,
+    live_server: str,
     app: FastAPI,
     database: Database,
     client: Client,
@@ -113,6 +150,67 @@ async def test_staff_journey(
     await expect(page.locator(".status-label")).to_have_text("Vous êtes admis(e) à concourir")
     await capture("04-decision")
 
+    # The candidate, in a browser of their own, asks for accommodations with the certificate.
+    await _candidate_account(database, to_instruct, campaign.id, campaign.grade)
+    candidate_context = await browser.new_context(
+        base_url=live_server, locale="fr-FR", accept_downloads=True, bypass_csp=True
+    )
+    candidate_context.set_default_timeout(10_000)
+    tab = await candidate_context.new_page()
+    candidate_visited = VisitedPages(tab)
+
+    async def capture_tab(name: str) -> None:
+        await screenshot(tab, f"staff-candidat-{name}")
+        serious[f"candidat-{name}"] = await axe_violations(tab, f"staff-candidat-{name}")
+
+    await tab.goto("/connexion")
+    await tab.get_by_label("Identifiant", exact=True).fill(to_instruct)
+    await tab.get_by_label("Mot de passe", exact=True).fill(CANDIDATE_PASSWORD)
+    await tab.get_by_role("button", name="Connexion").click()
+    await expect(tab.locator(".status-label")).to_have_text("Vous êtes admis(e) à concourir")
+    await (
+        tab.get_by_role("navigation", name="Menu de mon espace")
+        .get_by_role("link", name="Aménagements d'épreuves")
+        .click()
+    )
+    await tab.get_by_label(EXTRA_TIME).check()
+    await tab.get_by_label(SEPARATE_ROOM).check()
+    await tab.get_by_label("Certificat d'un médecin agréé").set_input_files(
+        files=[FilePayload(name="certificat-medecin-agree.pdf", mimeType="application/pdf", buffer=PDF)]
+    )
+    await capture_tab("a1-amenagements-demande")
+    await tab.get_by_role("button", name="Envoyer ma demande d'aménagements").click()
+    await expect(tab.get_by_role("main")).to_contain_text("Demande en cours d'examen")
+    await expect(tab.get_by_role("link", name="certificat-medecin-agree.pdf")).to_be_visible()
+
+    # Staff see the request and its certificate, and grant extra time only, with the reason.
+    await page.reload()
+    section = page.locator("section", has=page.get_by_role("heading", name="Aménagements d'épreuves"))
+    await expect(section).to_contain_text(f"{EXTRA_TIME}, {SEPARATE_ROOM}")
+    await expect(page.locator("iframe[title='Aperçu de certificat-medecin-agree.pdf']")).to_be_visible()
+    await page.get_by_label("Aménagements accordés en partie").check()
+    await section.get_by_label(EXTRA_TIME).check()
+    await section.get_by_label("Motif").fill("Une salle à part n'est pas justifiée par le certificat.")
+    await capture("04a-amenagements")
+    await page.get_by_role("button", name="Enregistrer la décision").click()
+    await expect(page.get_by_role("status").first).to_contain_text("La décision sur les aménagements est enregistrée")
+    await expect(section).to_contain_text("Aménagements accordés en partie")
+
+    # The candidate reads the answer in their space.
+    await tab.reload()
+    answer = tab.get_by_role("main")
+    await expect(answer).to_contain_text("Aménagements accordés en partie")
+    await expect(answer).to_contain_text("Une salle à part n'est pas justifiée par le certificat.")
+    await expect(answer).to_contain_text("Ils figurent sur votre convocation")
+    await capture_tab("a2-amenagements-reponse")
+
+    # The convocation, deposited from the dossier page, prints what was granted.
+    await page.get_by_label("Épreuve (convocation)").select_option("ecrit")
+    await page.get_by_role("button", name="Déposer la convocation").click()
+    await expect(page.get_by_role("status").first).to_contain_text("Le document est déposé")
+    convocation = await _pdf(page, "Convocation — Épreuves écrites d'admissibilité")
+    assert EXTRA_TIME in convocation and SEPARATE_ROOM not in convocation, convocation
+
     # A rejection without reasons is refused by the browser; with reasons, by nobody.
     await page.goto(f"/staff/dossiers/{to_reject}")
     await page.get_by_label("Motifs (un par ligne ; repris dans le courrier)").first.fill(
@@ -173,6 +271,14 @@ async def test_staff_journey(
     await expect(page.locator("[data-appliques]")).to_have_text("4")
     await capture("06-lot")
 
+    # The exam-day documents: the attendance sheet lists the accommodation beside the candidate.
+    await page.goto(f"/staff/sessions/{campaign.id}")
+    await page.get_by_role("button", name="Préparer les documents du jour d'épreuve").click()
+    await expect(page.locator("[data-etat]")).to_have_text("Terminé", timeout=30_000)
+    await capture("06a-jour-epreuve")
+    sheet = await _pdf(page, re.compile("^Liste d'émargement"))
+    assert to_instruct in sheet and EXTRA_TIME in sheet and SEPARATE_ROOM not in sheet, sheet
+
     # The operator's view of one dossier.
     await page.goto(f"/staff/dossiers/{complete[0]}")
     await page.get_by_role("link", name="Historique du workflow").click()
@@ -189,6 +295,8 @@ async def test_staff_journey(
 
     # axe-core on every page this journey showed, not only the ones captured above.
     serious.update(await visited.axe_each("staff-page"))
+    serious.update(await candidate_visited.axe_each("staff-candidat-page"))
+    await candidate_context.close()
     assert len(serious) > 20
     await page.goto("/staff/dossiers")
 

@@ -1239,6 +1239,7 @@ def test_the_template_of_each_mail_has_its_stable_name():
         "EXAMS_MOVED": "epreuves_modifiees",
         "ACCOMMODATIONS_REQUESTED": "amenagements_demande",
         "ACCOMMODATIONS_DECIDED": "amenagements_decision",
+        "CONVOCATION_UPDATED": "convocation_mise_a_jour",
     }
 
 

@@ -13,6 +13,13 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from domain.accommodations import (
+    CERTIFICATE_CATEGORY,
+    AccommodationDecision,
+    AccommodationKind,
+    AccommodationOutcome,
+    AccommodationRequest,
+)
 from domain.decisions import DecisionKind
 from domain.documents import CentreDocumentKind
 from domain.dossier import AFTER_DEADLINE, TIMED_RULES, Dossier
@@ -30,6 +37,7 @@ from tests.domain.test_dossier import (
     incomplete,
     paris,
     preregistered,
+    upload,
     validated,
 )
 
@@ -65,6 +73,22 @@ def _reserve_ends_in_rejection() -> tuple[Dossier, datetime]:
     return dossier, RULED_OUT
 
 
+def _accommodated_after_the_print() -> tuple[Dossier, datetime]:
+    """Convened, then granted accommodations its convocation does not print: printed again at
+    its release instant (the workflow then hands the new version over)."""
+    dossier = admitted()
+    certificate = upload(CERTIFICATE_CATEGORY)
+    dossier.request_accommodations(
+        AccommodationRequest([AccommodationKind.EXTRA_TIME], certificates=[certificate]), REGISTERED
+    )
+    convocation = centre_document(CentreDocumentKind.CONVOCATION, "ecrit")
+    convocation.accommodations = []
+    dossier.deposit(convocation, DEPOSITED)
+    dossier.reprints_convocations = True  # as the workflow's patch sets it at the decision
+    dossier.decide_accommodations(AccommodationDecision(AccommodationOutcome.GRANTED), RULED_OUT)
+    return dossier, RULED_OUT
+
+
 # Each builder returns the dossier and the instant of its last message: the workflow runs what
 # is due at that instant before it asks for the next due instant.
 STATES: dict[str, Callable[[], tuple[Dossier, datetime]]] = {
@@ -77,6 +101,7 @@ STATES: dict[str, Callable[[], tuple[Dossier, datetime]]] = {
     "convened": _convened,
     "convened_to_the_oral": _convened_to_the_oral,
     "reserve_ends_in_rejection": _reserve_ends_in_rejection,
+    "accommodated_after_the_print": _accommodated_after_the_print,
 }
 
 

@@ -19,6 +19,7 @@ ALERTS = [
     "InscriptionsWorkerBehind",
     "InscriptionsMailsWaiting",
     "InscriptionsMailsSlow",
+    "InscriptionsMailsSentAgain",
     "InscriptionsCandidatePagesErrors",
     "InscriptionsCandidatePagesSlow",
     "InscriptionsRefusalsNearDeadline",

@@ -38,6 +38,13 @@ def test_histories_are_recorded() -> None:
         "before_letters_rejection",
         "before_receipt_time_full_lifecycle",
         "mail_set_aside",  # a 550 set aside, then the change_email Update (patch "mail-set-aside")
+        # Accommodations decided after the convocation's print: reprinted (patch
+        # "convocation-reprint"), at once or at the release; before_*: the same, recorded before
+        # the patch (the convocation kept its content).
+        "convocation_reprint",
+        "convocation_reprint_at_release",
+        "before_convocation_reprint",
+        "before_convocation_reprint_at_release",
     }
 
 

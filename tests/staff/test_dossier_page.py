@@ -104,6 +104,32 @@ async def test_uploaded_documents_are_previewed_inline_for_staff_only(
         assert (await anonymous.get(f"/staff/dossiers/{number}/fichiers/{png}")).status_code == 303
 
 
+async def test_the_page_offers_only_the_letters_the_dossier_takes(
+    staff, database: Database, client: Client, prompt_queue: str
+) -> None:
+    c = await saved_campaign(database)
+    [admitted] = await dossiers(client, prompt_queue, c, 1, Status.ADMITTED)
+    [rejected] = await dossiers(client, prompt_queue, c, 1, Status.REJECTED, prefix=f"R{admitted[1:7]}")
+    http = await staff(StaffRole.INSTRUCTOR)
+
+    # Admitted: the written exam's convocation and attendance certificate, not the oral's.
+    page = await http.get(f"/staff/dossiers/{admitted}")
+    assert "Déposer la convocation" in text_of(page) and "Déposer l'attestation de présence" in text_of(page)
+    convocation_form = page.text.split('id="epreuve-convocation"', 1)[1].split("</select>", 1)[0]
+    assert 'value="ecrit"' in convocation_form and 'value="oral"' not in convocation_form
+    # Rejected: nothing about an exam to offer (the workflow would refuse it anyway).
+    page = await http.get(f"/staff/dossiers/{rejected}")
+    assert page.status_code == 200 and "Dossier rejeté" in text_of(page)
+    assert "Déposer la convocation" not in text_of(page) and "Déposer l'attestation de présence" not in text_of(page)
+    refused = await post_form(
+        http,
+        f"/staff/dossiers/{rejected}",
+        f"/staff/dossiers/{rejected}/courriers",
+        {"letter": "convocation", "exam": "ecrit"},
+    )
+    assert refused.status_code == 409 and error_of(refused) == "Convocation : le candidat n'est pas admis à concourir."
+
+
 async def test_letters_deposited_from_the_dossier_page(
     staff, database: Database, client: Client, prompt_queue: str
 ) -> None:

@@ -22,12 +22,13 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.mail import Mailer
 from devtools.mail_sink import MailSink
-from domain.mail import Mail, MailTemplate
+from domain.mail import MailTemplate
 from domain.status import Status
 from infra.database import Database, SentMail
 from infra.settings import PROJECT_ROOT, Settings
 from tests.conftest import eventually
 from tests.factories import campaign as make_campaign
+from tests.factories import dossier_mail
 from tests.workflows.conftest import registration
 from tests.workflows.steps import mail_counts, mails_settled
 from workflows.client import WorkflowClient
@@ -164,20 +165,12 @@ async def test_the_mail_activity_sends_a_key_once_even_when_run_twice(
 ) -> None:
     """A retried activity (same event key) finds the key in `sent_mails` and does not resend."""
     number = f"IDEM-{uuid.uuid4().hex[:6]}"
-    mail = Mail(
-        key=f"{number}/1",
-        template=MailTemplate.VALIDATED,
-        to="idem@example.fr",
-        context={
-            "dossier_number": number,
-            "civility": "Madame",
-            "full_name": "Maëlle Le Goff",
-            "grade": "Rédacteur territorial",
-            "organiser": "CDG 56",
-            "route": "Concours externe",
-            "status": "En cours de transfert",
-            "uploads_reopen": "mercredi 28 octobre 2026 à 8h30",
-        },
+    mail = dossier_mail(
+        number,
+        MailTemplate.VALIDATED,
+        "idem@example.fr",
+        "En cours de transfert",
+        uploads_reopen="mercredi 28 octobre 2026 à 8h30",
     )
     mailer = Mailer(settings, database)
     env = ActivityEnvironment()

@@ -29,17 +29,17 @@ from domain.accommodations import (
     AccommodationKind,
     AccommodationOutcome,
 )
-from domain.campaign import Campaign, ExamKind
+from domain.campaign import Campaign
 from domain.decisions import Decision, DecisionKind
 from domain.documents import CentreDocumentKind
 from domain.dossier import Refusal
 from domain.exams import ExamResult
-from domain.letters import LetterKind, LetterOrder
+from domain.letters import LetterKind, LetterOrder, exam_letters
 from domain.marks import Mark, MarkOutOfRange, UnreadableMark, parse_mark
 from domain.status import Status
 from infra import instruction
 from infra.clock import now
-from infra.database import StoredFile, get_campaign, list_campaigns
+from infra.database import StoredFile, list_campaigns
 from infra.personal_data import record_read
 from letters.result import LABELS as RESULT_LABELS
 from web import replacement
@@ -221,7 +221,6 @@ async def _page(
     stored = {}
     if refs:
         stored = {f.ref: f for f in await db.scalars(select(StoredFile).where(StoredFile.ref.in_(refs)))}
-    campaign = await get_campaign(db, dossier.campaign.id) or dossier.campaign
     others = await replacement.other_dossiers(db, number)
     pending_for = {r.later for r in await replacement.pending(db, number)}
     await db.commit()
@@ -244,8 +243,8 @@ async def _page(
         decision_labels=DECISION_LABELS,
         results=dossier.available_results(now()) if user.may("instruire") else [],
         result_labels=RESULT_LABELS,
-        exams=campaign.exams,
-        ExamKind=ExamKind,
+        # The convocations and attendance certificates the dossier's rules take now, per exam.
+        exam_letters=exam_letters(dossier, now()) if user.may("instruire") else [],
         printing=[kind.document_kind.label for kind in printing],
         missing_regularisation_letter=not printing
         and dossier.status is Status.INCOMPLETE
