@@ -24,7 +24,7 @@ from infra.database import Database
 from infra.files import FileStore
 from infra.settings import Settings, get_settings
 from infra.telemetry import VisibilityFigures, prometheus_runtime
-from infra.temporal import connect
+from infra.temporal import WORKFLOW_RUNNER, connect
 from ops.deploy import adopt_if_none_current, code_build_id, set_current
 from workflows.batch import BatchWorkflow
 from workflows.campaign import CampaignDeadlineWorkflow, CampaignExamsWorkflow
@@ -83,6 +83,7 @@ def build_worker(client: Client, settings: Settings, database: Database, **optio
         if version
         else None,
         workflows=VERSIONED_WORKFLOWS if version else WORKFLOWS,
+        workflow_runner=WORKFLOW_RUNNER,
         max_cached_workflows=settings.worker_cached_workflows,
         max_concurrent_workflow_tasks=settings.worker_workflow_task_slots,
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=settings.worker_sticky_timeout_seconds),

@@ -113,6 +113,7 @@ def build_prompt_worker(client: Client, task_queue: str, settings, database) -> 
     from activities.letters import DocumentIssuer
     from activities.mail import Mailer
     from infra.files import FileStore
+    from infra.temporal import WORKFLOW_RUNNER
     from workflows.client import WorkflowClient
 
     issuer = DocumentIssuer(WorkflowClient(client, task_queue), database, FileStore(settings.files_dir))
@@ -121,6 +122,9 @@ def build_prompt_worker(client: Client, task_queue: str, settings, database) -> 
         task_queue=task_queue,
         workflows=[PromptInstructionDossierWorkflow],
         activities=[Mailer(settings, database).send_mail, issuer.print_letter],
+        # As the production worker runs dossiers (`worker.build_worker`).
+        workflow_runner=WORKFLOW_RUNNER,
+        max_cached_workflows=settings.worker_cached_workflows,
     )
 
 

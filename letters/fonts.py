@@ -5,24 +5,39 @@ marks. DejaVu Sans (free licence, `fonts/LICENSE-DejaVu.txt`, shipped here so no
 a font package) covers Latin with every diacritic (Vietnamese included), Greek and Cyrillic.
 Every FPDF document calls `embed(pdf)` once, then `pdf.set_font(FAMILY, ...)`.
 
-Speed: `FPDF.add_font` parses the whole TTF for every document, too slow for a batch of
-thousands of convocations. So the shipped files are already cut down to the scripts above
-(`python -m devtools.cut_fonts` made them from Debian's fonts-dejavu-core), and each process
-keeps, once, the metrics fpdf2 computes from them; each document gets a copy with its own glyph
-subset. This uses fpdf2's `TTFFont` as `add_font` does (checked against fpdf2 2.8);
-`tests/letters` reads the names back from the PDFs, so a change in fpdf2 that breaks it fails
-there. A document still costs several times what it did with the core fonts (fpdf2 subsets
-and writes the font into each file).
+Speed, for batches of thousands of convocations:
+- `FPDF.add_font` parses the whole TTF for every document. So the shipped files are already cut
+  down to the scripts above (`python -m devtools.cut_fonts` made them from Debian's
+  fonts-dejavu-core), and each process keeps, once, the metrics fpdf2 computes from them; each
+  document gets a copy with its own glyph subset (fpdf2's `TTFFont`, as `add_font` makes it).
+- fpdf2 then subsets the font for every file it writes (fontTools: read the cmap, prune, compile
+  the glyphs), about three quarters of a letter's time (profiled: 160 ms a convocation, 120 of
+  them in the subsetting). Most letters use the same glyphs: every document's subset starts
+  with `COMMON_TEXT` (French text, in a fixed order), so a letter whose names and addresses
+  need nothing else has exactly the subset of the previous one, and the font file made for it
+  once is written again (`_SubsetFont`, cached per glyph set). A name with other letters
+  (« Nguyễn ») gets its own subset, made the same way and cached too.
+This uses fpdf2's internals (checked against fpdf2 2.8.9): `TTFFont` as `add_font` builds it,
+and its output's `ftsubset.Subsetter(options).populate(glyphs=...)`, `.subset(font.ttfont)`,
+then `font.ttfont.getGlyphID(...)` and `.save(...)`; `tests/letters` reads the names back from
+the PDFs and checks the cache, so a change in fpdf2 that breaks this fails there.
 """
 
 from __future__ import annotations
 
 import copy
 import io
+import string
 import threading
-from functools import cache
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import cache, lru_cache
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, BinaryIO
 
+import fpdf.output
+from fontTools import subset as ftsubset
 from fontTools import ttLib
 from fpdf import FPDF
 from fpdf.fonts import SubsetMap, TTFFont
@@ -32,7 +47,19 @@ FAMILY = "DejaVu"
 _DIR = Path(__file__).parent / "fonts"
 _FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
 
-_lock = threading.Lock()  # letters are printed from activity threads
+# The characters of French letters, names and addresses, in every subset in this order: a
+# letter using only these shares its font file with every other one (a few kB more per file
+# than a tight subset, against ~120 ms of subsetting saved per file).
+COMMON_TEXT = (
+    string.ascii_letters
+    + string.digits
+    + string.punctuation
+    + "àâäçéèêëîïôöùûüÿœæÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸŒÆ"
+    + "«»’‘“”–—…°€§²\u00a0\u202f"
+)
+SUBSETS_KEPT = 64  # distinct glyph sets whose font file a process keeps (rare names add some)
+
+_lock = threading.Lock()  # letters are printed from several threads at once
 
 
 @cache
@@ -40,9 +67,36 @@ def _font_bytes(style: str) -> bytes:
     return (_DIR / _FILES[style]).read_bytes()
 
 
+class _EmbeddedFont(TTFFont):
+    """fpdf2's font, measuring text faster: its line breaking measures each line again at every
+    space (profiled: a third of a letter's time went to summing character widths), and most of
+    those lines are the same in every letter, so their widths are remembered."""
+
+    def get_text_width(
+        self, text: str, font_size_pt: float, text_shaping_params: dict[str, Any] | None
+    ) -> tuple[int, float]:
+        if text_shaping_params or self.is_symbol:
+            return super().get_text_width(text, font_size_pt, text_shaping_params)
+        if font_size_pt > self.biggest_size_pt:
+            self.biggest_size_pt = font_size_pt
+        return len(text), _units(self.fontkey, text) * font_size_pt * 0.001
+
+
+@lru_cache(maxsize=8192)
+def _units(fontkey: str, text: str) -> float:
+    """The width of `text` in the font's units (thousandths of its size)."""
+    widths = _WIDTHS[fontkey]
+    return sum(map(widths.__getitem__, map(ord, text)))
+
+
+_WIDTHS: dict[str, dict[int, float]] = {}
+
+
 @cache
 def _template(style: str) -> TTFFont:
-    return TTFFont(FPDF(), io.BytesIO(_font_bytes(style)), f"{FAMILY.lower()}{style}", style)  # type: ignore[arg-type]
+    font = _EmbeddedFont(FPDF(), io.BytesIO(_font_bytes(style)), f"{FAMILY.lower()}{style}", style)  # type: ignore[arg-type]
+    _WIDTHS[font.fontkey] = font.cw
+    return font
 
 
 def embed(pdf: FPDF) -> None:
@@ -52,10 +106,98 @@ def embed(pdf: FPDF) -> None:
             template = _template(style)
         font = copy.copy(template)  # shares the read-only metrics (widths, cmap, descriptor)
         font.i = len(pdf.fonts) + 1
-        # What output() changes in place (the glyphs used, the font it subsets), per document.
-        font.ttfont = ttLib.TTFont(io.BytesIO(_font_bytes(style)), recalcTimestamp=False, lazy=True)
+        # What output() reads or changes per document: the glyphs used, the font file written.
+        font.ttfont = _SubsetFont(style)
         font.subset = SubsetMap(font)
         font.missing_glyphs = []
         font.biggest_size_pt = 0
         font._hbfont = None
+        for char in COMMON_TEXT:
+            font.subset.pick(ord(char))
         pdf.fonts[font.fontkey] = font
+
+
+# ----------------------------------------------------------------------------- cached subsets
+@dataclass(frozen=True)
+class _Subset:
+    data: bytes  # the subset font file, as fpdf2 embeds it
+    glyph_ids: dict[str, int]  # glyph name -> its ID in that file
+
+
+_subsets: OrderedDict[tuple[str, tuple[str, ...]], _Subset] = OrderedDict()
+
+
+def _make_subset(style: str, glyphs: tuple[str, ...], options: Any) -> _Subset:
+    """What fpdf2 does for each document, once per glyph set: subset the font, write it (the
+    options are fpdf2's own, the same for every document)."""
+    key = (style, glyphs)
+    with _lock:
+        found = _subsets.get(key)
+        if found is not None:
+            _subsets.move_to_end(key)
+            return found
+    font = ttLib.TTFont(io.BytesIO(_font_bytes(style)), recalcTimestamp=False, lazy=True)
+    subsetter = ftsubset.Subsetter(options)
+    subsetter.populate(glyphs=list(glyphs))
+    subsetter.subset(font)
+    out = io.BytesIO()
+    font.save(out)
+    made = _Subset(out.getvalue(), {name: font.getGlyphID(name) for name in glyphs})
+    font.close()
+    with _lock:
+        _subsets[key] = made
+        while len(_subsets) > SUBSETS_KEPT:
+            _subsets.popitem(last=False)
+    return made
+
+
+def subsets_cached() -> int:
+    """How many font files this process keeps (for tests)."""
+    with _lock:
+        return len(_subsets)
+
+
+class _SubsetFont:
+    """Stands in, for one document, for the fontTools font fpdf2 subsets and writes at output;
+    the subset comes from the cache."""
+
+    def __init__(self, style: str) -> None:
+        self.style = style
+        self.subset: _Subset | None = None
+
+    def getGlyphID(self, name: str) -> int:  # fontTools' name
+        assert self.subset is not None, "fpdf2 subsets before it asks for glyph IDs"
+        return self.subset.glyph_ids[name]
+
+    def save(self, out: BinaryIO) -> None:
+        assert self.subset is not None, "fpdf2 subsets before it saves"
+        out.write(self.subset.data)
+
+    def __contains__(self, table: str) -> bool:
+        return False  # no CFF table: DejaVu has TrueType outlines
+
+    def close(self) -> None:
+        pass
+
+
+class _Subsetter:
+    """fontTools' `Subsetter` as fpdf2's output module uses it, serving our documents' fonts
+    from the cache and any other font as fontTools would."""
+
+    def __init__(self, options: Any = None) -> None:
+        self.options = options
+        self.populated: dict[str, Any] = {}
+
+    def populate(self, **kwargs: Any) -> None:
+        self.populated = kwargs
+
+    def subset(self, font: Any) -> None:
+        if isinstance(font, _SubsetFont) and set(self.populated) == {"glyphs"}:
+            font.subset = _make_subset(font.style, tuple(self.populated["glyphs"]), self.options)
+            return
+        real = ftsubset.Subsetter(self.options)
+        real.populate(**self.populated)
+        real.subset(font)
+
+
+fpdf.output.ftsubset = SimpleNamespace(Options=ftsubset.Options, Subsetter=_Subsetter)

@@ -24,7 +24,7 @@ from pathlib import Path
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from infra.temporal import DATA_CONVERTER, exit_after_temporal
+from infra.temporal import DATA_CONVERTER, WORKFLOW_RUNNER, exit_after_temporal
 from workflows.client import WorkflowClient
 
 DEFAULT_QUERY = "ExecutionStatus = 'Running'"
@@ -71,7 +71,7 @@ async def replay(
         from worker import WORKFLOWS  # the very list the production worker registers
 
         workflows = WORKFLOWS
-    replayer = Replayer(workflows=list(workflows), data_converter=DATA_CONVERTER)
+    replayer = Replayer(workflows=list(workflows), data_converter=DATA_CONVERTER, workflow_runner=WORKFLOW_RUNNER)
     outcomes: list[ReplayOutcome] = []
     async with replayer.workflow_replay_iterator(histories) as results:
         async for result in results:

@@ -11,6 +11,7 @@ from PIL import Image
 from domain.dossier import Dossier
 from domain.exams import ExamResult
 from domain.marks import Mark
+from letters import fonts
 from letters.attendance import attendance_certificate
 from letters.convocation import convocation
 from letters.layout import LetterContext
@@ -131,3 +132,27 @@ def test_every_pdf_prints_the_name_exactly_as_typed(last_name: str, first_name: 
         text = pdf_lines(pdf)
         assert full_name in text, what
         assert b"/FontFile2" in pdf and b"DejaVuSans" in pdf, what  # the font travels with the file
+
+
+def test_letters_with_common_names_share_one_font_subset_and_rare_names_still_print() -> None:
+    """The font file of a batch's letters is made once per glyph set (`letters.fonts`): two
+    French names add no subset; a name with other letters gets its own, and prints."""
+    c = campaign(now=NOW)
+    exam = next(e for e in c.exams if e.code == "ecrit")
+
+    def letter(last_name: str, first_name: str) -> tuple[str, bytes]:
+        dossier = Dossier.open(registration(c, NOW, last_name=last_name, first_name=first_name), NOW)
+        return dossier.registration.candidate.full_name, convocation(LetterContext.of(dossier, NOW), exam)
+
+    letter("Le Goff", "Maëlle")  # the common subsets exist from here on
+    before = fonts.subsets_cached()
+    for last_name, first_name in [("Kerhervé", "Gwenaël"), ("Quéré", "Loïc"), ("L'Hôte-Dupré", "Anaïs")]:
+        full_name, pdf = letter(last_name, first_name)
+        assert full_name in pdf_lines(pdf)
+    assert fonts.subsets_cached() == before
+    full_name, pdf = letter("Ŧhuy", "Ǹam")
+    assert full_name in pdf_lines(pdf)
+    with_rare = fonts.subsets_cached()
+    assert with_rare > before
+    letter("Ŧhuy", "Ǹam")  # the same letters again: the same subset
+    assert fonts.subsets_cached() == with_rare
