@@ -60,10 +60,10 @@ class Settings(BaseSettings):
     preregistrations_per_address: int = 20
     preregistrations_per_email: int = 3
 
-    # Dossiers a worker keeps in memory (about 0.45 MB each, bench/lifecycles.py); others are
-    # rebuilt from their history when they wake or are read: about 40 ms of CPU each (a fresh
-    # sandbox and a replay) against about 5 ms for a cached one. On deadline night every open
-    # dossier of the campaign is read and woken, so size it to them (bench/deadline_surge.py).
+    # Dossiers a worker keeps in memory (about 0.2 MB each: 483 MiB for a worker holding 2,000,
+    # bench/deadline_surge.py); others are rebuilt from their history when they wake or are read
+    # (a fresh sandbox and a replay: several times a cached task's CPU). On deadline night every
+    # open dossier of the campaign is read and woken, so size it to them.
     worker_cached_workflows: int = 5000
     # Workflow tasks a worker takes at once. They run one at a time on Python's interpreter lock,
     # so more slots add no throughput: they only let tasks age in the worker, where Temporal's
