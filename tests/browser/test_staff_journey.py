@@ -139,8 +139,12 @@ async def test_staff_journey(
     # One dossier: its documents previewed, then the decisions.
     await page.get_by_role("link", name=to_instruct).click()
     await expect(page.get_by_role("heading", level=1)).to_contain_text(f"Dossier n° {to_instruct}")
-    await expect(page.get_by_alt_text("Aperçu de diplome.png")).to_be_visible()
-    assert await page.get_by_alt_text("Aperçu de diplome.png").evaluate("img => img.naturalWidth") > 0
+    preview = page.get_by_alt_text("Aperçu de diplome.png")
+    await expect(preview).to_be_visible()
+    # Visible is not loaded: wait until the browser has decoded it (slow on a busy machine); a
+    # broken image rejects decode() and fails here.
+    await preview.evaluate("img => img.decode()")
+    assert await preview.evaluate("img => img.naturalWidth") > 0
     await expect(page.locator("iframe[title='Aperçu de formulaire.pdf']")).to_be_visible()
     await capture("03-dossier")
     await page.get_by_role("button", name="Dossier complet").click()
