@@ -25,11 +25,10 @@ import uuid
 from collections import Counter
 from datetime import UTC, datetime
 
-from bench.bulk_stack import BATCH_QUEUE, BulkStack, latency_lines, workflow_task_latencies
+from bench.bulk_stack import BATCH_QUEUE, BulkStack, bulk_arguments, latency_lines, workflow_task_latencies
 from bench.common import uptime
 from devtools.mail_sink import MailSink
 from domain.status import Status
-from infra.settings import Settings
 from infra.temporal import exit_after_temporal
 from tests.factories import campaign as make_campaign
 from workflows import names
@@ -130,23 +129,7 @@ async def run(args: argparse.Namespace) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.bulk_admit", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dossiers", type=int, default=1000)
-    parser.add_argument(
-        "--dossier-cache",
-        type=int,
-        default=Settings.model_fields["worker_cached_workflows"].default,
-        help="workflows the dossier worker keeps in memory (production default)",
-    )
-    parser.add_argument("--page-size", type=int, default=0, help="dossiers per activity call (default: the web's)")
-    parser.add_argument("--concurrency", type=int, default=0, help="Updates in flight (default: the web's)")
-    parser.add_argument(
-        "--warm",
-        action="store_true",
-        help="keep the dossier worker that started the dossiers (by default a new one, its cache empty)",
-    )
-    parser.add_argument("--every", type=float, default=5.0, help="seconds between progress lines")
-    parser.add_argument("--sample", type=int, default=100, help="histories read for the workflow task latencies")
-    parser.add_argument("--keep", action="store_true", help="keep the workers' logs and database")
+    bulk_arguments(parser, "Updates")
     exit_after_temporal(asyncio.run(run(parser.parse_args())))
 
 

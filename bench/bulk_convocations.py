@@ -31,14 +31,20 @@ from sqlalchemy import func, select
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from bench.bulk_stack import BATCH_QUEUE, BulkStack, latency_lines, tree_cpu_seconds, workflow_task_latencies
+from bench.bulk_stack import (
+    BATCH_QUEUE,
+    BulkStack,
+    bulk_arguments,
+    latency_lines,
+    tree_cpu_seconds,
+    workflow_task_latencies,
+)
 from bench.common import uptime
 from domain.documents import CentreDocumentKind
 from domain.dossier import Dossier
 from domain.status import Status
 from infra.database import Database, save_campaign
 from infra.generated_documents import GeneratedDocument
-from infra.settings import Settings
 from infra.temporal import exit_after_temporal
 from tests.factories import campaign as make_campaign
 from workflows import names
@@ -175,25 +181,9 @@ async def run(args: argparse.Namespace) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.bulk_convocations", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dossiers", type=int, default=1000)
-    parser.add_argument(
-        "--dossier-cache",
-        type=int,
-        default=Settings.model_fields["worker_cached_workflows"].default,
-        help="workflows the dossier worker keeps in memory (production default)",
-    )
-    parser.add_argument("--page-size", type=int, default=0, help="dossiers per activity call (default: the web's)")
-    parser.add_argument("--concurrency", type=int, default=0, help="dossiers in flight (default: the web's)")
+    bulk_arguments(parser, "dossiers")
     parser.add_argument("--kill-at", type=float, default=0.0, help="SIGKILL the batch worker at this share done")
     parser.add_argument("--heartbeat", type=int, default=10, help="seconds before a dead worker's chunk is retried")
-    parser.add_argument(
-        "--warm",
-        action="store_true",
-        help="keep the dossier worker that started the dossiers (by default a new one, its cache empty)",
-    )
-    parser.add_argument("--every", type=float, default=5.0, help="seconds between progress lines")
-    parser.add_argument("--sample", type=int, default=100, help="histories read for the workflow task latencies")
-    parser.add_argument("--keep", action="store_true", help="keep the workers' logs and database")
     exit_after_temporal(asyncio.run(run(parser.parse_args())))
 
 

@@ -22,6 +22,7 @@ during the batch are recorded there.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import random
@@ -48,7 +49,7 @@ from devtools.mail_sink import start as start_mail_sink
 from devtools.prompt_instruction import dossiers_at
 from domain.campaign import Campaign
 from domain.status import Status
-from infra.settings import PROJECT_ROOT
+from infra.settings import PROJECT_ROOT, Settings
 from workflows import names
 
 BATCH_QUEUE = "bench-batch"
@@ -355,3 +356,24 @@ def latency_lines(waits: list[float], runs: list[float], failed: int, sample: in
         f"  run by the worker        {seconds_summary(runs)}",
         f"  timed out or failed      {failed}",
     ]
+
+
+def bulk_arguments(parser: argparse.ArgumentParser, in_flight: str) -> None:
+    """The options both bulk benches take; `in_flight` says what --concurrency bounds."""
+    parser.add_argument("--dossiers", type=int, default=1000)
+    parser.add_argument(
+        "--dossier-cache",
+        type=int,
+        default=Settings.model_fields["worker_cached_workflows"].default,
+        help="workflows the dossier worker keeps in memory (production default)",
+    )
+    parser.add_argument("--page-size", type=int, default=0, help="dossiers per activity call (default: the web's)")
+    parser.add_argument("--concurrency", type=int, default=0, help=f"{in_flight} in flight (default: the web's)")
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="keep the dossier worker that started the dossiers (by default a new one, its cache empty)",
+    )
+    parser.add_argument("--every", type=float, default=5.0, help="seconds between progress lines")
+    parser.add_argument("--sample", type=int, default=100, help="histories read for the workflow task latencies")
+    parser.add_argument("--keep", action="store_true", help="keep the workers' logs and database")
