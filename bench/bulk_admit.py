@@ -25,7 +25,14 @@ import uuid
 from collections import Counter
 from datetime import UTC, datetime
 
-from bench.bulk_stack import BATCH_QUEUE, BulkStack, bulk_arguments, latency_lines, workflow_task_latencies
+from bench.bulk_stack import (
+    BATCH_QUEUE,
+    BulkStack,
+    bulk_arguments,
+    latency_lines,
+    with_batch_options,
+    workflow_task_latencies,
+)
 from bench.common import uptime
 from devtools.mail_sink import MailSink
 from domain.status import Status
@@ -57,10 +64,7 @@ async def run(args: argparse.Namespace) -> int:
             await stack.restart_dossier_worker()
 
         request = BatchRequest(BatchKind.ADMIT_COMPLETE, campaign.id, requested_by="bench")
-        if args.page_size:
-            request.page_size = args.page_size
-        if args.concurrency:
-            request.concurrency = args.concurrency
+        with_batch_options(request, args)
         print(f"Machine before the batch: {uptime()}")
         print(f"Bulk admission (pages of {request.page_size}, {request.concurrency} Updates in flight)...", flush=True)
         since = datetime.now(UTC)

@@ -37,6 +37,7 @@ from bench.bulk_stack import (
     bulk_arguments,
     latency_lines,
     tree_cpu_seconds,
+    with_batch_options,
     workflow_task_latencies,
 )
 from bench.common import uptime
@@ -99,10 +100,7 @@ async def run(args: argparse.Namespace) -> int:
             exam_code="ecrit",
             heartbeat_seconds=args.heartbeat,
         )
-        if args.page_size:
-            request.page_size = args.page_size
-        if args.concurrency:
-            request.concurrency = args.concurrency
+        with_batch_options(request, args)
         print(f"Machine before the batch: {uptime()}")
         print(f"Convocations (pages of {request.page_size}, {request.concurrency} dossiers in flight)...", flush=True)
         since = datetime.now(UTC)

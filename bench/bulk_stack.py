@@ -51,6 +51,7 @@ from domain.campaign import Campaign
 from domain.status import Status
 from infra.settings import PROJECT_ROOT, Settings
 from workflows import names
+from workflows.batch import BatchRequest
 
 BATCH_QUEUE = "bench-batch"
 DOSSIER_QUEUE = "bench-dossiers"
@@ -377,3 +378,11 @@ def bulk_arguments(parser: argparse.ArgumentParser, in_flight: str) -> None:
     parser.add_argument("--every", type=float, default=5.0, help="seconds between progress lines")
     parser.add_argument("--sample", type=int, default=100, help="histories read for the workflow task latencies")
     parser.add_argument("--keep", action="store_true", help="keep the workers' logs and database")
+
+
+def with_batch_options(request: BatchRequest, args: argparse.Namespace) -> None:
+    """--page-size and --concurrency, when given, over the web's defaults."""
+    if args.page_size:
+        request.page_size = args.page_size
+    if args.concurrency:
+        request.concurrency = args.concurrency
