@@ -14,11 +14,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # Production by default: a deployment that forgets INSCRIPTIONS_ENVIRONMENT gets Secure
 # `__Host-` cookies, HSTS and no API docs, and refuses to start without a long
 # INSCRIPTIONS_SECRET_KEY, instead of running silently as development.
-# FORWARDED_ALLOW_IPS (uvicorn's variable, with --proxy-headers below): the reverse proxies whose
-# X-Forwarded-For header gives the client's address, comma-separated addresses or networks.
-# Empty by default: no peer is trusted and the header is ignored. Behind a proxy, set it to the
-# proxy's address (never "*"), or every candidate shares the proxy's address in the rate
-# limits and any client can choose its own address by sending the header.
+# FORWARDED_ALLOW_IPS (uvicorn's variable name, read by the app itself, hence uvicorn's own
+# handling off with --no-proxy-headers below): the reverse proxies whose X-Forwarded-For gives the
+# client's address and whose X-Request-Start gives the instant deadlines are judged by,
+# comma-separated addresses or networks. Empty by default: no peer is trusted, both headers are
+# ignored. Behind a proxy, set it to the proxy's address (never "*"), or every candidate shares
+# the proxy's address in the rate limits and any client can choose its address and its time.
+# WEB_CONCURRENCY (uvicorn's): web processes sharing the port; one per core the container gets.
 
 # Unprivileged user that runs the app; it owns only the data directory.
 RUN groupadd --system --gid 10001 app \
@@ -56,4 +58,4 @@ VOLUME ["/data"]
 USER app
 EXPOSE 8000
 
-CMD ["uvicorn", "web.app:app", "--host", "0.0.0.0", "--port", "8000", "--timeout-keep-alive", "75", "--proxy-headers"]
+CMD ["uvicorn", "web.app:app", "--host", "0.0.0.0", "--port", "8000", "--timeout-keep-alive", "75", "--no-proxy-headers"]

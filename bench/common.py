@@ -25,7 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from devtools import temporal_binary
 from devtools.mail_sink import MailSink
-from devtools.run_local import web_command, web_server_options
+from devtools.run_local import web_command, web_environment
 from infra.settings import PROJECT_ROOT, Settings
 from infra.temporal import DATA_CONVERTER
 from workflows import names
@@ -194,6 +194,47 @@ async def start_dev_server(log_level: str = "error", db_file: Path | None = None
     )
 
 
+def record_stacks(processes: dict[str, list[int]]) -> list[subprocess.Popen]:
+    """With BENCH_PYSPY=DIR (and py-spy on PATH or in BENCH_PYSPY_BIN), record each process's
+    stacks until `stop_recording` into DIR/<name>-<pid>.json (speedscope), to find where the
+    time goes; nothing otherwise."""
+    target = os.environ.get("BENCH_PYSPY")
+    if not target:
+        return []
+    Path(target).mkdir(parents=True, exist_ok=True)
+    spy = os.environ.get("BENCH_PYSPY_BIN", "py-spy")
+    return [
+        subprocess.Popen(
+            [spy, "record", "-p", str(pid), "-o", f"{target}/{name}-{pid}.json", "-f", "speedscope", "-r", "50"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for name, pids in processes.items()
+        for pid in pids
+    ]
+
+
+def stop_recording(recorders: list[subprocess.Popen]) -> None:
+    for recorder in recorders:
+        recorder.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+    for recorder in recorders:
+        try:
+            recorder.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            recorder.kill()
+
+
+def child_pids(pid: int) -> list[int]:
+    """The live children of process `pid` (Linux's /proc/PID/task/*/children)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found.extend(int(child) for child in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return found
+
+
 def dev_server_pids() -> list[int]:
     """The Temporal dev server: a child of this process whose command is the CLI binary."""
     pids = []
@@ -329,14 +370,26 @@ class WebProcess:
     (`devtools.run_local`: log level info, access log on), its output in `log_path`."""
 
     def __init__(
-        self, env: dict[str, str], log_path: Path, port: int | None = None, *, behind_proxy: bool = False
+        self,
+        env: dict[str, str],
+        log_path: Path,
+        port: int | None = None,
+        *,
+        behind_proxy: bool = False,
+        processes: int = 1,
     ) -> None:
         self.port = port or free_port()
-        self.env = {**env, "INSCRIPTIONS_PUBLIC_URL": f"http://127.0.0.1:{self.port}"}
-        self.log_path = log_path
+        self.processes = processes
         # As in production behind the centre's reverse proxy: the client's address comes from
-        # X-Forwarded-For, trusted from this machine only (the simulated clients set it).
-        self.options = web_server_options({"FORWARDED_ALLOW_IPS": "127.0.0.1"} if behind_proxy else {})
+        # X-Forwarded-For and the instant of receipt from X-Request-Start, trusted from this
+        # machine only (the simulated clients set them, as the proxy would).
+        environ = {
+            **env,
+            "INSCRIPTIONS_PUBLIC_URL": f"http://127.0.0.1:{self.port}",
+            "FORWARDED_ALLOW_IPS": "127.0.0.1" if behind_proxy else "",
+        }
+        self.env = web_environment(environ, processes, log_path.parent / "web-metrics")
+        self.log_path = log_path
         self.proc: asyncio.subprocess.Process | None = None
 
     @property
@@ -348,11 +401,16 @@ class WebProcess:
         assert self.proc is not None
         return self.proc.pid
 
+    @property
+    def pids(self) -> list[int]:
+        """uvicorn and, with several processes, the ones it started (they do the work)."""
+        return [self.pid, *child_pids(self.pid)]
+
     async def start(self, timeout: float = 60) -> None:
         await migrate(self.env)
         with self.log_path.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
-                *web_command(self.port, self.options),
+                *web_command(self.port),
                 cwd=PROJECT_ROOT,
                 env=self.env,
                 stdout=log,
@@ -377,6 +435,8 @@ class WebProcess:
         for line in self.log_path.read_text(errors="replace").splitlines():
             if not line or line[0].isspace() or line.startswith(("Traceback", "ERROR:    Exception in ASGI")):
                 continue
+            if line.startswith("{") and '"level": "INFO"' in line:
+                continue  # the app's JSON request log: every request, not a problem
             if "HTTP/1.1" in line:
                 match = re.search(r'" (\d{3})', line)
                 if match and match.group(1).startswith("5"):

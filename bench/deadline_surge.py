@@ -15,12 +15,15 @@ What runs, all on 127.0.0.1 and thrown away at the end, as `scripts/dev.sh` star
   project's search attributes;
 - the SMTP sink (`bench.common.CountingSink`, in this process, on its own thread);
 - one production worker process (`worker.main`, through `bench.worker_process`);
-- one web process, `uvicorn web.app:app` with the run command's arguments (access log on), its
-  output kept in the work directory and summarised at the end (exceptions, 5xx answers). As in
-  production behind the centre's reverse proxy, it takes the client's address from
-  X-Forwarded-For (trusted from 127.0.0.1 only): each candidate comes from its own address
-  (--addresses N spreads them over N addresses; 1 puts everyone behind one NAT), so the per-address
-  login limits see what they would see on the night.
+- the web app, `uvicorn web.app:app` with the run command's arguments (access log on) and as many
+  processes as it starts (one per core; --web-processes), its output kept in the work directory
+  and summarised at the end (exceptions, 5xx answers). As in production behind the centre's
+  reverse proxy, it trusts what the proxy says from 127.0.0.1 only: the client's address
+  (X-Forwarded-For: each candidate comes from its own address; --addresses N spreads them over N
+  addresses, 1 puts everyone behind one NAT, so the per-address login limits see what they would
+  see on the night) and the instant the proxy received the request (X-Request-Start, which the
+  simulated browsers stamp as they send; --no-proxy-stamp leaves it out, and the web app's own
+  instant decides, as without a proxy).
 
 Preparation (not measured): a campaign whose validation deadline is a real instant a little
 after the preparation ends (--lead, estimated from N), N accounts written straight into the app's
@@ -75,10 +78,12 @@ from bench.common import (
     dev_server_pids,
     free_port,
     load,
+    record_stacks,
     rss_mib,
     say,
     seconds_summary,
     start_dev_server,
+    stop_recording,
     uptime,
     wait_until,
 )
@@ -88,7 +93,7 @@ from domain.campaign import RECEIPT_DELAY, Campaign
 from domain.registration import Registrant, dossier_number
 from domain.status import Status
 from infra.database import Account, Database, save_campaign
-from infra.settings import Settings
+from infra.settings import Settings, default_web_processes
 from tests.factories import campaign as make_campaign
 from web.deps import CANDIDATE, SESSION_COOKIE
 from web.security import SessionTokens, hash_password
@@ -139,6 +144,10 @@ class Surge:
         began = time.time()
         if step == "validation POST":
             c.post_sent = began
+        if self.args.proxy_stamp:
+            # What the centre's reverse proxy adds (nginx: `t=${msec}`): when it received the
+            # request, here when the browser sent it (the proxy's own delay is not simulated).
+            kwargs["headers"] = {**kwargs.get("headers", {}), "X-Request-Start": f"t={began:.3f}"}
         try:
             try:
                 response = await c.http.request(method, url, **kwargs)
@@ -347,7 +356,15 @@ def report(
     print()
     print(
         f"DEADLINE SURGE: {n} candidates in the last {args.window:g} s before the deadline, "
-        f"{logging_in} of them logging in first ({os.cpu_count()} cores; one web process, one worker)"
+        f"{logging_in} of them logging in first ({os.cpu_count()} cores; {web.processes} web process(es), one worker)"
+    )
+    print(
+        "  instant of receipt: "
+        + (
+            "the proxy's (X-Request-Start, stamped when each request is sent)"
+            if args.proxy_stamp
+            else "the web app's own (no proxy stamp)"
+        )
     )
     print(f"  machine before the window: {load_before}")
     print(f"  machine after settling:    {uptime()}")
@@ -355,6 +372,9 @@ def report(
     print(f"  ... and not accepted (LOST):                     {len(lost)}")
     for what, count in Counter(f"{c.outcome} -> {status_of(c)}" for c in lost).most_common(6):
         print(f"        {count:5d} x {what}")
+    if lost:
+        early = sorted(deadline - c.post_sent for c in lost if c.post_sent is not None)
+        print(f"        sent this long before the deadline: {seconds_summary(early)}")
     print(f"  squeezed out (started >= {args.squeeze:g} s before, not sent in time): {len(squeezed)}")
     for what, count in Counter(c.outcome for c in squeezed).most_common(6):
         print(f"        {count:5d} x {what}")
@@ -406,7 +426,7 @@ async def run(args: argparse.Namespace) -> None:
     target = env.client.service_client.config.target_host
     environ = app_environment(workdir, target, smtp_port, f"bench-surge-{uuid.uuid4().hex[:8]}")
     worker = WorkerProcess(environ, workdir / "worker.log")
-    web = WebProcess(environ, workdir / "web.log", behind_proxy=True)
+    web = WebProcess(environ, workdir / "web.log", behind_proxy=True, processes=args.web_processes)
     database = Database(f"sqlite+aiosqlite:///{workdir / 'inscriptions.db'}")
     try:
         await database.migrate()
@@ -419,7 +439,10 @@ async def run(args: argparse.Namespace) -> None:
             await save_campaign(session, campaign)
         await worker.start()
         await web.start()
-        say(f"Dev server on {target}, worker (pid {worker.pid}), web app on {web.base_url} (pid {web.pid})")
+        say(
+            f"Dev server on {target}, worker (pid {worker.pid}), web app on {web.base_url} "
+            f"({web.processes} process(es), pids {web.pids})"
+        )
 
         numbers = [dossier_number(campaign, i) for i in range(1, args.candidates + 1)]
         password_hash = await asyncio.to_thread(hash_password, PASSWORD)
@@ -480,12 +503,13 @@ async def run(args: argparse.Namespace) -> None:
         await asyncio.sleep(max(0.0, deadline - args.window - time.time()))
         load_before = uptime()
         pids = {
-            "web": [web.pid],
+            "web": web.pids,
             "worker": [worker.pid],
             "dev server": dev_server_pids(),
             "bench client + SMTP sink": [os.getpid()],
         }
         cpu = CpuWatch(pids)
+        profilers = record_stacks({"web": web.pids, "worker": [worker.pid]})
         say(f"Window open: {len(candidates)} candidates until the deadline; {load_before}")
         tasks = [asyncio.create_task(surge.act(c)) for c in candidates]
         await asyncio.sleep(max(0.0, deadline - time.time()))
@@ -495,6 +519,7 @@ async def run(args: argparse.Namespace) -> None:
         for task in pending:
             task.cancel()
         cpu_surge = cpu.seconds()
+        stop_recording(profilers)
         say(f"Every candidate done ({len(pending)} cut short); waiting for the dossiers to settle...")
         final = await settle(env.client, campaign.id, len(numbers), args.settle_timeout)
         cpu_text = f"{cpu_surge}\n    until settled: {cpu.seconds()}"
@@ -561,6 +586,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         default=10,
         help="lower the simulated candidates' priority once the servers run (0: same priority)",
+    )
+    parser.add_argument(
+        "--web-processes",
+        type=int,
+        default=default_web_processes(),
+        help="web processes sharing the port, as the run command starts them (WEB_CONCURRENCY, else one per core)",
+    )
+    parser.add_argument(
+        "--no-proxy-stamp",
+        dest="proxy_stamp",
+        action="store_false",
+        help="send no X-Request-Start (the default, as a proxy would, stamps each request when it is sent): "
+        "deadlines are then judged by when the web app itself starts each request",
     )
     parser.add_argument("--in-memory", action="store_true", help="dev server in memory instead of a SQLite file")
     parser.add_argument("--seed", type=int, default=10)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -16,11 +17,12 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from devtools import temporal_binary
 from devtools.demo import DEMO_STAFF_LOGIN, ensure_demo_administrator, ensure_demo_campaign
 from infra.database import Database
-from infra.settings import PROJECT_ROOT, get_settings
+from infra.settings import PROJECT_ROOT, default_web_processes, get_settings
 from workflows import names
 
 
@@ -39,27 +41,35 @@ class Ports:
 # fill a form would send it on a connection the server is closing, and on deadline night a
 # dropped POST is a click that never reached us.
 #
-# Client addresses: the rate limits (`web.ratelimit`) count per client address, which uvicorn
-# takes from X-Forwarded-For only when the peer is in FORWARDED_ALLOW_IPS (uvicorn's own
-# variable: comma-separated addresses or networks of the reverse proxies in front). Nothing
-# fronts the local web app, so by default no peer is trusted (uvicorn alone would trust
-# 127.0.0.1, letting any local process pick its address); set FORWARDED_ALLOW_IPS to the
-# proxy's address when one is put in front. Never "*": every client could then spoof its address.
-TRUSTED_PROXIES_DEFAULT = ""  # no proxy trusted
-
-
-def web_server_options(environ: Mapping[str, str] = os.environ) -> list[str]:
-    trusted = environ.get("FORWARDED_ALLOW_IPS", TRUSTED_PROXIES_DEFAULT)
-    return ["--timeout-keep-alive", "75", "--log-level", "info", "--proxy-headers", "--forwarded-allow-ips", trusted]
-
-
-WEB_SERVER_OPTIONS = web_server_options()
+# Reverse proxies: the app itself reads what a trusted proxy says (the client's address in
+# X-Forwarded-For for the rate limits, the instant it received the request in X-Request-Start for
+# the deadlines; `web.middleware.ReceiptMiddleware`), believing it only from the peers in
+# FORWARDED_ALLOW_IPS (uvicorn's own variable: comma-separated addresses or networks), read by the
+# app's settings. So uvicorn's own handling is off (`--no-proxy-headers`; on, it would trust
+# 127.0.0.1 by default and hide the peer from the app). Nothing fronts the local web app, so by
+# default no peer is trusted; set FORWARDED_ALLOW_IPS to the proxy's address when one is put in
+# front. Never "*": every client could then spoof its address and its time of receipt.
+WEB_SERVER_OPTIONS = ["--timeout-keep-alive", "75", "--log-level", "info", "--no-proxy-headers"]
 
 
 def web_command(port: int, options: Sequence[str] = WEB_SERVER_OPTIONS) -> list[str]:
     """The command line of one web process (uvicorn serving `web.app:app` on 127.0.0.1:`port`):
     the run command, the production-like stack, the benches and the tests start it this way."""
     return [sys.executable, "-m", "uvicorn", "web.app:app", "--host", "127.0.0.1", "--port", str(port), *options]
+
+
+def web_environment(env: Mapping[str, str], processes: int, metrics_dir: Path) -> dict[str, str]:
+    """The environment of `processes` web processes sharing one port (uvicorn reads
+    WEB_CONCURRENCY as its `--workers`; the app reads it to share the cores, `web.security`).
+    Several processes pool their Prometheus figures in `metrics_dir`, emptied here (figures left
+    by an earlier run would be added in): `/metrics` then serves the sum, whichever answers."""
+    environ = {**env, "WEB_CONCURRENCY": str(processes)}
+    environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    if processes > 1:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    return environ
 
 
 def port_open(port: int) -> bool:
@@ -110,10 +120,10 @@ def main() -> int:
     python = sys.executable
     children: list[tuple[str, subprocess.Popen]] = []
 
-    def spawn(name: str, args: list[str]) -> subprocess.Popen:
+    def spawn(name: str, args: list[str], environ: Mapping[str, str] = env) -> subprocess.Popen:
         # Own process group, so Ctrl-C in the terminal reaches only this supervisor, which then
         # stops the children in order.
-        proc = subprocess.Popen(args, cwd=PROJECT_ROOT, env=env, start_new_session=True)
+        proc = subprocess.Popen(args, cwd=PROJECT_ROOT, env=environ, start_new_session=True)
         children.append((name, proc))
         return proc
 
@@ -196,7 +206,8 @@ def main() -> int:
         )
         wait_for_port(ports.smtp, "The mail sink", mail)
         spawn("Worker", [python, "worker.py"])
-        web = spawn("Web", web_command(ports.web))
+        web_count = default_web_processes()
+        web = spawn("Web", web_command(ports.web), web_environment(env, web_count, data / "web-metrics"))
         wait_for_port(ports.web, "The web app", web)
         print(
             "\n"
@@ -208,6 +219,7 @@ def main() -> int:
             f"  Dev mailbox           http://127.0.0.1:{ports.mailbox}/\n"
             f"  Metrics (Prometheus)  web http://127.0.0.1:{ports.web}/metrics, "
             f"worker http://127.0.0.1:{ports.worker_metrics}/metrics\n"
+            f"  Web processes         {web_count} on port {ports.web} (WEB_CONCURRENCY)\n"
             f"  Data (kept across runs) {data}\n"
             "Press Ctrl-C to stop.\n",
             flush=True,

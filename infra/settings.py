@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +46,12 @@ class Settings(BaseSettings):
     mail_from: str = "Service concours <concours@cdg.example.fr>"
 
     public_url: str = "http://127.0.0.1:8000"
+    # The reverse proxies in front of the web (addresses or networks, comma-separated), uvicorn's
+    # own variable FORWARDED_ALLOW_IPS (no prefix). Only from them are X-Forwarded-For (the
+    # client's address, counted by the rate limits) and X-Request-Start (the instant the proxy
+    # received the request, which deadlines are judged by) believed (`web.middleware`). Empty: no
+    # proxy, every peer is a client. Never "*": clients could then choose their address and time.
+    forwarded_allow_ips: str = Field("", validation_alias=AliasChoices("FORWARDED_ALLOW_IPS", "forwarded_allow_ips"))
     secret_key: str = DEV_SECRET
     session_hours: int = 8
     # A staff session also ends after this long without a request (OWASP: 15 to 30 minutes for
@@ -146,3 +154,31 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def available_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+# The web processes sharing one port: uvicorn's `--workers`, whose default is uvicorn's own
+# variable WEB_CONCURRENCY (unset: one). One Python process computes on one core at most (its
+# interpreter lock), and on deadline night a page's own work (session check, the summary decoded,
+# the template) saturates that core while the rest of the machine waits: the run command and the
+# benches start one process per core, at most 4, unless WEB_CONCURRENCY says otherwise.
+MAX_DEFAULT_WEB_PROCESSES = 4
+
+
+def web_processes(environ: Mapping[str, str] = os.environ) -> int:
+    """How many web processes serve the port, as uvicorn reads it (WEB_CONCURRENCY, else 1)."""
+    value = environ.get("WEB_CONCURRENCY", "").strip()
+    return max(1, int(value)) if value else 1
+
+
+def default_web_processes(environ: Mapping[str, str] = os.environ) -> int:
+    """What the run command starts: WEB_CONCURRENCY if set, else one per core (at most 4)."""
+    value = environ.get("WEB_CONCURRENCY", "").strip()
+    return max(1, int(value)) if value else min(MAX_DEFAULT_WEB_PROCESSES, available_cores())

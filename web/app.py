@@ -94,8 +94,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(ServerTimingMiddleware)
-    app.add_middleware(ReceiptMiddleware)  # the stamp is taken before the app's own work
-    app.add_middleware(RequestLogMiddleware)  # outermost: its request id is in every line
+    app.add_middleware(RequestLogMiddleware)  # its request id is in every line
+    # Outermost: the stamp is taken before the app's own work, and the peer (a trusted reverse
+    # proxy or the client) is still known.
+    app.add_middleware(ReceiptMiddleware, trusted_proxies=settings.forwarded_allow_ips)
     errors.install(app)  # HTML error pages outside /api
     metrics.install(app)  # /metrics: requests by route and status, logins
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

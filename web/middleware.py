@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
+import math
 import time
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from domain.documents import MAX_UPLOAD_BYTES
 from infra.clock import now
@@ -76,21 +81,84 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-RECEIVED_AT = "received_at"  # scope["state"] key: the instant the request reached the app
+RECEIVED_AT = "received_at"  # scope["state"] key: the instant the request reached us
+
+# A proxy's stamp older than this (by the app's clock) is not believed: no browser waits longer
+# for an answer, so it can only be a replay or a proxy clock gone wrong.
+PROXY_STAMP_MAX_AGE = timedelta(seconds=120)
+# ... nor one ahead of the app's clock by more than this (the proxy's and the app's clocks are
+# kept by NTP; a proxy on the same host has the same clock).
+PROXY_STAMP_MAX_AHEAD = timedelta(seconds=1)
+
+log = logging.getLogger(__name__)
+
+
+def proxy_stamp(value: str) -> datetime | None:
+    """The instant in an `X-Request-Start` header: `t=` then seconds since the epoch (nginx's
+    `t=${msec}`, milliseconds after the point), or the same in milliseconds or microseconds
+    (other proxies' habit); None if it is not one."""
+    number = value.strip().removeprefix("t=")
+    try:
+        seconds = float(number)
+    except ValueError:
+        return None
+    if not math.isfinite(seconds) or seconds <= 0:
+        return None
+    while seconds > 1e11:  # milliseconds or microseconds since the epoch
+        seconds /= 1000
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 class ReceiptMiddleware:
-    """Stamps every request with the instant it reached the app, before anything can make it
-    wait (a body read, a database connection, a password hash, Temporal). Deadlines are judged
-    at this instant (`domain.dossier.Dossier.received`): the server's clock, never the browser's."""
+    """Stamps every request with the instant it reached us, before anything can make it wait (a
+    body read, a database connection, a password hash, Temporal). Deadlines are judged at this
+    instant (`domain.dossier.Dossier.received`): a server's clock, never the browser's.
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    Without a proxy that instant is the app's clock when the request starts. Behind the centre's
+    reverse proxy (`trusted_proxies`, FORWARDED_ALLOW_IPS) it is the instant the proxy received
+    the request, which the proxy sends in `X-Request-Start` (nginx: `proxy_set_header
+    X-Request-Start "t=${msec}";`): when the app is saturated on deadline night, a request can
+    wait for it in the proxy and in the socket, and a click sent at 23:59:59.8 must not be judged
+    by when the app got round to it. The proxy's stamp is believed only from a trusted peer, and
+    only within PROXY_STAMP_MAX_AGE before the app's clock and PROXY_STAMP_MAX_AHEAD after it;
+    otherwise the app's own instant is taken and a warning logged.
+
+    The same trusted peers give the client's address (X-Forwarded-For, read by uvicorn's own
+    ProxyHeadersMiddleware, run here rather than by uvicorn's `--proxy-headers`: the peer must
+    still be known when the stamp is read, and uvicorn's replaces it)."""
+
+    def __init__(self, app: ASGIApp, trusted_proxies: str = "") -> None:
+        # uvicorn types ASGI more narrowly than Starlette; both are the same ASGI 3 callables.
+        self.proxies = (
+            ProxyHeadersMiddleware(cast(Any, app), trusted_hosts=trusted_proxies) if trusted_proxies else None
+        )
+        self.app: ASGIApp = cast(ASGIApp, self.proxies) if self.proxies else app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            scope.setdefault("state", {})[RECEIVED_AT] = now()
+            scope.setdefault("state", {})[RECEIVED_AT] = self._received_at(scope)
         await self.app(scope, receive, send)
+
+    def _received_at(self, scope: Scope) -> datetime:
+        own = now()
+        if self.proxies is None:
+            return own
+        peer = scope.get("client")
+        if not peer or peer[0] not in self.proxies.trusted_hosts:
+            return own
+        header = next((v for k, v in scope["headers"] if k == b"x-request-start"), None)
+        if header is None:
+            return own
+        stamp = proxy_stamp(header.decode("latin-1"))
+        if stamp is None or not own - PROXY_STAMP_MAX_AGE <= stamp <= own + PROXY_STAMP_MAX_AHEAD:
+            log.warning(
+                "The reverse proxy's X-Request-Start %r is not believable at %s (the app's clock); the app's "
+                "instant is taken. Check the proxy's clock (NTP) and its X-Request-Start setting.",
+                header[:40].decode("latin-1"),
+                own.isoformat(),
+            )
+            return own
+        return min(stamp, own)  # never later than the app saw it
 
 
 QUERY_SECONDS = "timing_query_seconds"  # scope["state"] key: time spent reading the dossier

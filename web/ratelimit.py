@@ -19,10 +19,10 @@ own limit stops it before the identifier is counted), so the table stays small; 
 cut to `MAX_IDENTIFIER` characters and IPv6 addresses taken per /64 (what one subscriber gets)
 before they become keys.
 
-**Behind a reverse proxy** every request comes from the proxy's address: uvicorn must be told
-which peers may set `X-Forwarded-For` (`--forwarded-allow-ips`, or its `FORWARDED_ALLOW_IPS`
-environment variable; see the Dockerfile and `devtools.run_local`). A header from any other peer
-is ignored, so a client cannot pick its own address to dodge the limits.
+**Behind a reverse proxy** every request comes from the proxy's address: the app must be told
+which peers may set `X-Forwarded-For` (the `FORWARDED_ALLOW_IPS` environment variable, read by
+`web.middleware.ReceiptMiddleware`; see the Dockerfile and `devtools.run_local`). A header from
+any other peer is ignored, so a client cannot pick its own address to dodge the limits.
 
 Limits keyed by identifier alone (any address) were left out on purpose: they would let anyone
 lock a candidate out of their space on the eve of a deadline by failing logins in their name.
@@ -56,7 +56,7 @@ class Limit:
 
 
 def client_ip(request: Request) -> str:
-    """The client's address as uvicorn gives it (the proxy's header only from a trusted proxy);
+    """The client's address as the request gives it (the proxy's header only from a trusted proxy);
     IPv6 per /64 network."""
     host = request.client.host if request.client else "unknown"
     try:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import os
 import re
 import secrets
 import time
@@ -27,6 +26,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from zxcvbn import zxcvbn
 
 from infra.in_order import InOrder
+from infra.settings import available_cores, web_processes
 
 # argon2id at OWASP's recommended minimum (Password Storage Cheat Sheet: 19 MiB, 2 passes, one
 # lane): about 50 ms per check on this busy 2-core host instead of 0.3 s for the library's
@@ -69,11 +69,10 @@ def check_password(password_hash: str, password: str) -> PasswordCheck:
 
 
 def hash_slots() -> int:
-    """As many hashes at once as this process may use cores (argon2 with p=1 uses one each)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+    """This process's share of the cores, in hashes at once (argon2 with p=1 uses one core each):
+    the web processes sharing the port (`WEB_CONCURRENCY`, set by `devtools.run_local`) split
+    the machine's cores between them, so a login surge never computes more hashes than cores."""
+    return max(1, available_cores() // web_processes())
 
 
 P = ParamSpec("P")

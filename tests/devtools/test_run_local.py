@@ -1,4 +1,4 @@
-"""The web server as the run command starts it (`web_server_options`): the client address the
+"""The web server as the run command starts it (`web_command`): the client address the
 rate limits count comes from X-Forwarded-For only when a trusted proxy sends it."""
 
 from __future__ import annotations
@@ -10,16 +10,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
-from devtools.run_local import web_command, web_server_options
+from devtools.run_local import web_command, web_environment
 from infra.database import Database  # the fixture migrates the database the server checks
 from infra.settings import PROJECT_ROOT, Settings
 from tests.conftest import free_port
 
 
 @asynccontextmanager
-async def web_server(settings: Settings, forwarded_allow_ips: str | None) -> AsyncIterator[str]:
-    """uvicorn with the run command's options on the test's database and Temporal; its base URL.
+async def web_server(settings: Settings, forwarded_allow_ips: str | None, processes: int = 1) -> AsyncIterator[str]:
+    """uvicorn with the run command's options on the test's database and Temporal, with
+    `processes` web processes sharing its port as the run command sets them; its base URL.
     `forwarded_allow_ips` None: the variable unset, as the run command leaves it by default."""
     port = free_port()
     env = {
@@ -34,10 +36,11 @@ async def web_server(settings: Settings, forwarded_allow_ips: str | None) -> Asy
     env.pop("FORWARDED_ALLOW_IPS", None)
     if forwarded_allow_ips is not None:
         env["FORWARDED_ALLOW_IPS"] = forwarded_allow_ips
+    env = web_environment(env, processes, settings.data_dir / f"web-metrics-{port}")
     log_path = settings.data_dir / f"uvicorn-{port}.log"
     log = log_path.open("wb")
     proc = await asyncio.create_subprocess_exec(
-        *web_command(port, web_server_options(env)),
+        *web_command(port),
         cwd=PROJECT_ROOT,
         env=env,
         stdout=asyncio.subprocess.DEVNULL,
@@ -88,3 +91,34 @@ async def test_a_trusted_proxy_gives_each_client_its_own_count(settings: Setting
         other = await wrong_login(http, number, "192.0.2.11")
     assert first == [401] * 5 + [429]
     assert other == 401
+
+
+def logins_counted(metrics: str) -> float:
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(metrics)
+        for sample in family.samples
+        if sample.name == "inscriptions_logins_total" and sample.labels.get("outcome") == "refused"
+    )
+
+
+async def test_several_web_processes_serve_one_port_and_metrics_add_them_up(
+    settings: Settings, database: Database
+) -> None:
+    number = f"ZZ{uuid.uuid4().hex[:8].upper()}-00001"
+
+    async def refused(n: int) -> int:
+        async with httpx.AsyncClient(base_url=base) as http:  # a connection of its own
+            return await wrong_login(http, number, f"192.0.2.{20 + n}")
+
+    async with web_server(settings, forwarded_allow_ips="127.0.0.1", processes=2) as base:
+        # At once on 12 connections: both processes take some.
+        answers = await asyncio.gather(*(refused(n) for n in range(12)))
+        async with httpx.AsyncClient(base_url=base) as http:
+            figures = [(await http.get("/metrics")).text for _ in range(4)]
+    assert answers == [401] * 12
+    # Both processes keep their figures in the shared folder...
+    folder = settings.data_dir / f"web-metrics-{base.rsplit(':', 1)[1]}"
+    assert len({path.stem.rsplit("_", 1)[-1] for path in folder.glob("*.db")}) == 2
+    # ... and whichever answers /metrics counts every process's refused logins.
+    assert [logins_counted(f) for f in figures] == [12.0] * 4
