@@ -19,6 +19,7 @@ from activities.campaigns import CampaignActivities
 from activities.letters import DocumentIssuer
 from activities.mail import Mailer
 from activities.purge import Purger
+from activities.rendering import LetterRenderer
 from infra import logs
 from infra.database import Database
 from infra.files import FileStore
@@ -66,7 +67,7 @@ def build_worker(client: Client, settings: Settings, database: Database, **optio
     files = FileStore(settings.files_dir)
     mailer = Mailer(settings, database)
     campaigns = CampaignActivities(workflows)
-    issuer = DocumentIssuer(workflows, database, files)
+    issuer = DocumentIssuer(workflows, database, files, LetterRenderer(settings.letter_processes))
     batches = BatchActivities(workflows, database, files, issuer)
     purger = Purger(workflows, database, files)
     version = deployment_version(settings)
@@ -122,6 +123,7 @@ async def main() -> None:
             log.error("No metrics for this worker: %s (INSCRIPTIONS_WORKER_METRICS_ADDRESS)", exc)
     client = await connect(settings, runtime)
     worker = build_worker(client, settings, database)
+    LetterRenderer(settings.letter_processes).start()  # the process's pool, which the worker's letters use
     figures = None
     if runtime is not None:
         log.info("Worker metrics at http://%s/metrics", settings.worker_metrics_address)

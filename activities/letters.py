@@ -11,17 +11,20 @@ when the candidate sees it (convocations about 15 days before the exam) and emai
 
 from __future__ import annotations
 
-import asyncio
 import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache, partial
+from pathlib import Path
 
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.rendering import LetterRenderer
 from domain.campaign import ExamDate, ExamKind
 from domain.documents import CentreDocument, CentreDocumentKind
 from domain.dossier import Dossier, Refusal
@@ -71,6 +74,7 @@ class Letter:
     key: str
     kind: CentreDocumentKind
     title: str
+    # Picklable (a `partial` of a module's function): it may run in a render process.
     render: Callable[[], bytes]
     exam_code: str | None = None
     # What a convocation prints for the candidate's accommodations (None for other letters).
@@ -96,7 +100,7 @@ def regularisation(dossier: Dossier) -> Letter:
         f"{dossier.dossier_number}/regularisation",
         CentreDocumentKind.REGULARISATION,
         "Demande de régularisation",
-        lambda: regularisation_request(ctx, labels, reg.deadline, reg.note),
+        partial(regularisation_request, ctx, labels, reg.deadline, reg.note),
     )
 
 
@@ -108,11 +112,31 @@ def rejection(dossier: Dossier) -> Letter:
         f"{dossier.dossier_number}/rejet",
         CentreDocumentKind.REJECTION_LETTER,
         "Courrier de non admission à concourir",
-        lambda: rejection_letter(ctx, dossier.status.label, dossier.decision_reasons),
+        partial(rejection_letter, ctx, dossier.status.label, dossier.decision_reasons),
     )
 
 
-def convocation_letter(dossier: Dossier, exam: ExamDate, access_map: bytes | None, version: str = "") -> Letter:
+@dataclass(frozen=True)
+class AccessMapFile:
+    """An exam's access map as a convocation takes it: where the picture is, read where the
+    letter renders (a render process reads it once, rather than receive 10,000 copies)."""
+
+    path: Path
+
+    def read(self) -> bytes:
+        return _read_picture(self.path)
+
+
+@lru_cache(maxsize=8)
+def _read_picture(path: Path) -> bytes:
+    return path.read_bytes()  # a stored file's content never changes under its reference
+
+
+def _convocation(ctx: LetterContext, exam: ExamDate, access_map: AccessMapFile | None, granted: list[str]) -> bytes:
+    return convocation(ctx, exam, access_map.read() if access_map else None, granted)
+
+
+def convocation_letter(dossier: Dossier, exam: ExamDate, access_map: AccessMapFile | None, version: str = "") -> Letter:
     """The first convocation keeps the plain key (the campaign overview counts those); a version
     printed again after an accommodation decision has a key of its own."""
     ctx = LetterContext.of(dossier, now())
@@ -122,7 +146,7 @@ def convocation_letter(dossier: Dossier, exam: ExamDate, access_map: bytes | Non
         f"{key}/{version}" if version else key,
         CentreDocumentKind.CONVOCATION,
         f"Convocation — {exam.label}",
-        lambda: convocation(ctx, exam, access_map, granted),
+        partial(_convocation, ctx, exam, access_map, granted),
         exam_code=exam.code,
         accommodations=granted,
     )
@@ -134,7 +158,7 @@ def attendance(dossier: Dossier, exam: ExamDate) -> Letter:
         f"{dossier.dossier_number}/attestation/{exam.code}",
         CentreDocumentKind.ATTENDANCE,
         f"Attestation de présence — {exam.label}",
-        lambda: attendance_certificate(ctx, exam),
+        partial(attendance_certificate, ctx, exam),
     )
 
 
@@ -147,7 +171,7 @@ def transcript_letter(dossier: Dossier, marks: list[Mark], result: ExamResult) -
         f"{dossier.dossier_number}/releve/{stage}",
         CentreDocumentKind.TRANSCRIPT,
         title,
-        lambda: transcript(ctx, marks, RESULT_LABELS[result]),
+        partial(transcript, ctx, marks, RESULT_LABELS[result]),
     )
 
 
@@ -157,7 +181,7 @@ def result(dossier: Dossier, exam_result: ExamResult) -> Letter:
         f"{dossier.dossier_number}/resultat/{exam_result.value}",
         CentreDocumentKind.RESULT_LETTER,
         f"Courrier de résultat — {RESULT_LABELS[exam_result]}",
-        lambda: result_letter(ctx, exam_result),
+        partial(result_letter, ctx, exam_result),
     )
 
 
@@ -174,10 +198,13 @@ def _recorded_result(dossier: Dossier) -> ExamResult:
 
 # ----------------------------------------------------------------------------- printing
 class DocumentIssuer:
-    def __init__(self, client: WorkflowClient, database: Database, files: FileStore) -> None:
+    def __init__(
+        self, client: WorkflowClient, database: Database, files: FileStore, renderer: LetterRenderer | None = None
+    ) -> None:
         self.client = client
         self.database = database
         self.files = files
+        self.renderer = renderer or LetterRenderer()
 
     async def letter(self, dossier: Dossier, order: LetterOrder) -> Letter:
         """The letter an order asks for; a `Refusal` when it does not fit the dossier."""
@@ -198,11 +225,11 @@ class DocumentIssuer:
         access_map = await self.access_map(dossier.campaign.id, exam.code)
         return convocation_letter(dossier, exam, access_map, order.version)
 
-    async def access_map(self, campaign_id: str, exam_code: str) -> bytes | None:
+    async def access_map(self, campaign_id: str, exam_code: str) -> AccessMapFile | None:
         """The exam's access map, joined to its convocations, if staff uploaded one."""
         async with self.database.sessions() as session:
             maps = await access_maps(session, campaign_id)
-        return self.files.read(maps[exam_code].ref) if exam_code in maps else None
+        return AccessMapFile(self.files.path(maps[exam_code].ref)) if exam_code in maps else None
 
     async def print(self, dossier: Dossier, letter: Letter) -> CentreDocument:
         """The document to deposit: rendered and stored the first time, found again after."""
@@ -251,31 +278,37 @@ class DocumentIssuer:
         """The file reference of this letter, rendering and storing it the first time; whether
         this call rendered it."""
         async with self.database.sessions() as session:
-            row = await session.get(GeneratedDocument, letter.key)
-            if row is not None:
-                return row.ref, False
-        # Rendering is CPU work of ~10-20 ms: off the event loop, so heartbeats and the other
-        # dossiers of a chunk keep moving.
-        data = await asyncio.to_thread(letter.render)
-        ref, sha256 = self.files.save(data)
+            found = await session.scalar(select(GeneratedDocument.ref).where(GeneratedDocument.key == letter.key))
+            if found is not None:
+                return found, False
+        # Rendering is CPU work of ~10-20 ms, and writing the file waits for the disk (fsync):
+        # both off the event loop (in a render process: `activities.rendering`), so heartbeats
+        # and the other dossiers of a chunk keep moving.
+        stored = await self.renderer.render_and_save(letter.render, self.files)
+        ref = stored.ref
+        # Core inserts, not ORM objects: a bulk action stores thousands of these.
         async with self.database.sessions() as session:
-            session.add(
-                StoredFile(
-                    ref=ref,
-                    dossier_number=number,
-                    filename=_filename(letter.title, number),
-                    content_type="application/pdf",
-                    size=len(data),
-                    sha256=sha256,
-                )
-            )
-            session.add(GeneratedDocument(key=letter.key, ref=ref, dossier_number=number, kind=str(letter.kind)))
             try:
+                await session.execute(
+                    insert(StoredFile).values(
+                        ref=ref,
+                        dossier_number=number,
+                        filename=_filename(letter.title, number),
+                        content_type="application/pdf",
+                        size=stored.size,
+                        sha256=stored.sha256,
+                    )
+                )
+                await session.execute(
+                    insert(GeneratedDocument).values(
+                        key=letter.key, ref=ref, dossier_number=number, kind=str(letter.kind)
+                    )
+                )
                 await session.commit()
             except IntegrityError:  # a concurrent attempt stored it first: keep theirs
                 await session.rollback()
                 self.files.delete(ref)
-                row = await session.get(GeneratedDocument, letter.key)
-                assert row is not None
-                return row.ref, False
+                found = await session.scalar(select(GeneratedDocument.ref).where(GeneratedDocument.key == letter.key))
+                assert found is not None
+                return found, False
         return ref, True

@@ -112,11 +112,17 @@ def build_prompt_worker(client: Client, task_queue: str, settings, database) -> 
     # Not at module level: the workflow sandbox re-imports this module.
     from activities.letters import DocumentIssuer
     from activities.mail import Mailer
+    from activities.rendering import LetterRenderer
     from infra.files import FileStore
     from infra.temporal import WORKFLOW_RUNNER
     from workflows.client import WorkflowClient
 
-    issuer = DocumentIssuer(WorkflowClient(client, task_queue), database, FileStore(settings.files_dir))
+    issuer = DocumentIssuer(
+        WorkflowClient(client, task_queue),
+        database,
+        FileStore(settings.files_dir),
+        LetterRenderer(settings.letter_processes),
+    )
     return Worker(
         client,
         task_queue=task_queue,

@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     # not polled for 10 s (dead) go to the shared queue at once (the server checks); only those
     # already queued when it died wait this long.
     worker_sticky_timeout_seconds: float = 30.0
+    # Processes a worker renders its letters in (`activities.rendering`): a bulk action's
+    # convocations then leave the worker's interpreter lock to its workflow tasks and messages.
+    # 0 renders in a thread of the worker.
+    letter_processes: int = 1
     # Dossier queries (every candidate page) a web process has in flight at once; the others wait
     # their turn in the process, in arrival order. A query the server gives up on (after 30 s
     # in a worker's backlog) is still computed by the worker for nobody: waiting here instead

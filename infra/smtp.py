@@ -13,9 +13,11 @@ that the stretch in which a stopped worker leaves a mail's fate unknown is that 
 from __future__ import annotations
 
 import hashlib
+import socket
 from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from email.utils import formatdate
+from functools import cache
 from typing import Any, Literal
 
 import aiosmtplib
@@ -72,6 +74,13 @@ class _Exchange(aiosmtplib.SMTP):
         return response
 
 
+@cache
+def local_hostname() -> str:
+    """The name we give in EHLO. aiosmtplib looks it up (`socket.getfqdn`, in a thread) for every
+    connection when not given: once per process is enough (one mail per connection)."""
+    return socket.getfqdn()
+
+
 async def deliver(
     settings: Settings, msg: EmailMessage, *, before_data: Hook = _nothing, accepted: Hook = _nothing
 ) -> None:
@@ -85,6 +94,7 @@ async def deliver(
         accepted,
         hostname=settings.smtp_host,
         port=settings.smtp_port,
+        local_hostname=local_hostname(),
         username=settings.smtp_username or None,
         password=settings.smtp_password or None,
         start_tls=settings.smtp_starttls,
