@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import time
 import uuid
 from collections import Counter
@@ -33,7 +32,7 @@ from bench.bulk_stack import (
     with_batch_options,
     workflow_task_latencies,
 )
-from bench.common import uptime
+from bench.common import stop_recording, uptime
 from devtools.mail_sink import MailSink
 from domain.status import Status
 from infra.temporal import exit_after_temporal
@@ -95,9 +94,7 @@ async def run(args: argparse.Namespace) -> int:
             await asyncio.sleep(0.2)
         mail_seconds = time.perf_counter() - t1
         cpu_lines = cpu.report()
-        for profiler in profilers:
-            profiler.send_signal(signal.SIGINT)
-            profiler.wait()
+        stop_recording(profilers)
         admitted = (
             await client.count_workflows(
                 f"{names.CAMPAIGN.name} = '{campaign.id}' AND {names.STATUS.name} = '{Status.ADMITTED}'"

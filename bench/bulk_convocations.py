@@ -40,7 +40,7 @@ from bench.bulk_stack import (
     with_batch_options,
     workflow_task_latencies,
 )
-from bench.common import uptime
+from bench.common import stop_recording, uptime
 from domain.documents import CentreDocumentKind
 from domain.dossier import Dossier
 from domain.status import Status
@@ -136,9 +136,7 @@ async def run(args: argparse.Namespace) -> int:
         progress: BatchProgress = result_task.result()
         seconds = time.perf_counter() - t1
         cpu_lines = cpu.report()
-        for profiler in profilers:
-            profiler.send_signal(signal.SIGINT)
-            profiler.wait()
+        stop_recording(profilers)
         print(f"Machine after the batch: {uptime()}")
 
         per_dossier = await convocations_per_dossier(client, numbers, "ecrit")

@@ -43,7 +43,15 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from bench.common import free_port, log_problems, machine_busy_seconds, migrate, seconds_summary, start_dev_server
+from bench.common import (
+    free_port,
+    log_problems,
+    machine_busy_seconds,
+    migrate,
+    record_stacks,
+    seconds_summary,
+    start_dev_server,
+)
 from devtools.mail_sink import MailSink
 from devtools.mail_sink import start as start_mail_sink
 from devtools.prompt_instruction import dossiers_at
@@ -255,21 +263,10 @@ class BulkStack:
         return self.processes["batch worker"]
 
     def profile(self) -> list[subprocess.Popen]:
-        """With BENCH_PYSPY=DIR (and py-spy in PATH or BENCH_PYSPY_BIN), record each worker's
-        stacks during the batch into DIR (speedscope files), for finding where time goes."""
-        target = os.environ.get("BENCH_PYSPY")
-        if not target:
-            return []
-        spy = os.environ.get("BENCH_PYSPY_BIN", "py-spy")
-        options = ["-f", "speedscope", "-r", "50", "--nonblocking", "--subprocesses"]
-        return [
-            subprocess.Popen(
-                [spy, "record", "-p", str(p.pid), "-o", f"{target}/{name.replace(' ', '-')}.json", *options],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            for name, p in self.processes.items()
-        ]
+        """Each worker's stacks during the batch, with BENCH_PYSPY=DIR (`bench.common.record_stacks`;
+        their render processes included), until `bench.common.stop_recording`."""
+        pids = {name.replace(" ", "-"): [p.pid] for name, p in self.processes.items()}
+        return record_stacks(pids, "--nonblocking", "--subprocesses")
 
     def cpu_phase(self) -> CpuPhase:
         pids = {name: p.pid for name, p in self.processes.items()}

@@ -194,10 +194,10 @@ async def start_dev_server(log_level: str = "error", db_file: Path | None = None
     )
 
 
-def record_stacks(processes: dict[str, list[int]]) -> list[subprocess.Popen]:
+def record_stacks(processes: dict[str, list[int]], *options: str) -> list[subprocess.Popen]:
     """With BENCH_PYSPY=DIR (and py-spy on PATH or in BENCH_PYSPY_BIN), record each process's
     stacks until `stop_recording` into DIR/<name>-<pid>.json (speedscope), to find where the
-    time goes; nothing otherwise."""
+    time goes, with py-spy's `options`; nothing otherwise."""
     target = os.environ.get("BENCH_PYSPY")
     if not target:
         return []
@@ -205,7 +205,19 @@ def record_stacks(processes: dict[str, list[int]]) -> list[subprocess.Popen]:
     spy = os.environ.get("BENCH_PYSPY_BIN", "py-spy")
     return [
         subprocess.Popen(
-            [spy, "record", "-p", str(pid), "-o", f"{target}/{name}-{pid}.json", "-f", "speedscope", "-r", "50"],
+            [
+                spy,
+                "record",
+                "-p",
+                str(pid),
+                "-o",
+                f"{target}/{name}-{pid}.json",
+                "-f",
+                "speedscope",
+                "-r",
+                "50",
+                *options,
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -184,5 +184,6 @@ def web_processes(environ: Mapping[str, str] = os.environ) -> int:
 
 def default_web_processes(environ: Mapping[str, str] = os.environ) -> int:
     """What the run command starts: WEB_CONCURRENCY if set, else one per core (at most 4)."""
-    value = environ.get("WEB_CONCURRENCY", "").strip()
-    return max(1, int(value)) if value else min(MAX_DEFAULT_WEB_PROCESSES, available_cores())
+    if environ.get("WEB_CONCURRENCY", "").strip():
+        return web_processes(environ)
+    return min(MAX_DEFAULT_WEB_PROCESSES, available_cores())
