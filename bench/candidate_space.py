@@ -6,7 +6,7 @@ Run (about 2 minutes on 2 cores; no network needed):
     .venv/bin/python -m bench.candidate_space --candidates 50 --duration 30 --uploads 20
     .venv/bin/python -m bench.candidate_space --help
 
-Not a test: it prints figures about this machine. Targets: dashboard p99 < 100 ms, a 5 MB
+Not a test: it prints figures about this machine. Targets: dashboard p99 <= 30 ms, a 5 MB
 upload < 1 s.
 
 What runs, all on 127.0.0.1 and thrown away at the end:
@@ -14,7 +14,7 @@ What runs, all on 127.0.0.1 and thrown away at the end:
   project's search attributes), as the tests start it;
 - the development SMTP sink (`devtools.mail_sink`), in this process;
 - the production worker (`python worker.py`) and the production web app (`uvicorn web.app:app`,
-  one process, as the Dockerfile runs it), each in its own process, configured through the
+  one process per core as the run command starts them, --web-processes), configured through the
   INSCRIPTIONS_* environment variables with a SQLite database and file store in a temporary
   directory;
 - this process plays the candidates with httpx: each pre-registers (JSON API), logs in through
@@ -28,8 +28,10 @@ Measured:
    pages as a person reading does. Meanwhile --uploads of them each send a 5 MB PDF through the
    upload page (multipart form, CSRF token, file sniffing, fsync, SQL row, `record_upload`
    Update), one after another. Reported: per-page latency percentiles and upload latencies.
+   With BENCH_PYSPY=DIR (py-spy installed), the web and worker stacks of this phase are
+   recorded there (`bench.common.record_stacks`).
 2. Saturation (for information): the same candidates request the dashboard back to back with no
-   think time for --saturation seconds; this is the capacity of one web process on this machine.
+   think time for --saturation seconds; this is the capacity of the web processes on this machine.
 """
 
 from __future__ import annotations
@@ -55,19 +57,32 @@ from typing import Any
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
-from bench.common import cpu_seconds, csrf_token, dev_server_pids, free_port, percentile, say, summary, wait_http
+from bench.common import (
+    child_pids,
+    cpu_seconds,
+    csrf_token,
+    dev_server_pids,
+    free_port,
+    percentile,
+    record_stacks,
+    say,
+    stop_recording,
+    summary,
+    wait_http,
+)
 from devtools import temporal_binary
 from devtools.mail_sink import MailSink
 from devtools.mail_sink import start as start_mail_sink
-from devtools.run_local import web_command
+from devtools.run_local import web_command, web_environment
 from infra.database import Database, save_campaign
-from infra.settings import PROJECT_ROOT
+from infra.settings import PROJECT_ROOT, default_web_processes
 from infra.temporal import DATA_CONVERTER
 from tests.factories import campaign as make_campaign
 from tests.factories import form as make_form
 from workflows import names
 
 TIMING = re.compile(r"(\w+);dur=([\d.]+)")
+DASHBOARD_P99_MS = 30  # the deadline-night issue's target for 50 candidates browsing
 PAGES = [("/espace", 0.55), ("/espace/documents", 0.15), ("/espace/pieces", 0.15), ("/espace/mes-donnees", 0.15)]
 UPLOAD_BYTES = 5 * 1024 * 1024
 
@@ -181,12 +196,12 @@ async def run(args: argparse.Namespace) -> None:
         web = subprocess.Popen(  # noqa: ASYNC220
             web_command(web_port, ["--log-level", "warning", "--no-access-log"]),
             cwd=PROJECT_ROOT,
-            env=environ,
+            env=web_environment(environ, args.web_processes, data_dir / "web-metrics"),
             **quiet,
         )
         processes.append(web)
         await wait_http(f"{base_url}/healthz", web)
-        say(f"Web app on {base_url}, worker running; campaign {campaign.id}")
+        say(f"Web app on {base_url} ({args.web_processes} process(es)), worker running; campaign {campaign.id}")
         if args.client_nice:
             # The servers were started at normal priority; only this process (the simulated
             # candidates) steps back, as if the candidates' browsers ran on other machines.
@@ -231,16 +246,23 @@ async def run(args: argparse.Namespace) -> None:
             f"{args.uploads} uploads of 5 MB meanwhile..."
         )
         found = {
-            "web": web.pid,
-            "worker": processes[0].pid,
-            "Temporal": next(iter(dev_server_pids()), None),
-            "candidates (httpx)": os.getpid(),
+            # uvicorn and, with several processes, the ones it started (they do the work)
+            "web": [web.pid, *child_pids(web.pid)],
+            "worker": [processes[0].pid],
+            "Temporal": dev_server_pids()[:1],  # the dev server may be elsewhere
+            "candidates (httpx)": [os.getpid()],
         }
-        pids = {name: pid for name, pid in found.items() if pid}  # the dev server may be elsewhere
-        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        pids = {name: found_pids for name, found_pids in found.items() if found_pids}
+
+        def cpu(name: str) -> float:
+            return sum(cpu_seconds(pid) for pid in pids[name])
+
+        cpu_before = {name: cpu(name) for name in pids}
         load_before = load_average()
+        recorders = record_stacks({"web": pids["web"], "worker": pids["worker"]}, "--nonblocking")
         await asyncio.gather(*(browse(c, until, timings, rng) for c in candidates), upload_one_after_another())
-        cpu_used = {name: cpu_seconds(pids[name]) - before for name, before in cpu_before.items()}
+        stop_recording(recorders)
+        cpu_used = {name: cpu(name) - before for name, before in cpu_before.items()}
         total = sum(len(timings[path]) for path, _ in PAGES) + len(uploads)
         print()
         print(
@@ -260,7 +282,10 @@ async def run(args: argparse.Namespace) -> None:
         )
         dashboard_p99 = percentile([t * 1000 for t in timings["/espace"]], 99)
         print()
-        print(f"  dashboard p99: {dashboard_p99:.1f} ms (target < 100 ms) {'OK' if dashboard_p99 < 100 else 'MISSED'}")
+        print(
+            f"  dashboard p99: {dashboard_p99:.1f} ms (target <= {DASHBOARD_P99_MS} ms) "
+            f"{'OK' if dashboard_p99 <= DASHBOARD_P99_MS else 'MISSED'}"
+        )
         if uploads:
             upload_max = max(uploads) * 1000
             print(
@@ -314,6 +339,12 @@ def main() -> None:
         default=10,
         help="lower this process's priority once the servers run, so the simulated candidates "
         "do not take the servers' CPU (0: same priority)",
+    )
+    parser.add_argument(
+        "--web-processes",
+        type=int,
+        default=default_web_processes(),
+        help="uvicorn processes, as the run command starts them (default: one per core, at most 4)",
     )
     parser.add_argument("--verbose", action="store_true", help="show the worker's and web app's output")
     asyncio.run(run(parser.parse_args()))

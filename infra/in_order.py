@@ -24,6 +24,7 @@ class InOrder:
         if slots < 1:
             raise ValueError(f"at least one slot is needed, not {slots}")
         self.slots = slots
+        self.waiting = 0  # callers waiting for their turn now
         self._semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
             weakref.WeakKeyDictionary()
         )
@@ -36,7 +37,11 @@ class InOrder:
         return semaphore
 
     async def __aenter__(self) -> None:
-        await self._semaphore().acquire()
+        self.waiting += 1
+        try:
+            await self._semaphore().acquire()
+        finally:
+            self.waiting -= 1
 
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -93,6 +93,11 @@ class Settings(BaseSettings):
     # in a worker's backlog) is still computed by the worker for nobody: waiting here instead
     # keeps that backlog short, so a surge costs time, not wasted work and 503s.
     web_query_slots: int = 16
+    # Requests a web process works on at once; the others wait their turn in arrival order
+    # (`web.middleware.RequestQueueMiddleware`), never refused. Enough to keep the query slots
+    # and the password checks busy; few enough that a request once in finishes in milliseconds
+    # and returns its database connection at once, whatever the surge.
+    web_requests_at_once: int = 32
 
     # Where the worker serves its Prometheus metrics (`/metrics`: Temporal's SDK metrics and the
     # business figures); empty: none. Each worker process needs its own port.

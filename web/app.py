@@ -22,7 +22,13 @@ from infra.temporal import connect
 from web import access_log, api, candidate, csrf, errors, metrics, staff
 from web.deps import SESSION_COOKIE, session_token
 from web.login import SessionRefreshMiddleware
-from web.middleware import BodySizeLimitMiddleware, ReceiptMiddleware, SecurityHeadersMiddleware, ServerTimingMiddleware
+from web.middleware import (
+    BodySizeLimitMiddleware,
+    ReceiptMiddleware,
+    RequestQueueMiddleware,
+    SecurityHeadersMiddleware,
+    ServerTimingMiddleware,
+)
 from web.request_log import RequestLogMiddleware
 from web.security import SessionTokens
 from web.templating import STATIC_DIR
@@ -94,6 +100,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(ServerTimingMiddleware)
+    # A surge waits its turn here, before any database connection is taken; the request log
+    # (outside) counts the wait in each request's duration.
+    app.add_middleware(RequestQueueMiddleware, slots=settings.web_requests_at_once, observe=metrics.observe_queue_wait)
     app.add_middleware(RequestLogMiddleware)  # its request id is in every line
     # Outermost: the stamp is taken before the app's own work, and the peer (a trusted reverse
     # proxy or the client) is still known.

@@ -1,5 +1,6 @@
 """The web's Prometheus metrics at `/metrics`: requests by route and status with their latency
-(prometheus-fastapi-instrumentator), and logins by outcome.
+(prometheus-fastapi-instrumentator), logins by outcome, and the time requests waited for their
+turn.
 
 Figures are per process. Several web processes (one uvicorn per port, as in production) are each
 scraped on their own port and summed in the queries. Under one `uvicorn --workers N`, set
@@ -12,11 +13,20 @@ proxy in front should still keep it off the public address.
 from __future__ import annotations
 
 from fastapi import FastAPI
-from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_fastapi_instrumentator import Instrumentator
 
 # space: candidat | staff; outcome: accepted | refused (wrong login or password) | limited (429).
 LOGINS = Counter("inscriptions_logins", "Logins by space and outcome", ["space", "outcome"], registry=None)
+
+# How long requests waited for their turn in the web process (`web.middleware.RequestQueueMiddleware`):
+# seconds here on deadline night mean the web processes are the bottleneck (add processes or cores).
+QUEUE_WAIT = Histogram(
+    "inscriptions_web_queue_seconds",
+    "Time requests waited for their turn in the web process",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60),
+    registry=None,
+)
 
 # Not worth a series each: the metrics themselves, static files, the load balancer's probe.
 EXCLUDED = ["/metrics", "/static/.*", "/healthz"]
@@ -27,6 +37,7 @@ def install(app: FastAPI) -> None:
     # one process, and each must count its own requests.
     registry = CollectorRegistry()
     registry.register(LOGINS)
+    registry.register(QUEUE_WAIT)
     app.state.metrics_registry = registry  # the operators' live view reads it (`ops/live.py`)
     Instrumentator(
         registry=registry,
@@ -42,6 +53,10 @@ def own_figures(app: FastAPI) -> str:
     """This process's metrics in Prometheus text, as `/metrics` serves them."""
     registry = getattr(app.state, "metrics_registry", None)
     return generate_latest(registry).decode() if registry is not None else ""
+
+
+def observe_queue_wait(seconds: float) -> None:
+    QUEUE_WAIT.observe(seconds)
 
 
 def count_login(space: str, outcome: str) -> None:

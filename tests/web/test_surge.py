@@ -1,5 +1,6 @@
-"""Deadline night on the web side: hashes computed in turn, old hashes replaced at login, no
-database connection held while a hash runs, a full pool answered 503 and a late Update 202."""
+"""Deadline night on the web side: requests and hashes taken in turn, old hashes replaced at
+login, no database connection held while a hash runs, a full pool answered 503 and a late Update
+202."""
 
 from __future__ import annotations
 
@@ -14,13 +15,17 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 
 from infra.database import Account, Database
+from infra.settings import Settings
 from infra.staff_accounts import StaffAccount, StaffRole
 from tests.backoffice import STAFF_PASSWORD, new_staff
 from tests.conftest import eventually
 from tests.web.conftest import NewCandidate
 from tests.web.pages import client, submit, text_of, token_in
+from web import login as login_module
 from web import security
-from web.security import HASHES
+from web.app import create_app
+from web.middleware import RequestQueueMiddleware
+from web.security import HASHES, HashLimiter
 from workflows.client import Pending
 
 OLD_PARAMETERS = PasswordHasher(time_cost=1, memory_cost=2048, parallelism=1)  # not today's
@@ -174,3 +179,74 @@ async def test_a_late_update_is_a_202_saying_received_and_being_recorded(
     assert "en cours d'enregistrement" in text_of(page) and "tableau de bord" in text_of(page)
     api = await candidate.http.post("/api/dossier/validation", json={"sworn_statement": True})
     assert api.status_code == 202 and "en cours d'enregistrement" in api.json()["detail"]
+
+
+def request_queue(app: FastAPI) -> RequestQueueMiddleware:
+    """The app's queue at the door, found down its middleware stack (built at its first request)."""
+    layer: object = app.middleware_stack
+    while not isinstance(layer, RequestQueueMiddleware):
+        layer = getattr(layer, "app")  # noqa: B009 (each middleware keeps the next as `app`)
+    return layer
+
+
+async def test_a_surge_beyond_the_slots_waits_at_the_door_in_order_and_every_request_is_answered(
+    settings: Settings, database: Database, new_candidate: NewCandidate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One request at a time: while a login is in its password check (four could run at once),
+    the next two wait at the door, nothing refused and the health probe still answered; then
+    each gets its turn in the order it arrived."""
+    candidates = [await new_candidate() for _ in range(3)]
+    async with database.sessions() as session:
+        hashes = {
+            h: n
+            for n, h in (
+                await session.execute(
+                    select(Account.dossier_number, Account.password_hash).where(
+                        Account.dossier_number.in_([c.number for c in candidates])
+                    )
+                )
+            ).all()
+        }
+    checked: list[str] = []
+    release = {c.number: threading.Event() for c in candidates}
+    real: Callable[[str, str], bool] = security.verify_password
+
+    def held_verify(password_hash: str, password: str) -> bool:
+        number = hashes[password_hash]
+        checked.append(number)
+        release[number].wait(timeout=60)
+        return real(password_hash, password)
+
+    monkeypatch.setattr(security, "verify_password", held_verify)
+    monkeypatch.setattr(login_module, "HASHES", HashLimiter(4))
+    one_at_a_time = create_app(settings.model_copy(update={"web_requests_at_once": 1}))
+    async with one_at_a_time.router.lifespan_context(one_at_a_time):
+        clients = [client(one_at_a_time) for _ in candidates]
+        try:
+            forms = [await http.get("/connexion") for http in clients]
+            door = request_queue(one_at_a_time)
+
+            def log_in(i: int) -> asyncio.Task:
+                data = {"dossier_number": candidates[i].number, "password": candidates[i].password}
+                return asyncio.create_task(
+                    clients[i].post("/connexion", data={**data, "csrf_token": token_in(forms[i])})
+                )
+
+            first = log_in(0)
+            await eventually(lambda: checked == [candidates[0].number])
+            second = log_in(1)
+            await eventually(lambda: door.slots.waiting == 1)
+            third = log_in(2)
+            await eventually(lambda: door.slots.waiting == 2)
+            async with client(one_at_a_time) as probe:
+                assert (await probe.get("/healthz")).status_code == 200
+            assert checked == [candidates[0].number]  # the others never got in meanwhile
+            for c in candidates:
+                release[c.number].set()
+            answers = await asyncio.gather(first, second, third)
+            assert [a.status_code for a in answers] == [303, 303, 303]
+            assert checked == [c.number for c in candidates]
+            assert "queue;dur=" in answers[2].headers["server-timing"]
+        finally:
+            for http in clients:
+                await http.aclose()
